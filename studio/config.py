@@ -1,0 +1,150 @@
+"""Settings and provider presets.
+
+Every setting comes from the environment or, for the same key, from `.streamlit/secrets.toml`
+(the environment wins). The studio core reads that file itself so that the CLI and the pages see
+the same configuration without importing Streamlit.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlsplit
+
+PRESETS_FILE = Path(__file__).with_name("presets.toml")
+DEFAULT_PROVIDER = "dieyuyun"
+DEMO_PROVIDER = "demo"
+CUSTOM_PROVIDER = "custom"
+
+SETTING_KEYS = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "STUDIO_PROVIDER",
+    "STUDIO_MODEL",
+    "STUDIO_DATA_DIR",
+    "STUDIO_DATABASE_URL",
+    "STUDIO_TIMEOUT_S",
+    "STUDIO_MAX_RETRIES",
+)
+
+
+class ConfigError(ValueError):
+    """A setting has a value the studio cannot use; the message says which and what to change."""
+
+
+@dataclass(frozen=True)
+class Provider:
+    key: str
+    label: str
+    base_url: str
+    models: tuple[str, ...]
+    accepts_response_format: bool
+
+    @property
+    def host(self) -> str:
+        return base_url_host(self.base_url)
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: str | None = field(repr=False)  # a secret: kept out of repr so it never lands in a log
+    provider: Provider
+    model: str
+    data_dir: Path
+    database_url: str
+    timeout_s: float = 300.0
+    max_retries: int = 2
+
+    @property
+    def base_url(self) -> str:
+        return self.provider.base_url
+
+    @property
+    def has_key(self) -> bool:
+        return bool(self.api_key)
+
+    def with_provider(self, provider: Provider, model: str | None = None) -> "Settings":
+        return replace(self, provider=provider, model=model or provider.models[0])
+
+
+def base_url_host(url: str) -> str:
+    """The host (and port) of a base URL: what the studio shows and stores instead of the URL."""
+    return urlsplit(url).netloc or url
+
+
+def load_providers(data_dir: Path | None = None) -> dict[str, Provider]:
+    """The shipped presets, with entries from `<data_dir>/providers.toml` layered over them."""
+    raw = tomllib.loads(PRESETS_FILE.read_text())["providers"]
+    if data_dir is not None and (data_dir / "providers.toml").is_file():
+        for key, entry in tomllib.loads((data_dir / "providers.toml").read_text()).get("providers", {}).items():
+            raw[key] = {**raw.get(key, {}), **entry}
+    return {
+        key: Provider(
+            key=key,
+            label=entry.get("label", key),
+            base_url=entry.get("base_url", ""),
+            models=tuple(entry.get("models", ())) or ("gpt-image-2",),
+            accepts_response_format=bool(entry.get("accepts_response_format", False)),
+        )
+        for key, entry in raw.items()
+    }
+
+
+def read_secrets(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it.") from exc
+    return {k: str(v) for k, v in data.items() if k in SETTING_KEYS}
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, secrets_path: Path | None = None
+) -> Settings:
+    env = os.environ if env is None else env
+    secrets = read_secrets(secrets_path or Path(".streamlit/secrets.toml"))
+
+    def get(key: str, default: str | None = None) -> str | None:
+        value = env.get(key) or secrets.get(key)
+        return value if value not in (None, "") else default
+
+    data_dir = Path(get("STUDIO_DATA_DIR", "./data")).expanduser().resolve()
+    providers = load_providers(data_dir)
+    base_url = get("OPENAI_BASE_URL")
+    provider_key = get("STUDIO_PROVIDER") or (CUSTOM_PROVIDER if base_url else DEFAULT_PROVIDER)
+    if provider_key not in providers:
+        raise ConfigError(
+            f"STUDIO_PROVIDER={provider_key!r} is not a known provider; use one of {', '.join(providers)}."
+        )
+    provider = providers[provider_key]
+    if base_url and provider_key != DEMO_PROVIDER:
+        provider = replace(provider, base_url=base_url.rstrip("/"))
+    if provider_key == CUSTOM_PROVIDER and not provider.base_url:
+        raise ConfigError("The custom provider needs OPENAI_BASE_URL, e.g. https://example.com/v1.")
+
+    timeout_s = _number(get("STUDIO_TIMEOUT_S", "300"), "STUDIO_TIMEOUT_S", float, 1, 3600)
+    max_retries = _number(get("STUDIO_MAX_RETRIES", "2"), "STUDIO_MAX_RETRIES", int, 0, 10)
+    return Settings(
+        api_key=get("OPENAI_API_KEY"),
+        provider=provider,
+        model=get("STUDIO_MODEL") or provider.models[0],
+        data_dir=data_dir,
+        database_url=get("STUDIO_DATABASE_URL") or f"sqlite:///{data_dir / 'studio.db'}",
+        timeout_s=float(timeout_s),
+        max_retries=int(max_retries),
+    )
+
+
+def _number(raw: str | None, name: str, kind: type, low: float, high: float) -> float | int:
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}={raw!r} is not a number; set it to a value from {low} to {high}.") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={value} is out of range; set it to a value from {low} to {high}.")
+    return value

@@ -1,0 +1,270 @@
+"""A local endpoint that speaks the OpenAI Images API: the offline demo and the tests' double.
+
+It answers `POST /v1/images/generations` as the real API does (b64_json by default, url when asked,
+revised_prompt, usage, the echoed settings, the standard error body) with real PNG/JPEG/WebP images
+drawn by Pillow. It can fail on purpose, either for every request (`DemoConfig.fail`) or for one
+request through a directive in the prompt, so that a page test can trigger a refusal:
+
+    [demo:fail=moderation]  [demo:fail=500x1]  [demo:delay=0.5]  [demo:no-revised]
+
+Fail kinds: moderation, unknown_parameter, 401, 403, 404, 429, quota, 500, 500xN (the first N
+requests with that prompt fail, then it succeeds), malformed, empty, not_image.
+
+    python -m studio.demo_api --port 8765 [--key KEY] [--fail KIND] [--delay SECONDS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import io
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+DIRECTIVE_RE = re.compile(r"\[demo:([a-z_-]+)(?:=([^\]]*))?\]")
+# gpt-image-1 output tokens per image at 1024x1024, by quality: the demo reports usage in the same shape.
+OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "auto": 1056}
+
+ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
+    "moderation": (400, {"message": "Your request was rejected by the safety system.", "type": "image_generation_user_error", "param": None, "code": "moderation_blocked"}),
+    "unknown_parameter": (400, {"message": "Unknown parameter: 'response_format'.", "type": "invalid_request_error", "param": "response_format", "code": "unknown_parameter"}),
+    "401": (401, {"message": "Incorrect API key provided.", "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}),
+    "403": (403, {"message": "Your organization is not allowed to use this model.", "type": "invalid_request_error", "param": None, "code": "unsupported_country_region_territory"}),
+    "404": (404, {"message": "The model does not exist or you do not have access to it.", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}),
+    "429": (429, {"message": "Rate limit reached for images per minute.", "type": "requests", "param": None, "code": "rate_limit_exceeded"}),
+    "quota": (429, {"message": "You exceeded your current quota, please check your plan and billing details.", "type": "insufficient_quota", "param": None, "code": "insufficient_quota"}),
+    "500": (500, {"message": "The server had an error while processing your request.", "type": "server_error", "param": None, "code": None}),
+}
+
+
+@dataclass
+class DemoConfig:
+    api_key: str | None = None  # when set, any other bearer token gets a 401
+    fail: str | None = None
+    delay_s: float = 0.0
+    reject_response_format: bool = False  # behave like OpenAI, which refuses response_format for gpt-image models
+    counters: dict[str, int] = field(default_factory=dict)
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    requests_seen: int = 0
+
+
+def parse_directives(prompt: str) -> dict[str, str]:
+    return {m[1]: (m[2] or "") for m in DIRECTIVE_RE.finditer(prompt)}
+
+
+def render_image(prompt: str, size: str, output_format: str, background: str, compression: int | None, index: int) -> bytes:
+    """A real image of the requested size and format, coloured by the prompt so results differ."""
+    width, height = (1024, 1024) if size in ("auto", "") else map(int, size.split("x"))
+    digest = hashlib.sha256(f"{prompt}|{index}".encode()).digest()
+    colour = (digest[0], digest[1], digest[2])
+    transparent = background == "transparent" and output_format in ("png", "webp")
+    image = Image.new("RGBA" if transparent else "RGB", (width, height), (0, 0, 0, 0) if transparent else colour)
+    draw = ImageDraw.Draw(image)
+    inset = min(width, height) // 6
+    accent = (255 - colour[0], 255 - colour[1], 255 - colour[2], 255)
+    draw.ellipse((inset, inset, width - inset, height - inset), fill=accent)
+    draw.text((16, 16), f"demo #{index + 1}: {prompt[:60]}", fill=(255, 255, 255, 255))
+    if output_format == "jpeg":
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    options: dict[str, Any] = {}
+    if output_format in ("jpeg", "webp"):
+        options["quality"] = compression if compression is not None else 90
+    if output_format == "png":
+        options["compress_level"] = 1  # fast: the demo stands in for a remote model, not a PNG optimiser
+    image.save(buffer, format=output_format.upper(), **options)
+    return buffer.getvalue()
+
+
+class DemoHandler(BaseHTTPRequestHandler):
+    server_version = "ImageStudioDemo/1.0"
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def config(self) -> DemoConfig:
+        return self.server.config  # type: ignore[attr-defined]
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # quiet: request lines carry nothing a user needs, and tests run many
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _error(self, kind: str) -> None:
+        status, error = ERRORS[kind]
+        headers = {"retry-after-ms": "10"} if status == 429 and kind == "429" else None
+        self._send(status, json.dumps({"error": error}).encode(), headers=headers)
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        name = self.path.rsplit("/", 1)[-1]
+        if self.path.startswith("/files/") and name in self.config.files:
+            body, mime = self.config.files[name]
+            self._send(200, body, mime)
+        elif self.path in ("/health", "/v1/health"):
+            self._send(200, b'{"ok": true}')
+        else:
+            self._send(404, json.dumps({"error": {"message": "Not found", "type": "invalid_request_error", "param": None, "code": None}}).encode())
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        with self.config.lock:
+            self.config.requests_seen += 1
+        if not self.path.rstrip("/").endswith("/images/generations"):
+            self._send(404, json.dumps({"error": {"message": f"Unknown path {self.path}", "type": "invalid_request_error", "param": None, "code": None}}).encode())
+            return
+        token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+        if self.config.api_key is not None and token != self.config.api_key:
+            self._error("401")
+            return
+        try:
+            body = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            self._send(400, json.dumps({"error": {"message": "We could not parse the JSON body of your request.", "type": "invalid_request_error", "param": None, "code": None}}).encode())
+            return
+        self._generate(body)
+
+    def _generate(self, body: dict[str, Any]) -> None:
+        prompt = str(body.get("prompt") or "")
+        if not prompt:
+            self._send(400, json.dumps({"error": {"message": "Missing required parameter: 'prompt'.", "type": "invalid_request_error", "param": "prompt", "code": "missing_required_parameter"}}).encode())
+            return
+        directives = parse_directives(prompt)
+        delay = float(directives.get("delay") or self.config.delay_s or 0)
+        if delay:
+            time.sleep(delay)
+        fail = directives.get("fail") or self.config.fail
+        if "response_format" in body and self.config.reject_response_format:
+            fail = "unknown_parameter"
+        if fail and self._fails(fail, prompt):
+            return
+        n = int(body.get("n") or 1)
+        size = str(body.get("size") or "auto")
+        quality = str(body.get("quality") or "auto")
+        background = str(body.get("background") or "auto")
+        output_format = str(body.get("output_format") or "png")
+        compression = body.get("output_compression")
+        as_url = body.get("response_format") == "url"
+        data = []
+        for index in range(n):
+            if fail == "not_image":
+                image = b"this is not an image"
+            else:
+                image = render_image(prompt, size, output_format, background, compression, index)
+            item: dict[str, Any] = {}
+            if as_url:
+                name = f"{uuid.uuid4().hex}.{output_format}"
+                self.config.files[name] = (image, f"image/{output_format}")
+                item["url"] = f"http://{self.headers.get('Host')}/files/{name}"
+            else:
+                item["b64_json"] = base64.b64encode(image).decode()
+            if "no-revised" not in directives:
+                item["revised_prompt"] = f"A detailed rendering of: {prompt}"
+            data.append(item)
+        if fail == "empty":
+            data = []
+        text_tokens = max(1, len(prompt.split()))
+        output_tokens = OUTPUT_TOKENS.get(quality, 1056) * n
+        response = {
+            "created": int(time.time()),
+            "data": data,
+            "usage": {
+                "input_tokens": text_tokens,
+                "output_tokens": output_tokens,
+                "total_tokens": text_tokens + output_tokens,
+                "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": 0},
+            },
+            "background": "opaque" if background == "auto" else background,
+            "output_format": output_format,
+            "quality": "medium" if quality == "auto" else quality,
+            "size": "1024x1024" if size == "auto" else size,
+        }
+        if fail == "malformed":
+            self._send(200, b'{"created": 1, "data": [')
+            return
+        self._send(200, json.dumps(response).encode())
+
+    def _fails(self, fail: str, prompt: str) -> bool:
+        """Send the failure `fail` names and return True, or return False when this request should pass."""
+        match = re.fullmatch(r"(\d{3})x(\d+)", fail)
+        if match:  # fail the first N requests with this prompt, then succeed
+            with self.config.lock:
+                seen = self.config.counters.get(prompt, 0)
+                self.config.counters[prompt] = seen + 1
+            if seen >= int(match[2]):
+                return False
+            fail = match[1]
+        if fail in ERRORS:
+            self._error(fail)
+            return True
+        return False  # kinds handled while building the response (malformed, empty, not_image)
+
+
+class DemoServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], config: DemoConfig):
+        super().__init__(address, DemoHandler)
+        self.config = config
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> "DemoServer":
+        self._thread = threading.Thread(target=self.serve_forever, name="demo-api", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+def start_demo_server(host: str = "127.0.0.1", port: int = 0, config: DemoConfig | None = None) -> DemoServer:
+    """Start the endpoint on a background thread; port 0 picks a free port (see `.base_url`)."""
+    return DemoServer((host, port), config or DemoConfig()).start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Local OpenAI-compatible image endpoint (placeholder images).")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--key", help="require this bearer token (401 otherwise)")
+    parser.add_argument("--fail", help="fail every request this way (see the module docstring)")
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before answering")
+    parser.add_argument("--reject-response-format", action="store_true", help="answer 400 to response_format, as OpenAI does")
+    args = parser.parse_args(argv)
+    config = DemoConfig(api_key=args.key, fail=args.fail, delay_s=args.delay, reject_response_format=args.reject_response_format)
+    server = DemoServer((args.host, args.port), config)
+    print(f"demo endpoint on {server.base_url}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,79 @@
+"""The gallery's tables. Column names are the API's field names wherever the API has one."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Generation(Base):
+    """One request to the Images API, kept whether it succeeded or not."""
+
+    __tablename__ = "generations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, succeeded, failed
+    provider: Mapped[str] = mapped_column(String(64))
+    base_url_host: Mapped[str] = mapped_column(String(255))  # never the key, never the full URL's secrets
+    # The request, as the user set it (None: not sent, the provider's default applied).
+    prompt: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(128))
+    n: Mapped[int | None] = mapped_column(Integer)
+    size: Mapped[str | None] = mapped_column(String(16))
+    quality: Mapped[str | None] = mapped_column(String(16))
+    background: Mapped[str | None] = mapped_column(String(16))
+    moderation: Mapped[str | None] = mapped_column(String(16))
+    output_format: Mapped[str | None] = mapped_column(String(8))
+    output_compression: Mapped[int | None] = mapped_column(Integer)
+    response_format: Mapped[str | None] = mapped_column(String(16))
+    user: Mapped[str | None] = mapped_column(String(255))
+    # What came back.
+    created: Mapped[int | None] = mapped_column(Integer)  # the API's unix timestamp
+    response_size: Mapped[str | None] = mapped_column(String(16))
+    response_quality: Mapped[str | None] = mapped_column(String(16))
+    response_background: Mapped[str | None] = mapped_column(String(16))
+    response_output_format: Mapped[str | None] = mapped_column(String(8))
+    input_tokens: Mapped[int | None] = mapped_column(Integer)
+    output_tokens: Mapped[int | None] = mapped_column(Integer)
+    total_tokens: Mapped[int | None] = mapped_column(Integer)
+    usage: Mapped[dict | None] = mapped_column(JSON)
+    latency_s: Mapped[float | None] = mapped_column(Float)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+
+    images: Mapped[list["Image"]] = relationship(
+        back_populates="generation", order_by="Image.batch_index", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (Index("ix_generations_created_at_id", "created_at", "id"),)
+
+
+class Image(Base):
+    """One image file of a generation. Files are content-addressed, so rows may share a file."""
+
+    __tablename__ = "images"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation_id: Mapped[int] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"), index=True)
+    batch_index: Mapped[int] = mapped_column(Integer)
+    path: Mapped[str] = mapped_column(String(512))  # relative to the data dir
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(8))  # what the bytes are, read by Pillow
+    bytes: Mapped[int] = mapped_column(Integer)
+    revised_prompt: Mapped[str | None] = mapped_column(Text)
+
+    generation: Mapped[Generation] = relationship(back_populates="images")

@@ -1,0 +1,137 @@
+"""The typed image request and its local validation.
+
+Field names are the API's own. A field left as None was not set by the user and is not sent,
+so the provider applies its own default; `model` is the exception and is always sent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+MAX_PROMPT_CHARS = 32_000
+STANDARD_SIZES = ("auto", "1024x1024", "1536x1024", "1024x1536")
+QUALITIES = ("auto", "low", "medium", "high")
+BACKGROUNDS = ("auto", "opaque", "transparent")
+MODERATIONS = ("auto", "low")
+OUTPUT_FORMATS = ("png", "jpeg", "webp")
+RESPONSE_FORMATS = ("url", "b64_json")
+COMPRESSIBLE_FORMATS = ("jpeg", "webp")
+# Custom WxH sizes: gpt-image-2 only, both sides multiples of 16, long:short at most 3:1,
+# at most 3840x2160 worth of pixels; above 2560x1440 the API calls it experimental.
+MAX_CUSTOM_LONG_SIDE = 3840
+MAX_CUSTOM_PIXELS = 3840 * 2160
+EXPERIMENTAL_PIXELS = 2560 * 1440
+_SIZE_RE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+
+
+class ValidationError(ValueError):
+    """One or more fields are wrong; `problems` holds one message per field, each saying what to change."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    prompt: str
+    model: str
+    n: int | None = None
+    size: str | None = None
+    quality: str | None = None
+    background: str | None = None
+    moderation: str | None = None
+    output_format: str | None = None
+    output_compression: int | None = None
+    response_format: str | None = None
+    user: str | None = None
+
+    def to_params(self) -> dict[str, Any]:
+        """The fields to send: only those the user set, and always `model`."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @property
+    def effective_output_format(self) -> str:
+        return self.output_format or "png"
+
+
+def field_names() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(ImageRequest))
+
+
+def supports_custom_sizes(model: str) -> bool:
+    return model.startswith("gpt-image-2")
+
+
+def parse_size(size: str) -> tuple[int, int] | None:
+    match = _SIZE_RE.match(size)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def size_problem(size: str, model: str) -> str | None:
+    if size in STANDARD_SIZES:
+        return None
+    dims = parse_size(size)
+    if dims is None:
+        return f"size {size!r} is not a size; use one of {', '.join(STANDARD_SIZES)} or WIDTHxHEIGHT."
+    if not supports_custom_sizes(model):
+        return (
+            f"size {size} is a custom size, which only gpt-image-2 models take; "
+            f"with {model} use one of {', '.join(STANDARD_SIZES)}."
+        )
+    w, h = dims
+    if w % 16 or h % 16:
+        return f"size {size}: both sides must be multiples of 16 (e.g. {w // 16 * 16 or 16}x{h // 16 * 16 or 16})."
+    if max(w, h) > 3 * min(w, h):
+        return f"size {size}: the long side may be at most 3 times the short side."
+    if max(w, h) > MAX_CUSTOM_LONG_SIDE or w * h > MAX_CUSTOM_PIXELS:
+        return f"size {size} is too large; the largest is 3840x2160 (or 2160x3840)."
+    return None
+
+
+def size_is_experimental(size: str | None) -> bool:
+    dims = parse_size(size or "")
+    return bool(dims and dims[0] * dims[1] > EXPERIMENTAL_PIXELS)
+
+
+def _choice(problems: list[str], name: str, value: str | None, allowed: tuple[str, ...]) -> None:
+    if value is not None and value not in allowed:
+        problems.append(f"{name} {value!r} is not allowed; choose one of {', '.join(allowed)}.")
+
+
+def validate(request: ImageRequest, accepts_response_format: bool = True) -> ImageRequest:
+    """Return the request if it can be sent; otherwise raise ValidationError listing every problem."""
+    problems: list[str] = []
+    if not request.prompt.strip():
+        problems.append("The prompt is empty; describe the image you want.")
+    elif len(request.prompt) > MAX_PROMPT_CHARS:
+        problems.append(
+            f"The prompt is {len(request.prompt):,} characters; shorten it to at most {MAX_PROMPT_CHARS:,}."
+        )
+    if not request.model.strip():
+        problems.append("No model is set; pick one or type a model name.")
+    if request.n is not None and (isinstance(request.n, bool) or not isinstance(request.n, int) or not 1 <= request.n <= 10):
+        problems.append(f"n is {request.n!r}; ask for 1 to 10 images.")
+    if request.size is not None:
+        problem = size_problem(request.size, request.model)
+        if problem:
+            problems.append(problem)
+    _choice(problems, "quality", request.quality, QUALITIES)
+    _choice(problems, "background", request.background, BACKGROUNDS)
+    _choice(problems, "moderation", request.moderation, MODERATIONS)
+    _choice(problems, "output_format", request.output_format, OUTPUT_FORMATS)
+    _choice(problems, "response_format", request.response_format, RESPONSE_FORMATS)
+    if request.background == "transparent" and request.output_format == "jpeg":
+        problems.append("A transparent background needs png or webp output; change output_format or background.")
+    if request.output_compression is not None:
+        if isinstance(request.output_compression, bool) or not isinstance(request.output_compression, int) or not 0 <= request.output_compression <= 100:
+            problems.append(f"output_compression is {request.output_compression!r}; use a whole number from 0 to 100.")
+        elif request.effective_output_format not in COMPRESSIBLE_FORMATS:
+            problems.append("output_compression only applies to jpeg or webp; clear it or change output_format.")
+    if request.response_format is not None and not accepts_response_format:
+        problems.append("This provider does not accept response_format; leave it unset.")
+    if problems:
+        raise ValidationError(problems)
+    return request

@@ -1,0 +1,150 @@
+"""The studio's use cases: what the CLI, the pages and the tests call, the same way."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from openai import OpenAI
+
+from studio.client import generate_images, make_client
+from studio.config import DEMO_PROVIDER, Provider, Settings
+from studio.demo_api import DemoServer, start_demo_server
+from studio.errors import StudioError
+from studio.gallery import Gallery
+from studio.imagefile import inspect_image
+from studio.models import Generation
+from studio.request import ImageRequest, validate
+from studio.storage import LocalStorage
+
+DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
+_demo_server: DemoServer | None = None
+_demo_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SavedImage:
+    id: int
+    batch_index: int
+    path: Path  # absolute
+    width: int
+    height: int
+    format: str
+    sha256: str
+    bytes: int
+    revised_prompt: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    generation: Generation
+    images: list[SavedImage]
+    error: StudioError | None = None
+
+    @property
+    def generation_id(self) -> int:
+        return self.generation.id
+
+    @property
+    def status(self) -> str:
+        return self.generation.status
+
+
+def demo_provider(provider: Provider) -> Provider:
+    """The demo preset with the address of this process's own demo endpoint, started on first use."""
+    global _demo_server
+    if provider.key != DEMO_PROVIDER or provider.base_url:
+        return provider
+    with _demo_lock:
+        if _demo_server is None:
+            _demo_server = start_demo_server()
+    return replace(provider, base_url=_demo_server.base_url)
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Belt and braces: a provider may echo part of the key in an error message."""
+    return text.replace(secret, "[redacted]") if secret and len(secret) >= 4 else text
+
+
+class Studio:
+    def __init__(self, settings: Settings, gallery: Gallery, storage: LocalStorage):
+        self.settings = settings
+        self.gallery = gallery
+        self.storage = storage
+
+    @classmethod
+    def open(cls, settings: Settings) -> "Studio":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings = replace(settings, provider=demo_provider(settings.provider))
+        return cls(settings, Gallery.open(settings.database_url), LocalStorage(settings.data_dir))
+
+    def with_settings(self, settings: Settings) -> "Studio":
+        """The same gallery and storage, talking to another provider or model."""
+        return Studio(replace(settings, provider=demo_provider(settings.provider)), self.gallery, self.storage)
+
+    def client(self) -> OpenAI:
+        settings = self.settings
+        key = DEMO_API_KEY if settings.provider.key == DEMO_PROVIDER else settings.api_key
+        if not key:
+            raise StudioError(
+                "No API key is set. Set OPENAI_API_KEY in the environment or in .streamlit/secrets.toml, "
+                "or pick the demo endpoint.",
+                "no_api_key",
+            )
+        return make_client(settings.base_url, key, settings.timeout_s, settings.max_retries)
+
+    def generate(self, request: ImageRequest) -> Outcome:
+        """Validate, send, save the files, then commit the rows. Raises ValidationError before any request
+        for bad input; every request that was sent is recorded, succeeded or failed."""
+        validate(request, self.settings.provider.accepts_response_format)
+        client = self.client()
+        generation_id = self.gallery.start_generation(request, self.settings.provider.key, self.settings.provider.host)
+        started = time.perf_counter()
+        try:
+            result = generate_images(client, request)
+            rows = [self._save(index, item.data, item.revised_prompt) for index, item in enumerate(result.images)]
+        except Exception as exc:  # recorded whatever it is: the prompt must not be lost
+            if not isinstance(exc, StudioError):
+                exc = StudioError(f"The request failed unexpectedly ({type(exc).__name__}); try again.", "unexpected")
+            error = StudioError(redact(exc.message, self.settings.api_key), exc.code, exc.http_status)
+            generation = self.gallery.fail_generation(generation_id, error, time.perf_counter() - started)
+            return Outcome(generation, [], error)
+        generation = self.gallery.finish_generation(generation_id, result, rows)
+        return Outcome(generation, self.saved_images(generation))
+
+    def _save(self, index: int, data: bytes, revised_prompt: str | None) -> dict[str, Any]:
+        facts = inspect_image(data)
+        stored = self.storage.put(data, facts.format)
+        return {
+            "batch_index": index,
+            "path": stored.path,
+            "sha256": stored.sha256,
+            "width": facts.width,
+            "height": facts.height,
+            "format": facts.format,
+            "bytes": stored.bytes,
+            "revised_prompt": revised_prompt,
+        }
+
+    def saved_images(self, generation: Generation) -> list[SavedImage]:
+        return [
+            SavedImage(
+                id=image.id,
+                batch_index=image.batch_index,
+                path=self.storage.absolute(image.path),
+                width=image.width,
+                height=image.height,
+                format=image.format,
+                sha256=image.sha256,
+                bytes=image.bytes,
+                revised_prompt=image.revised_prompt,
+            )
+            for image in generation.images
+        ]
+
+    def recent(self, limit: int = 20) -> list[Outcome]:
+        return [Outcome(g, self.saved_images(g)) for g in self.gallery.recent(limit)]
+
