@@ -145,6 +145,21 @@ class Studio:
             for image in generation.images
         ]
 
+    def outcome(self, generation_id: int) -> Outcome | None:
+        try:
+            generation = self.gallery.get(generation_id)
+        except StudioError:
+            return None
+        return self._outcome(generation)
+
+    def latest(self) -> Outcome | None:
+        newest = self.gallery.recent(1)
+        return self._outcome(newest[0]) if newest else None
+
+    def _outcome(self, generation: Generation) -> Outcome:
+        error = StudioError(generation.error_message or "failed", generation.error_code or "error", generation.http_status) if generation.status == "failed" else None
+        return Outcome(generation, self.saved_images(generation), error)
+
     def recent(self, limit: int = 20) -> list[Outcome]:
-        return [Outcome(g, self.saved_images(g)) for g in self.gallery.recent(limit)]
+        return [self._outcome(g) for g in self.gallery.recent(limit)]
 

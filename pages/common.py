@@ -1,0 +1,139 @@
+"""Streamlit glue shared by the pages: the studio for this session, the sidebar, how a result looks."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import time
+from typing import Callable, TypeVar
+
+import streamlit as st
+
+from studio.config import ConfigError, DEMO_PROVIDER, Settings, load_providers, load_settings
+from studio.errors import StudioError
+from studio.service import Outcome, SavedImage, Studio
+
+T = TypeVar("T")
+NOT_RETURNED = "not returned"
+
+
+@st.cache_resource(show_spinner=False)
+def _base_studio(data_dir: str, database_url: str) -> Studio:
+    # Keyed by where the gallery lives; opening it runs migrations once per process.
+    return Studio.open(load_settings())
+
+
+@st.cache_resource(show_spinner=False)
+def _executor() -> concurrent.futures.ThreadPoolExecutor:
+    return concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="studio-request")
+
+
+def settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        st.error(f"The studio's configuration needs a change: {exc}")
+        st.stop()
+        raise  # unreachable: st.stop() ends the script run
+
+
+def current_studio() -> Studio:
+    """The studio for this browser session, with the provider and model picked in the sidebar."""
+    base = settings()
+    studio = _base_studio(str(base.data_dir), base.database_url)
+    providers = load_providers(base.data_dir)
+    key = st.session_state.get("provider", base.provider.key)
+    provider = base.provider if key == base.provider.key else providers[key]
+    model = st.session_state.get("model") or (base.model if provider.key == base.provider.key else provider.models[0])
+    return studio.with_settings(base.with_provider(provider, model))
+
+
+def run_off_thread(label: str, work: Callable[[], T]) -> T:
+    """Run slow work (a request can take minutes) on a worker thread while a status element counts the time."""
+    started = time.monotonic()
+    with st.status(label, expanded=False) as status:
+        future = _executor().submit(work)
+        while not future.done():
+            concurrent.futures.wait([future], timeout=0.5)
+            status.update(label=f"{label} {time.monotonic() - started:.0f} s")
+        status.update(label=f"{label} done in {time.monotonic() - started:.1f} s", state="complete")
+    return future.result()
+
+
+def sidebar(studio: Studio) -> None:
+    s = studio.settings
+    providers = load_providers(s.data_dir)
+    with st.sidebar:
+        st.subheader("Provider")
+        keys = list(providers)
+        st.selectbox(
+            "Provider",
+            keys,
+            index=keys.index(s.provider.key),
+            format_func=lambda k: providers[k].label,
+            key="provider",
+            on_change=lambda: st.session_state.pop("model", None),
+        )
+        models = list(s.provider.models)
+        if s.model not in models:
+            models.insert(0, s.model)
+        st.selectbox("model", models, index=models.index(s.model), key="model", accept_new_options=True,
+                     help="Pick one, or type any model name the provider serves.")
+        st.caption(f"Base URL host: `{s.provider.host}`")
+        if s.provider.key == DEMO_PROVIDER:
+            st.info("Demo endpoint: offline placeholder images, not a real model.")
+        elif s.has_key:
+            st.caption("API key: set")
+        else:
+            st.warning(
+                "No API key is set. Set `OPENAI_API_KEY` in the environment or in `.streamlit/secrets.toml`, "
+                "then restart; or try everything now with the demo endpoint."
+            )
+            st.button("Use the demo endpoint", on_click=_use_demo)
+
+
+def _use_demo() -> None:
+    st.session_state["provider"] = DEMO_PROVIDER
+    st.session_state.pop("model", None)
+
+
+def show_error(error: StudioError, generation_id: int | None = None) -> None:
+    kept = f" The prompt is kept in the gallery as generation #{generation_id}." if generation_id else ""
+    st.error(f"{error.message}{kept}")
+
+
+def human_bytes(size: int) -> str:
+    return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+def show_image_card(image: SavedImage, outcome: Outcome) -> None:
+    generation = outcome.generation
+    st.image(str(image.path), width="stretch")
+    st.caption("revised_prompt")
+    st.text(image.revised_prompt or NOT_RETURNED)
+    facts = [
+        f"{image.width}x{image.height}",
+        image.format,
+        human_bytes(image.bytes),
+        f"{generation.latency_s:.1f} s" if generation.latency_s is not None else "latency unknown",
+        f"{generation.total_tokens} tokens" if generation.total_tokens is not None else "tokens not returned",
+    ]
+    st.caption(" · ".join(facts))
+    st.download_button(
+        "Download",
+        data=functools.partial(image.path.read_bytes),
+        file_name=f"studio-{generation.id}-{image.batch_index + 1}.{image.format}",
+        mime=f"image/{image.format}",
+        key=f"download-{image.id}",
+        on_click="ignore",
+    )
+
+
+def show_outcome(outcome: Outcome, columns: int = 2) -> None:
+    if outcome.error or outcome.status == "failed":
+        show_error(outcome.error or StudioError(outcome.generation.error_message or "failed"), outcome.generation_id)
+        return
+    cells = st.columns(min(columns, max(1, len(outcome.images))))
+    for position, image in enumerate(outcome.images):
+        with cells[position % len(cells)]:
+            show_image_card(image, outcome)

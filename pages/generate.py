@@ -1,0 +1,57 @@
+"""Generate page: gather the request, call the studio, show what came back."""
+
+import streamlit as st
+
+from pages.common import current_studio, run_off_thread, show_outcome, sidebar
+from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, RESPONSE_FORMATS, STANDARD_SIZES, ImageRequest, ValidationError, size_is_experimental
+
+studio = current_studio()
+sidebar(studio)
+st.title("Generate")
+
+prompt = st.text_area("Prompt", height=140, placeholder="A watercolor fox reading a map by lantern light")
+left, middle, right = st.columns(3)
+size = left.selectbox("size", STANDARD_SIZES, key="size", accept_new_options=True,
+                      help="Or type WIDTHxHEIGHT (gpt-image-2: multiples of 16, up to 3840x2160).")
+quality = middle.selectbox("quality", QUALITIES, key="quality")
+n = right.number_input("n", min_value=1, max_value=10, value=1, step=1, key="n")
+left, middle, right = st.columns(3)
+background = left.selectbox("background", BACKGROUNDS, key="background")
+output_format = middle.selectbox("output_format", OUTPUT_FORMATS, key="output_format")
+moderation = right.selectbox("moderation", MODERATIONS, key="moderation")
+output_compression = None
+if output_format in COMPRESSIBLE_FORMATS:
+    output_compression = st.slider("output_compression", 0, 100, 100, key="output_compression")
+with st.expander("Advanced"):
+    accepts = studio.settings.provider.accepts_response_format
+    response_format = st.selectbox(
+        "response_format", [None, *RESPONSE_FORMATS], key="response_format", disabled=not accepts,
+        format_func=lambda v: "not sent (provider default)" if v is None else v,
+        help=None if accepts else "This provider does not take response_format, so it is never sent.",
+    )
+if size_is_experimental(size):
+    st.caption("Sizes above 2560x1440 are experimental at the API.")
+
+if st.button("Generate", type="primary"):
+    request = ImageRequest(
+        prompt=prompt, model=studio.settings.model, n=int(n), size=size, quality=quality, background=background,
+        moderation=moderation, output_format=output_format, output_compression=output_compression,
+        response_format=response_format if accepts else None,
+    )
+    try:
+        outcome = run_off_thread(f"Generating {int(n)} image(s) with {studio.settings.model}…", lambda: studio.generate(request))
+    except ValidationError as exc:
+        for problem in exc.problems:
+            st.error(problem)
+    except Exception as exc:  # a clear line, never a traceback on the page
+        st.error(str(exc))
+    else:
+        st.session_state["last_generation_id"] = outcome.generation_id
+        st.query_params["generation"] = str(outcome.generation_id)
+
+last_id = st.session_state.get("last_generation_id") or st.query_params.get("generation")
+last = studio.outcome(int(last_id)) if last_id and str(last_id).isdigit() else studio.latest()
+if last is not None:
+    st.subheader(f"Generation #{last.generation_id}" if last_id else f"Last result: generation #{last.generation_id}")
+    st.text(last.generation.prompt)
+    show_outcome(last)

@@ -1,0 +1,92 @@
+"""Command line: `python -m studio generate "PROMPT" ...` and friends, on the same core path as the pages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable, Sequence
+
+from studio.config import ConfigError, load_settings
+from studio.db import migrate
+from studio.errors import StudioError
+from studio.request import ImageRequest, ValidationError
+from studio.service import Outcome, Studio
+
+
+def add_request_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("prompt")
+    parser.add_argument("--model", help="model name (default: STUDIO_MODEL or the provider's first model)")
+    parser.add_argument("--size")
+    parser.add_argument("--quality")
+    parser.add_argument("--n", type=int)
+    parser.add_argument("--background")
+    parser.add_argument("--output-format", dest="output_format")
+    parser.add_argument("--output-compression", dest="output_compression", type=int)
+    parser.add_argument("--moderation")
+    parser.add_argument("--response-format", dest="response_format")
+
+
+def request_from_args(args: argparse.Namespace, default_model: str) -> ImageRequest:
+    return ImageRequest(
+        prompt=args.prompt,
+        model=args.model or default_model,
+        n=args.n,
+        size=args.size,
+        quality=args.quality,
+        background=args.background,
+        moderation=args.moderation,
+        output_format=args.output_format,
+        output_compression=args.output_compression,
+        response_format=args.response_format,
+    )
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "generation_id": outcome.generation_id,
+        "status": outcome.status,
+        "revised_prompts": [image.revised_prompt for image in outcome.images],
+        "images": [
+            {"path": str(image.path), "width": image.width, "height": image.height, "format": image.format, "sha256": image.sha256}
+            for image in outcome.images
+        ],
+    }
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    studio = Studio.open(load_settings())
+    outcome = studio.generate(request_from_args(args, studio.settings.model))
+    if outcome.error:
+        print(f"error: {outcome.error.message} (generation {outcome.generation_id} recorded as failed)", file=sys.stderr)
+        return 1
+    print(json.dumps(outcome_json(outcome)))
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(settings.database_url)
+    print("database is at the newest schema", file=sys.stderr)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"generate": cmd_generate, "migrate": cmd_migrate}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m studio", description="Image Studio from the command line.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_request_arguments(commands.add_parser("generate", help="generate images into the gallery; prints JSON"))
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ValidationError, StudioError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
