@@ -14,11 +14,13 @@ from studio.client import generate_images, make_client
 from studio.config import DEMO_PROVIDER, Provider, Settings
 from studio.demo_api import DemoServer, start_demo_server
 from studio.errors import StudioError
+from studio.filemeta import embed_metadata, file_metadata
 from studio.gallery import Gallery
 from studio.imagefile import inspect_image
 from studio.models import Generation
 from studio.request import ImageRequest, validate
 from studio.storage import LocalStorage
+from studio.thumbnails import save_thumbnail
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
 _demo_server: DemoServer | None = None
@@ -105,7 +107,7 @@ class Studio:
         started = time.perf_counter()
         try:
             result = generate_images(client, request)
-            rows = [self._save(index, item.data, item.revised_prompt) for index, item in enumerate(result.images)]
+            rows = [self._save(index, item.data, item.revised_prompt, request) for index, item in enumerate(result.images)]
         except Exception as exc:  # recorded whatever it is: the prompt must not be lost
             if not isinstance(exc, StudioError):
                 exc = StudioError(f"The request failed unexpectedly ({type(exc).__name__}); try again.", "unexpected")
@@ -115,10 +117,13 @@ class Studio:
         generation = self.gallery.finish_generation(generation_id, result, rows)
         return Outcome(generation, self.saved_images(generation))
 
-    def _save(self, index: int, data: bytes, revised_prompt: str | None) -> dict[str, Any]:
+    def _save(self, index: int, data: bytes, revised_prompt: str | None, request: ImageRequest) -> dict[str, Any]:
         facts = inspect_image(data)
+        # The prompt and settings go inside the file before hashing, so the stored bytes carry them.
+        data = embed_metadata(data, facts.format, file_metadata(request, revised_prompt, provider=self.settings.provider.key))
         stored = self.storage.put(data, facts.format)
         return {
+            "thumbnail_path": save_thumbnail(self.storage, data),
             "batch_index": index,
             "path": stored.path,
             "sha256": stored.sha256,
