@@ -27,6 +27,7 @@ SORTS = {"newest": "Newest first", "oldest": "Oldest first", "favourites": "Favo
 PAGE_SIZES = (24, 48, 96)
 STATUSES = ("succeeded", "failed", "pending")
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
+COMMON_HITS = 1000  # from this many matching generations on, a search walks the sort index
 _BATCH = func.coalesce(Image.batch_index, -1)  # a generation without images sorts as batch -1
 
 # What a request asked for may be unset ("auto" or not sent); the response says what the image is.
@@ -194,8 +195,12 @@ class GalleryQueries:
         if mode == "fts" and self.dialect == "sqlite":
             match = fts5_query(search)
             if match:
-                ids = text("SELECT rowid FROM generations_fts WHERE generations_fts MATCH :match").bindparams(match=match)
-                return Generation.id.in_(ids.columns(rowid=Generation.id.type))
+                # Two plans, picked by how common the words are (a bounded count costs < 10 ms):
+                # rare words: fetch the few hits by rowid and sort them; common words: walk the sort index
+                # and probe the hit list (the unary + keeps SQLite from driving the join by rowid).
+                common = self._fts_hits(match, COMMON_HITS) >= COMMON_HITS
+                probe = "+generations.id" if common else "generations.id"
+                return text(f"{probe} IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :match)").bindparams(match=match)
         if mode == "fts" and self.dialect == "postgresql":
             query = tsquery(search)
             if query:
@@ -211,6 +216,13 @@ class GalleryQueries:
             )
             for word in words
         ))
+
+    def _fts_hits(self, match: str, cap: int) -> int:
+        with self.engine.connect() as connection:
+            return connection.scalar(
+                text("SELECT count(*) FROM (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :m LIMIT :cap)"),
+                {"m": match, "cap": cap},
+            )
 
     def _walk(self, connection: Any, base: Any, segments: list, start: int, key: tuple | None, want: int,
               backward: bool) -> list[GalleryItem]:
