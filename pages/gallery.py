@@ -1,20 +1,33 @@
-"""Gallery page: everything made so far, newest first, failed requests included."""
+"""Gallery page: every image and request, searchable and filterable, paged by keyset; the view lives in
+the URL so a reload or a shared link reopens it."""
 
 import streamlit as st
 
-from pages.common import current_studio, show_outcome, sidebar
+from pages import gallery_parts as parts
+from pages.common import current_studio, sidebar
+from studio.errors import StudioError
 
 studio = current_studio()
 sidebar(studio)
 st.title("Gallery")
+parts.notice()
 
-limit = st.selectbox("Show", [24, 48, 96], key="gallery_limit")
-outcomes = studio.recent(limit)
-if not outcomes:
-    st.info("Nothing here yet. Generate an image and it is kept here.")
-for outcome in outcomes:
-    generation = outcome.generation
-    with st.container(border=True):
-        st.caption(f"#{generation.id} · {generation.created_at:%Y-%m-%d %H:%M} · {generation.model} · {generation.status}")
-        st.text(generation.prompt)
-        show_outcome(outcome, columns=4)
+library = parts.library_for(studio)
+view = parts.controls(library, parts.current_view())
+try:
+    page = library.page(view.filters, view.sort, view.per_page, view.after, view.before)
+except StudioError as exc:  # a damaged cursor in a link: say so and start at the first page
+    st.warning(exc.message)
+    view = view.first_page()
+    page = library.page(view.filters, view.sort, view.per_page)
+if page.at_start and view.page != 1:
+    view = view.first_page()
+parts.write_url(view)
+
+parts.toolbar(library)
+if not page.items:
+    st.info("Nothing matches these filters; clear some of them." if not view.filters.is_empty()
+            else "Nothing here yet. Generate an image and it is kept here.")
+parts.grid(library, page)
+parts.pager(view, page)
+parts.importer(library)

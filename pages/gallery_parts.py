@@ -1,0 +1,327 @@
+"""Streamlit glue for the Gallery page: the controls bound to the URL, the grid, the detail dialog,
+the bulk actions. Every action calls one Library method; nothing here touches SQL or files itself."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+import streamlit as st
+
+from studio.config import load_providers
+from studio.errors import StudioError
+from studio.gallery_query import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryItem, Page
+from studio.gallery_view import GalleryView, parse_view, view_params
+from studio.library import Library, describe_replacements, request_settings
+from studio.prompt_diff import diff_html
+from studio.request import BACKGROUNDS, OUTPUT_FORMATS, QUALITIES
+from studio.service import Studio
+
+ALL = "All"
+COLUMNS = 6
+DIFF_STYLE = "<style>del{background:#ffd7d5;text-decoration:line-through}ins{background:#ccffd8;text-decoration:none}</style>"
+# Widget keys of the Generate page, and what each takes when the generation left the field unset.
+GENERATE_DEFAULTS: dict[str, Any] = {
+    "prompt": "", "size": "auto", "quality": "auto", "n": 1, "background": "auto", "output_format": "png",
+    "moderation": "auto", "output_compression": 100, "response_format": None,
+}
+
+
+def library_for(studio: Studio) -> Library:
+    return Library(studio.gallery, studio.storage)
+
+
+# --- the view, kept in the URL ---------------------------------------------------------------------
+
+def current_view() -> GalleryView:
+    """The view in the URL. When the URL changed from outside (a link, back/forward), the widgets take it."""
+    params = st.query_params.to_dict()
+    view, problems = parse_view(params)
+    for problem in problems:
+        st.warning(problem)
+    if st.session_state.get("g_params") != view_params(view):
+        _widgets_from(view)
+    return view
+
+
+def _widgets_from(view: GalleryView) -> None:
+    f = view.filters
+    st.session_state.update({
+        "g_q": f.search, "g_model": f.model or ALL, "g_quality": f.quality or ALL, "g_size": f.size or ALL,
+        "g_background": f.background or ALL, "g_output_format": f.output_format or ALL, "g_status": f.status or ALL,
+        "g_dates": tuple(d for d in (f.date_from, f.date_to) if d), "g_fav": f.favourites,
+        "g_collection": f.collection_id, "g_sort": view.sort, "g_per": view.per_page,
+    })
+
+
+def controls(library: Library, view: GalleryView) -> GalleryView:
+    """Search, filters, sort and page size; a change starts again at page 1."""
+    top = st.columns([4, 1.4, 1])
+    top[0].text_input("Search prompts", key="g_q", placeholder="words from the prompt or revised_prompt",
+                      help="Every word must appear (as the start of a word), in the prompt or the revised_prompt.")
+    top[1].selectbox("Sort", list(SORTS), key="g_sort", format_func=SORTS.get)
+    top[2].selectbox("Per page", PAGE_SIZES, key="g_per")
+    with st.expander("Filters", expanded=not view.filters.is_empty() and not view.filters.search):
+        row = st.columns(4)
+        row[0].selectbox("model", [ALL, *library.queries.distinct_values("model")], key="g_model")
+        row[1].selectbox("quality", [ALL, *[q for q in QUALITIES if q != "auto"]], key="g_quality")
+        row[2].selectbox("size", [ALL, *library.queries.distinct_values("size")], key="g_size")
+        row[3].selectbox("status", [ALL, *STATUSES], key="g_status")
+        row = st.columns(4)
+        row[0].selectbox("background", [ALL, *[b for b in BACKGROUNDS if b != "auto"]], key="g_background")
+        row[1].selectbox("output_format", [ALL, *OUTPUT_FORMATS], key="g_output_format")
+        row[2].date_input("Date range", key="g_dates", value=None if not st.session_state.get("g_dates") else st.session_state["g_dates"])
+        collections = dict(library.queries.collections())
+        row[3].selectbox("Collection", [None, *collections], key="g_collection",
+                         format_func=lambda c: ALL if c is None else collections.get(c, f"#{c}"))
+        st.toggle("Favourites only", key="g_fav")
+        if view.filters.compare_group_id:
+            st.caption(f"Comparison group: `{view.filters.compare_group_id}`")
+    state = st.session_state
+    dates = state.get("g_dates") or ()
+    dates = dates if isinstance(dates, (tuple, list)) else (dates,)
+    filters = GalleryFilter(
+        search=state["g_q"].strip(),
+        model=_value(state["g_model"]), quality=_value(state["g_quality"]), size=_value(state["g_size"]),
+        background=_value(state["g_background"]), output_format=_value(state["g_output_format"]),
+        status=_value(state["g_status"]), date_from=dates[0] if len(dates) > 0 else None,
+        date_to=dates[1] if len(dates) > 1 else (dates[0] if len(dates) == 1 else None),
+        favourites=bool(state["g_fav"]), collection_id=state.get("g_collection"),
+        compare_group_id=view.filters.compare_group_id,
+    )
+    chosen = replace(view, filters=filters, sort=state["g_sort"], per_page=int(state["g_per"]))
+    if (chosen.filters, chosen.sort, chosen.per_page) != (view.filters, view.sort, view.per_page):
+        chosen = chosen.first_page()
+    return chosen
+
+
+def _value(choice: Any) -> Any:
+    return None if choice == ALL else choice
+
+
+def write_url(view: GalleryView) -> None:
+    params = view_params(view)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+    st.session_state["g_params"] = params
+
+
+def _go(view: GalleryView) -> None:
+    write_url(view)
+
+
+# --- the grid --------------------------------------------------------------------------------------
+
+def selection_key(item: GalleryItem) -> str:
+    return f"sel-{item.generation_id}-{item.image_id or 0}"
+
+
+def selected_items() -> list[tuple[int, int | None]]:
+    items = []
+    for key, value in st.session_state.items():
+        if isinstance(key, str) and key.startswith("sel-") and value:
+            _, generation_id, image_id = key.split("-")
+            items.append((int(generation_id), int(image_id) or None))
+    return sorted(items)
+
+
+def clear_selection() -> None:
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith("sel-")]:
+        del st.session_state[key]
+
+
+def grid(library: Library, page: Page) -> None:
+    cells = st.columns(COLUMNS)
+    for position, item in enumerate(page.items):
+        with cells[position % COLUMNS], st.container(border=True):
+            thumb = library.storage.absolute(item.thumbnail_path) if item.thumbnail_path else None
+            if thumb is not None and thumb.is_file():
+                st.image(str(thumb), width="stretch")
+            elif item.image_id is not None:
+                st.caption("🖼️ no thumbnail yet (`python -m studio doctor --fix` makes it)")
+            else:
+                st.markdown(f":red[**{item.status}**]" if item.status == "failed" else f"**{item.status}**")
+                st.caption((item.error_message or "no image")[:120])
+            star = "★ " if item.favourite else ""
+            st.caption(f"{star}#{item.generation_id} · {item.created_at:%Y-%m-%d %H:%M} · {item.model}")
+            st.text(item.prompt[:90] + ("…" if len(item.prompt) > 90 else ""))
+            left, right = st.columns(2)
+            left.checkbox("Select", key=selection_key(item))
+            if right.button("Open", key=f"open-{item.generation_id}-{item.image_id or 0}"):
+                detail_dialog(library, item.generation_id, item.image_id)
+
+
+def pager(view: GalleryView, page: Page) -> None:
+    left, middle, right = st.columns([1, 2, 1])
+    if left.button("← Previous", disabled=not page.prev_cursor, key="g_prev"):
+        _go(replace(view, after=None, before=page.prev_cursor, page=max(1, view.page - 1)))
+        st.rerun()
+    middle.caption(f"Page {view.page} · {len(page.items)} shown")
+    if right.button("Next →", disabled=not page.next_cursor, key="g_next"):
+        _go(replace(view, after=page.next_cursor, before=None, page=view.page + 1))
+        st.rerun()
+
+
+# --- the detail view -------------------------------------------------------------------------------
+
+@st.dialog("Image", width="large")
+def detail_dialog(library: Library, generation_id: int, image_id: int | None) -> None:
+    try:
+        detail = library.detail(generation_id, image_id)
+    except StudioError as exc:
+        st.warning(exc.message)
+        return
+    generation, image = detail.generation, detail.image
+    if image is not None and detail.file_exists:
+        st.image(str(detail.absolute_path), width="stretch")
+    elif image is not None:
+        st.warning("The file of this image is missing. Run `python -m studio doctor --fix` to settle it.")
+    else:
+        st.error(f"This request {generation.status}: {generation.error_message or 'no image came back'}")
+    prompt_html, revised_html = diff_html(generation.prompt, image.revised_prompt if image else None)
+    left, right = st.columns(2)
+    left.markdown("**prompt**")
+    left.html(DIFF_STYLE + f"<div>{prompt_html}</div>")
+    right.markdown("**revised_prompt**")
+    right.html(DIFF_STYLE + f"<div>{revised_html or '<i>not returned</i>'}</div>")
+    st.caption("Words only in the prompt are struck through; words the model added are highlighted.")
+    facts = request_settings(generation) | {
+        "status": generation.status, "provider": generation.provider, "base_url_host": generation.base_url_host,
+        "created_at": f"{generation.created_at:%Y-%m-%d %H:%M:%S}", "response_size": generation.response_size,
+        "response_quality": generation.response_quality, "response_background": generation.response_background,
+        "response_output_format": generation.response_output_format, "input_tokens": generation.input_tokens,
+        "output_tokens": generation.output_tokens, "total_tokens": generation.total_tokens,
+        "latency_s": round(generation.latency_s, 2) if generation.latency_s is not None else None,
+    }
+    if image is not None:
+        facts |= {"file": image.path, "format": image.format, "width x height": f"{image.width}x{image.height}",
+                  "bytes": image.bytes, "sha256": image.sha256, "collections": ", ".join(detail.collections) or None}
+    if generation.error_code:
+        facts |= {"error_code": generation.error_code, "http_status": generation.http_status}
+    st.table({"field": list(facts), "value": ["not set" if v is None else str(v) for v in facts.values()]})
+    if generation.usage:
+        with st.expander("usage (as returned)"):
+            st.json(generation.usage)
+    _actions(library, generation, image, detail)
+
+
+def _actions(library: Library, generation: Any, image: Any, detail: Any) -> None:
+    row = st.columns(4)
+    if image is not None:
+        label = "★ Unfavourite" if image.favourite else "☆ Favourite"
+        if row[0].button(label, key="d_fav"):
+            library.favourite([image.id], not image.favourite)
+            st.rerun(scope="fragment")
+        if detail.file_exists:
+            row[1].download_button("Download original", data=detail.absolute_path.read_bytes(),
+                                   file_name=f"studio-{generation.id}-{image.batch_index + 1}.{image.format}",
+                                   mime=f"image/{image.format}", key="d_download", on_click="ignore")
+    if row[2].button("Use these settings", key="d_use"):
+        st.session_state["pending_settings"] = {"generation_id": generation.id, **_generate_values(generation)}
+        st.switch_page("pages/generate.py")
+    if row[3].button("Delete…", key="d_delete"):
+        st.session_state["confirm_delete"] = (generation.id, image.id if image else None)
+    if st.session_state.get("confirm_delete") == (generation.id, image.id if image else None):
+        what = "this image and its file" if image else "this failed request"
+        st.warning(f"Delete {what}? This cannot be undone.")
+        yes, no = st.columns(2)
+        if yes.button("Yes, delete", type="primary", key="d_confirm"):
+            removed = library.delete([(generation.id, image.id if image else None)])
+            st.session_state.pop("confirm_delete", None)
+            st.session_state["gallery_notice"] = f"Deleted from generation #{generation.id} ({removed} file(s) removed; files other images share are kept)."
+            st.rerun()
+        if no.button("Keep it", key="d_keep"):
+            st.session_state.pop("confirm_delete", None)
+            st.rerun(scope="fragment")
+    if image is not None:
+        with st.form("d_collection", border=False):
+            name = st.text_input("Add to collection", placeholder="collection name (new or existing)")
+            if st.form_submit_button("Add"):
+                try:
+                    library.add_to_collection(name, [image.id])
+                    st.success(f"Added to “{name.strip()}”.")
+                except StudioError as exc:
+                    st.warning(exc.message)
+
+
+def _generate_values(generation: Any) -> dict[str, Any]:
+    settings = request_settings(generation)
+    values = {key: settings.get(key) if settings.get(key) is not None else default for key, default in GENERATE_DEFAULTS.items()}
+    values["model"] = generation.model
+    if generation.provider in load_providers():
+        values["provider"] = generation.provider
+    return values
+
+
+def apply_pending_settings() -> list[str]:
+    """On the Generate page, before its widgets: put in the settings "use these settings" chose, and
+    return one line per field it replaced, for the page to tell the user."""
+    pending = st.session_state.pop("pending_settings", None)
+    if not pending:
+        return []
+    generation_id = pending.pop("generation_id", None)
+    lines = describe_replacements({k: st.session_state.get(k) for k in pending}, pending)
+    st.session_state.update(pending)
+    return [f"Settings from generation #{generation_id}:"] + (lines or ["nothing changed; they were already set."])
+
+
+# --- bulk actions ----------------------------------------------------------------------------------
+
+def toolbar(library: Library) -> None:
+    chosen = selected_items()
+    images = [image_id for _, image_id in chosen if image_id is not None]
+    with st.container(horizontal=True):
+        st.caption(f"{len(chosen)} selected" if chosen else "Select images to act on several at once.")
+        if st.button("★ Favourite", disabled=not images, key="b_fav"):
+            library.favourite(images, True)
+            st.session_state["gallery_notice"] = f"Marked {len(images)} image(s) as favourites."
+            st.rerun()
+        if st.button("☆ Unfavourite", disabled=not images, key="b_unfav"):
+            library.favourite(images, False)
+            st.rerun()
+        if st.button("Export zip", disabled=not images, key="b_export"):
+            st.session_state["export_zip"] = library.export_zip(images)
+        if st.button("Delete selected…", disabled=not chosen, key="b_delete"):
+            st.session_state["confirm_bulk_delete"] = chosen
+        if st.button("Clear selection", disabled=not chosen, key="b_clear"):
+            clear_selection()
+            st.rerun()
+    if st.session_state.get("export_zip"):
+        st.download_button("Download the zip (originals + metadata.jsonl)", st.session_state["export_zip"],
+                           file_name="image-studio-export.zip", mime="application/zip", key="b_download",
+                           on_click="ignore")
+    pending = st.session_state.get("confirm_bulk_delete")
+    if pending:
+        st.warning(f"Delete {len(pending)} selected item(s) and their files? This cannot be undone.")
+        yes, no = st.columns(2)
+        if yes.button("Yes, delete them", type="primary", key="b_confirm"):
+            removed = library.delete(pending)
+            st.session_state.pop("confirm_bulk_delete")
+            clear_selection()
+            st.session_state["gallery_notice"] = f"Deleted {len(pending)} item(s); {removed} file(s) removed."
+            st.rerun()
+        if no.button("Keep them", key="b_keep"):
+            st.session_state.pop("confirm_bulk_delete")
+            st.rerun()
+
+
+def importer(library: Library) -> None:
+    with st.expander("Import a zip"):
+        upload = st.file_uploader("A zip exported from an Image Studio gallery", type=["zip"], key="g_import")
+        if upload is not None and st.button("Import", key="g_import_go"):
+            try:
+                report = library.import_zip(upload.getvalue())
+            except StudioError as exc:
+                st.error(exc.message)
+                return
+            st.success(f"Imported {report.added} image(s); skipped {report.skipped_duplicates} already in the gallery.")
+            for problem in report.problems:
+                st.warning(problem)
+
+
+def notice() -> None:
+    message = st.session_state.pop("gallery_notice", None)
+    if message:
+        st.success(message)
