@@ -210,6 +210,8 @@ class Library:
         if fix:
             if missing_ids:
                 self.queries.delete_image_rows(missing_ids)
+            for relative in report.stray_thumbnails:  # first: adopting a stray may make its thumbnail anew
+                self.storage.delete(relative)
             adopted = 0
             for relative in report.stray_files:
                 data = self.storage.read(relative)
@@ -223,8 +225,6 @@ class Library:
                 adopted += 1
                 if Path(relative).stem != digest:  # stored again under its content address: drop the copy
                     self.storage.delete(relative)
-            for relative in report.stray_thumbnails:
-                self.storage.delete(relative)
             rebuilt = self.backfill_thumbnails(need_thumb)
             report.fixed = {"rows_dropped": len(missing_ids), "files_adopted": adopted,
                             "strays_removed": len(report.stray_thumbnails), "thumbnails_made": rebuilt}
