@@ -360,7 +360,12 @@ class GalleryQueries:
         with self.engine.connect() as connection:
             return connection.scalar(text("SELECT count(*) FROM generations_fts WHERE generations_fts MATCH :m"), {"m": fts5_query(search)})
 
-    def delete_image_rows(self, image_ids: Sequence[int]) -> None:
-        """Drop image rows only (their generation, with its prompt, stays): for files that are gone."""
+    def delete_image_rows(self, image_ids: Sequence[int]) -> set[str]:
+        """Drop image rows only (their generation, with its prompt, stays): for files that are gone.
+        Returns the thumbnail paths no row uses any more."""
+        ids = list(image_ids)
         with self.sessions.begin() as session:
-            session.execute(Image.__table__.delete().where(Image.id.in_(list(image_ids))))
+            thumbs = set(session.scalars(select(Image.thumbnail_path).where(Image.id.in_(ids), Image.thumbnail_path.is_not(None))))
+            session.execute(Image.__table__.delete().where(Image.id.in_(ids)))
+            used = set(session.scalars(select(Image.thumbnail_path).where(Image.thumbnail_path.in_(thumbs))))
+        return thumbs - used

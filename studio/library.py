@@ -209,7 +209,7 @@ class Library:
         report.stray_thumbnails += [p for p in self._files(THUMBNAIL_FOLDER) if p not in used_thumbs]
         if fix:
             if missing_ids:
-                self.queries.delete_image_rows(missing_ids)
+                report.stray_thumbnails += sorted(self.queries.delete_image_rows(missing_ids))
             for relative in report.stray_thumbnails:  # first: adopting a stray may make its thumbnail anew
                 self.storage.delete(relative)
             adopted = 0

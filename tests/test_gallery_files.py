@@ -119,8 +119,8 @@ def test_doctor_finds_a_missing_file_and_a_stray_file_and_fixes_them(studio: Stu
     assert report["missing_thumbnails"] == 1
     assert main(["doctor", "--fix"]) == 0
     fixed = json.loads(capsys.readouterr().out)["fixed"]
-    # Stray thumbnails: the dropped row's, and the one no row pointed to any more (it is made again).
-    assert fixed == {"rows_dropped": 1, "files_adopted": 1, "strays_removed": 2, "thumbnails_made": 1}
+    # Thumbnails removed: the two no row pointed to (one is made again) and the dropped row's.
+    assert fixed == {"rows_dropped": 1, "files_adopted": 1, "strays_removed": 3, "thumbnails_made": 1}
     # The stray file came back with the prompt it carries inside; the lost one's prompt is still kept.
     assert library.page(GalleryFilter(search="heron")).items[0].path == str(stray_file.relative_to(studio.storage.root))
     assert library.page(GalleryFilter(search="kestrel")).items[0].image_id is None
