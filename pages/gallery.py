@@ -29,5 +29,6 @@ if not page.items:
     st.info("Nothing matches these filters; clear some of them." if not view.filters.is_empty()
             else "Nothing here yet. Generate an image and it is kept here.")
 parts.grid(library, page)
+parts.open_detail(library)
 parts.pager(view, page)
 parts.importer(library)

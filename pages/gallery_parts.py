@@ -149,8 +149,24 @@ def grid(library: Library, page: Page) -> None:
             st.text(item.prompt[:90] + ("…" if len(item.prompt) > 90 else ""))
             left, right = st.columns(2)
             left.checkbox("Select", key=selection_key(item))
-            if right.button("Open", key=f"open-{item.generation_id}-{item.image_id or 0}"):
-                detail_dialog(library, item.generation_id, item.image_id)
+            right.button("Open", key=f"open-{item.generation_id}-{item.image_id or 0}", on_click=_open,
+                         args=(item.generation_id, item.image_id))
+
+
+def _open(generation_id: int, image_id: int | None) -> None:
+    st.session_state["g_open"] = (generation_id, image_id)
+    st.session_state.pop("confirm_delete", None)
+
+
+def _close() -> None:
+    st.session_state.pop("g_open", None)
+    st.session_state.pop("confirm_delete", None)
+
+
+def open_detail(library: Library) -> None:
+    """The detail dialog stays open across reruns until it is closed or its item deleted."""
+    if st.session_state.get("g_open"):
+        detail_dialog(library, *st.session_state["g_open"])
 
 
 def pager(view: GalleryView, page: Page) -> None:
@@ -166,12 +182,13 @@ def pager(view: GalleryView, page: Page) -> None:
 
 # --- the detail view -------------------------------------------------------------------------------
 
-@st.dialog("Image", width="large")
+@st.dialog("Image", width="large", on_dismiss=_close)
 def detail_dialog(library: Library, generation_id: int, image_id: int | None) -> None:
     try:
         detail = library.detail(generation_id, image_id)
     except StudioError as exc:
         st.warning(exc.message)
+        _close()
         return
     generation, image = detail.generation, detail.image
     if image is not None and detail.file_exists:
@@ -213,13 +230,14 @@ def _actions(library: Library, generation: Any, image: Any, detail: Any) -> None
         label = "★ Unfavourite" if image.favourite else "☆ Favourite"
         if row[0].button(label, key="d_fav"):
             library.favourite([image.id], not image.favourite)
-            st.rerun(scope="fragment")
+            st.rerun()
         if detail.file_exists:
             row[1].download_button("Download original", data=detail.absolute_path.read_bytes(),
                                    file_name=f"studio-{generation.id}-{image.batch_index + 1}.{image.format}",
                                    mime=f"image/{image.format}", key="d_download", on_click="ignore")
     if row[2].button("Use these settings", key="d_use"):
         st.session_state["pending_settings"] = {"generation_id": generation.id, **_generate_values(generation)}
+        _close()
         st.switch_page("pages/generate.py")
     if row[3].button("Delete…", key="d_delete"):
         st.session_state["confirm_delete"] = (generation.id, image.id if image else None)
@@ -229,12 +247,12 @@ def _actions(library: Library, generation: Any, image: Any, detail: Any) -> None
         yes, no = st.columns(2)
         if yes.button("Yes, delete", type="primary", key="d_confirm"):
             removed = library.delete([(generation.id, image.id if image else None)])
-            st.session_state.pop("confirm_delete", None)
+            _close()
             st.session_state["gallery_notice"] = f"Deleted from generation #{generation.id} ({removed} file(s) removed; files other images share are kept)."
             st.rerun()
         if no.button("Keep it", key="d_keep"):
             st.session_state.pop("confirm_delete", None)
-            st.rerun(scope="fragment")
+            st.rerun()
     if image is not None:
         with st.form("d_collection", border=False):
             name = st.text_input("Add to collection", placeholder="collection name (new or existing)")
