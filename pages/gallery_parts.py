@@ -3,6 +3,7 @@ the bulk actions. Every action calls one Library method; nothing here touches SQ
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import replace
 from datetime import date
@@ -63,7 +64,7 @@ def controls(library: Library, view: GalleryView) -> GalleryView:
                       help="Every word must appear (as the start of a word), in the prompt or the revised_prompt.")
     top[1].selectbox("Sort", list(SORTS), key="g_sort", format_func=SORTS.get)
     top[2].selectbox("Per page", PAGE_SIZES, key="g_per")
-    with st.expander("Filters", expanded=not view.filters.is_empty() and not view.filters.search):
+    with st.expander("Filters", expanded=not replace(view.filters, search="").is_empty()):
         row = st.columns(4)
         row[0].selectbox("model", [ALL, *_distinct(library, library.gallery.engine.url.render_as_string(), "model")], key="g_model")
         row[1].selectbox("quality", [ALL, *[q for q in QUALITIES if q != "auto"]], key="g_quality")
@@ -197,12 +198,17 @@ def detail_dialog(library: Library, generation_id: int, image_id: int | None) ->
         _close()
         return
     generation, image = detail.generation, detail.image
-    if image is not None and detail.file_exists:
-        st.image(str(detail.absolute_path), width="stretch")
-    elif image is not None:
-        st.warning("The file of this image is missing. Run `python -m studio doctor --fix` to settle it.")
-    else:
-        st.error(f"This request {generation.status}: {generation.error_message or 'no image came back'}")
+    picture, side = st.columns([3, 2])
+    with picture:
+        if image is not None and detail.file_exists:
+            st.image(str(detail.absolute_path), width="stretch")
+        elif image is not None:
+            st.warning("The file of this image is missing. Run `python -m studio doctor --fix` to settle it.")
+        else:
+            st.error(f"This request {generation.status}: {generation.error_message or 'no image came back'}")
+    with side:
+        st.caption(f"Generation #{generation.id} · {generation.created_at:%Y-%m-%d %H:%M} · {generation.model} · {generation.status}")
+        _actions(library, generation, image, detail)
     prompt_html, revised_html = diff_html(generation.prompt, image.revised_prompt if image else None)
     left, right = st.columns(2)
     left.markdown("**prompt**")
@@ -227,25 +233,25 @@ def detail_dialog(library: Library, generation_id: int, image_id: int | None) ->
     if generation.usage:
         with st.expander("usage (as returned)"):
             st.json(generation.usage)
-    _actions(library, generation, image, detail)
 
 
 def _actions(library: Library, generation: Any, image: Any, detail: Any) -> None:
-    row = st.columns(4)
+    row = st.columns(2)
     if image is not None:
         label = "★ Unfavourite" if image.favourite else "☆ Favourite"
         if row[0].button(label, key="d_fav"):
             library.favourite([image.id], not image.favourite)
             st.rerun()
         if detail.file_exists:
-            row[1].download_button("Download original", data=detail.absolute_path.read_bytes(),
+            row[1].download_button("Download original", data=functools.partial(detail.absolute_path.read_bytes),
                                    file_name=f"studio-{generation.id}-{image.batch_index + 1}.{image.format}",
                                    mime=f"image/{image.format}", key="d_download", on_click="ignore")
-    if row[2].button("Use these settings", key="d_use"):
+    row = st.columns(2)
+    if row[0].button("Use these settings", key="d_use", help="Opens Generate with this prompt and these settings"):
         st.session_state["pending_settings"] = {"generation_id": generation.id, **_generate_values(generation)}
         _close()
         st.switch_page("pages/generate.py")
-    if row[3].button("Delete…", key="d_delete"):
+    if row[1].button("Delete…", key="d_delete"):
         st.session_state["confirm_delete"] = (generation.id, image.id if image else None)
     if st.session_state.get("confirm_delete") == (generation.id, image.id if image else None):
         what = "this image and its file" if image else "this failed request"
