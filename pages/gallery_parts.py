@@ -73,7 +73,7 @@ def controls(library: Library, view: GalleryView) -> GalleryView:
         row = st.columns(4)
         row[0].selectbox("background", [ALL, *[b for b in BACKGROUNDS if b != "auto"]], key="g_background")
         row[1].selectbox("output_format", [ALL, *OUTPUT_FORMATS], key="g_output_format")
-        row[2].date_input("Date range", key="g_dates", value=None if not st.session_state.get("g_dates") else st.session_state["g_dates"])
+        row[2].date_input("Date range", key="g_dates", help="From the first day to the last, both included.")
         collections = dict(library.queries.collections())
         row[3].selectbox("Collection", [None, *collections], key="g_collection",
                          format_func=lambda c: ALL if c is None else collections.get(c, f"#{c}"))

@@ -70,6 +70,9 @@ def test_search_and_filters_narrow_the_grid_and_live_in_the_url(filled: Studio) 
     reopened = gallery({"q": "owl", "status": "failed"})
     assert reopened.text_input(key="g_q").value == "owl" and reopened.selectbox(key="g_status").value == "failed"
     assert [t.value for t in reopened.text] == ["A refused owl [demo:fail=moderation]"]
+    long_ago = gallery({"from": "2020-01-01", "to": "2020-01-02"})
+    assert not open_keys(long_ago) and any("Nothing matches" in i.value for i in long_ago.info)
+    assert long_ago.expander[0].proto.expanded  # set filters are shown, not hidden
     nothing = gallery({"q": "zebra"})
     assert any("Nothing matches" in i.value for i in nothing.info)
     broken = gallery({"after": "not-a-cursor"})
