@@ -4,9 +4,7 @@ the bulk actions. Every action calls one Library method; nothing here touches SQ
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 import streamlit as st
