@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Image Studio", page_icon="🎨", layout="wide")
+st.set_page_config(page_title="Image Studio", page_icon=":material/palette:", layout="wide")
 
 pages = [
-    st.Page("pages/generate.py", title="Generate", icon="✨", default=True),
-    st.Page("pages/gallery.py", title="Gallery", icon="🖼️"),
+    st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:", default=True),
+    st.Page("pages/gallery.py", title="Gallery", icon=":material/photo_library:"),
 ]
 st.navigation(pages).run()

@@ -133,7 +133,7 @@ def show_outcome(outcome: Outcome, columns: int = 2) -> None:
     if outcome.error or outcome.status == "failed":
         show_error(outcome.error or StudioError(outcome.generation.error_message or "failed"), outcome.generation_id)
         return
-    cells = st.columns(min(columns, max(1, len(outcome.images))))
+    cells = st.columns(columns)
     for position, image in enumerate(outcome.images):
         with cells[position % len(cells)]:
             show_image_card(image, outcome)

@@ -89,6 +89,7 @@ def render_image(prompt: str, size: str, output_format: str, background: str, co
 class DemoHandler(BaseHTTPRequestHandler):
     server_version = "ImageStudioDemo/1.0"
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes; Nagle would stall them 40 ms
 
     @property
     def config(self) -> DemoConfig:

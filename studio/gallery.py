@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from studio.client import ApiResult
 from studio.db import get_engine, migrate
@@ -25,19 +26,21 @@ class Gallery:
         migrate(database_url)
         return cls(get_engine(database_url))
 
-    def start_generation(self, request: ImageRequest, provider: str, base_url_host: str) -> int:
+    def start_generation(self, request: ImageRequest, provider: str, base_url_host: str) -> Generation:
         """Record the request before it is sent, so no prompt is lost whatever happens next."""
         with self.sessions.begin() as session:
             generation = Generation(status="pending", provider=provider, base_url_host=base_url_host, **asdict(request))
             session.add(generation)
-            session.flush()
-            return generation.id
+        set_committed_value(generation, "images", [])  # a new generation has none: spare a lazy load later
+        return generation
 
-    def finish_generation(self, generation_id: int, result: ApiResult, images: Sequence[dict[str, Any]]) -> Generation:
-        """Mark the generation succeeded and add its image rows in one transaction (files are already on disk)."""
+    def finish_generation(self, generation: Generation, result: ApiResult, images: Sequence[dict[str, Any]]) -> Generation:
+        """Mark the generation succeeded and add its image rows in one transaction (files are already on disk).
+
+        `generation` is the object start_generation returned; re-attaching it spares a SELECT on the hot path."""
         usage = result.usage or {}
         with self.sessions.begin() as session:
-            generation = session.get_one(Generation, generation_id)
+            session.add(generation)
             generation.status = "succeeded"
             generation.created = result.created
             generation.response_size = result.size
@@ -49,18 +52,18 @@ class Gallery:
             generation.output_tokens = usage.get("output_tokens")
             generation.total_tokens = usage.get("total_tokens")
             generation.latency_s = result.latency_s
-            session.add_all(Image(generation_id=generation_id, **fields) for fields in images)
-        return self.get(generation_id)
+            generation.images.extend(Image(**fields) for fields in images)
+        return generation
 
-    def fail_generation(self, generation_id: int, error: StudioError, latency_s: float | None) -> Generation:
+    def fail_generation(self, generation: Generation, error: StudioError, latency_s: float | None) -> Generation:
         with self.sessions.begin() as session:
-            generation = session.get_one(Generation, generation_id)
+            session.add(generation)
             generation.status = "failed"
             generation.error_code = error.code
             generation.error_message = error.message
             generation.http_status = error.http_status
             generation.latency_s = latency_s
-        return self.get(generation_id)
+        return generation
 
     def get(self, generation_id: int) -> Generation:
         with self.sessions() as session:

@@ -101,7 +101,7 @@ class Studio:
         for bad input; every request that was sent is recorded, succeeded or failed."""
         validate(request, self.settings.provider.accepts_response_format)
         client = self.client()
-        generation_id = self.gallery.start_generation(request, self.settings.provider.key, self.settings.provider.host)
+        pending = self.gallery.start_generation(request, self.settings.provider.key, self.settings.provider.host)
         started = time.perf_counter()
         try:
             result = generate_images(client, request)
@@ -110,9 +110,9 @@ class Studio:
             if not isinstance(exc, StudioError):
                 exc = StudioError(f"The request failed unexpectedly ({type(exc).__name__}); try again.", "unexpected")
             error = StudioError(redact(exc.message, self.settings.api_key), exc.code, exc.http_status)
-            generation = self.gallery.fail_generation(generation_id, error, time.perf_counter() - started)
+            generation = self.gallery.fail_generation(pending, error, time.perf_counter() - started)
             return Outcome(generation, [], error)
-        generation = self.gallery.finish_generation(generation_id, result, rows)
+        generation = self.gallery.finish_generation(pending, result, rows)
         return Outcome(generation, self.saved_images(generation))
 
     def _save(self, index: int, data: bytes, revised_prompt: str | None) -> dict[str, Any]:
