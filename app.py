@@ -2,7 +2,10 @@
 
 import streamlit as st
 
+from pages.common import require_sign_in
+
 st.set_page_config(page_title="Image Studio", page_icon=":material/palette:", layout="wide")
+require_sign_in()
 
 pages = [
     st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:", default=True),

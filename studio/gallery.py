@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import asdict
+from datetime import timedelta, timezone
 from typing import Any, Sequence
 
 from sqlalchemy import Engine, select
@@ -12,8 +15,21 @@ from sqlalchemy.orm.attributes import set_committed_value
 from studio.client import ApiResult
 from studio.db import get_engine, migrate
 from studio.errors import StudioError
-from studio.models import Generation, Image
+from studio.models import Generation, Image, utcnow
 from studio.request import ImageRequest
+
+
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Gallery:
@@ -29,7 +45,9 @@ class Gallery:
     def start_generation(self, request: ImageRequest, provider: str, base_url_host: str) -> Generation:
         """Record the request before it is sent, so no prompt is lost whatever happens next."""
         with self.sessions.begin() as session:
-            generation = Generation(status="pending", provider=provider, base_url_host=base_url_host, **asdict(request))
+            generation = Generation(
+                status="pending", provider=provider, base_url_host=base_url_host, worker=WORKER, **asdict(request)
+            )
             session.add(generation)
         set_committed_value(generation, "images", [])  # a new generation has none: spare a lazy load later
         return generation
@@ -64,6 +82,24 @@ class Gallery:
             generation.http_status = error.http_status
             generation.latency_s = latency_s
         return generation
+
+    def settle_interrupted(self, older_than_s: float) -> int:
+        """Mark as failed the pending requests whose process is gone (same host, dead pid) or that are older
+        than any request can run; their prompts stay in the history. Returns how many were settled."""
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
+        host = WORKER.rsplit(":", 1)[0]
+        settled = 0
+        with self.sessions.begin() as session:
+            for generation in session.scalars(select(Generation).where(Generation.status == "pending")):
+                worker_host, _, pid = (generation.worker or ":").rpartition(":")
+                created_at = generation.created_at.replace(tzinfo=timezone.utc) if generation.created_at.tzinfo is None else generation.created_at
+                gone = worker_host == host and pid.isdigit() and not _process_alive(int(pid))
+                if gone or created_at < cutoff:
+                    generation.status = "failed"
+                    generation.error_code = "interrupted"
+                    generation.error_message = "The studio stopped before this request finished; the prompt is kept, no image was saved."
+                    settled += 1
+        return settled
 
     def get(self, generation_id: int) -> Generation:
         with self.sessions() as session:

@@ -79,7 +79,10 @@ class Studio:
     def open(cls, settings: Settings) -> "Studio":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings = replace(settings, provider=demo_provider(settings.provider))
-        return cls(settings, Gallery.open(settings.database_url), LocalStorage(settings.data_dir))
+        studio = cls(settings, Gallery.open(settings.database_url), LocalStorage(settings.data_dir))
+        # A request can run at most timeout x attempts; anything pending longer than that is dead.
+        studio.gallery.settle_interrupted(older_than_s=settings.timeout_s * (settings.max_retries + 1) + 60)
+        return studio
 
     def with_settings(self, settings: Settings) -> "Studio":
         """The same gallery and storage, talking to another provider or model."""
@@ -103,10 +106,13 @@ class Studio:
         client = self.client()
         pending = self.gallery.start_generation(request, self.settings.provider.key, self.settings.provider.host)
         started = time.perf_counter()
+        written: list[str] = []
         try:
             result = generate_images(client, request)
-            rows = [self._save(index, item.data, item.revised_prompt) for index, item in enumerate(result.images)]
+            rows = [self._save(index, item.data, item.revised_prompt, written) for index, item in enumerate(result.images)]
         except Exception as exc:  # recorded whatever it is: the prompt must not be lost
+            for path in written:  # a batch is kept whole or not at all
+                self.storage.delete(path)
             if not isinstance(exc, StudioError):
                 exc = StudioError(f"The request failed unexpectedly ({type(exc).__name__}); try again.", "unexpected")
             error = StudioError(redact(exc.message, self.settings.api_key), exc.code, exc.http_status)
@@ -115,9 +121,11 @@ class Studio:
         generation = self.gallery.finish_generation(pending, result, rows)
         return Outcome(generation, self.saved_images(generation))
 
-    def _save(self, index: int, data: bytes, revised_prompt: str | None) -> dict[str, Any]:
+    def _save(self, index: int, data: bytes, revised_prompt: str | None, written: list[str]) -> dict[str, Any]:
         facts = inspect_image(data)
         stored = self.storage.put(data, facts.format)
+        if stored.created:
+            written.append(stored.path)
         return {
             "batch_index": index,
             "path": stored.path,
