@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from studio.client import ApiResult
 from studio.db import get_engine, migrate
 from studio.errors import StudioError
+from studio.gallery_compare import CompareQueries
 from studio.models import Generation, Image
 from studio.request import ImageRequest
 
 
-class Gallery:
+class Gallery(CompareQueries):
     def __init__(self, engine: Engine):
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
