@@ -58,7 +58,7 @@ def show_cell(cell: CellResult, comparison: Comparison | None = None) -> None:
     winner = comparison is not None and comparison.winner_position == cell.position
     st.markdown(f"**{cell.label}**" + (" · 🏆 winner" if winner else ""))
     if cell.outcome is None:
-        st.warning("Not run: the comparison was interrupted, or this generation was deleted from the gallery.")
+        st.warning("No result yet: still running (reload in a moment), interrupted, or deleted from the gallery.")
         return
     if cell.error is not None:
         st.error(cell.error.message)
@@ -78,12 +78,13 @@ def _mark(group_id: int, position: int | None) -> None:
     mark_winner(studio, group_id, position)
 
 
-def grid_slots(qualities: list[str], columns: list[str | None]) -> dict[int, st.delta_generator.DeltaGenerator]:
-    """One empty slot per cell, row-major (quality rows, axis columns), to fill as results arrive."""
+def grid_slots(qualities: list[str], axis_values: list[str | None]) -> dict[int, st.delta_generator.DeltaGenerator]:
+    """One empty slot per cell, to fill as results arrive: quality tiers side by side, one row per axis value.
+    Keyed by the cell's position (quality-major, as the core numbers them)."""
     slots = {}
-    for row in range(len(qualities)):
-        for col, box in enumerate(st.columns(len(columns), border=True)):
-            slots[row * len(columns) + col] = box.empty()
+    for column_index in range(len(axis_values)):
+        for quality_index, box in enumerate(st.columns(len(qualities), border=True)):
+            slots[quality_index * len(axis_values) + column_index] = box.empty()
     return slots
 
 
@@ -184,8 +185,9 @@ else:
     st.info(f"{cell_count} cell(s), {cell_count * int(n)} image(s): {estimate.text[0].upper() + estimate.text[1:]}. "
             f"Up to {int(workers) if workers else default_workers(cell_count)} run at once. Every price is an estimate.")
 
+clicked = st.button("Run comparison", type="primary", key="compare_run")
 view = st.container()
-if st.button("Run comparison", type="primary", key="compare_run"):
+if clicked:
     try:
         run = start_grid(studio, spec, int(workers) if workers else None)
     except ValidationError as exc:
@@ -194,12 +196,13 @@ if st.button("Run comparison", type="primary", key="compare_run"):
     except StudioError as exc:
         st.error(exc.message)
     else:
+        # Remembered first: if the user leaves mid-run, the cells still finish and are saved, and this re-opens them.
+        st.session_state["compare_group"] = run.group_id
+        st.query_params["compare"] = str(run.group_id)
         with view:
             st.subheader(f"Comparison #{run.group_id}")
             run_live(run, spec)
-        st.session_state["compare_group"] = run.group_id
-        st.query_params["compare"] = str(run.group_id)
-        st.rerun()
+        st.rerun()  # show it as saved: with winner buttons, the zoom, and fresh spend totals
 else:
     opened = st.query_params.get("compare") or st.session_state.get("compare_group")
     if opened and str(opened).isdigit():

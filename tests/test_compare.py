@@ -162,11 +162,11 @@ def test_page_shows_the_estimate_then_the_grid_with_a_failing_cell_beside_the_ot
     at.button(key="compare_run").click().run()
     assert not at.exception
     assert [m.value for m in at.markdown if m.value.startswith("**quality")] == [
-        f"**quality {q} · size {s}**" for q in ("low", "medium", "high") for s in ("1024x1024", "1536x1024")
-    ]
+        f"**quality {q} · size {s}**" for s in ("1024x1024", "1536x1024") for q in ("low", "medium", "high")
+    ]  # quality tiers side by side, one row per size
     assert [e.value for e in at.error] == [f"{SAFETY}. Rephrase it; it was not retried."] * 2
     grid_images = [i for i in at.image if i.captions[0].startswith("image 1 ·")]
-    assert [i.captions[0] for i in grid_images] == ["image 1 · 1024x1024 png", "image 1 · 1536x1024 png"] * 2
+    assert [i.captions[0] for i in grid_images] == ["image 1 · 1024x1024 png"] * 2 + ["image 1 · 1536x1024 png"] * 2
     captions = [c.value for c in at.caption]
     assert any("6 of 6 done" in c for c in captions)
     assert any(c.endswith("tokens · $0.011 (est.)") for c in captions)  # latency · tokens · estimated cost
