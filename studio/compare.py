@@ -7,6 +7,7 @@ other; the grid itself is kept as a compare group that can be re-opened and give
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
@@ -23,6 +24,7 @@ AXIS_CHOICES: dict[str, tuple[str, ...]] = {"size": STANDARD_SIZES, "background"
 DEFAULT_QUALITIES = ("low", "medium", "high")
 MAX_CELLS = 24  # a bigger grid is rarely what someone means, and it spends real money
 MAX_WORKERS = 8
+log = logging.getLogger(__name__)
 
 
 def default_workers(cells: int) -> int:
@@ -202,7 +204,10 @@ def _run_cell(studio: Studio, prices: PriceTable, cell: CellSpec, cell_id: int) 
         return _unrecorded(cell, exc)
     except Exception as exc:  # noqa: BLE001 - one cell's surprise must not sink the grid
         return _unrecorded(cell, StudioError(f"The request failed unexpectedly ({type(exc).__name__}); try again.", "unexpected"))
-    studio.gallery.link_compare_cell(cell_id, outcome.generation_id)
+    try:
+        studio.gallery.link_compare_cell(cell_id, outcome.generation_id)
+    except Exception:  # noqa: BLE001 - the images are safe in the gallery; only the grid loses this link
+        log.warning("could not link generation %s to compare cell %s", outcome.generation_id, cell_id, exc_info=True)
     cost = generation_cost(prices, outcome.generation, len(outcome.images))
     return CellResult(cell.position, cell.quality, cell.axis, cell.axis_value, outcome, cost)
 

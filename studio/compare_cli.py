@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from studio.compare import AXES, DEFAULT_QUALITIES, CellResult, GridSpec, estimate_grid, run_grid
+from studio.compare import AXES, DEFAULT_QUALITIES, CellResult, GridSpec, estimate_grid, run_grid, spend
 from studio.config import load_settings
 from studio.pricing import load_prices
 from studio.request import ImageRequest, ValidationError
@@ -96,3 +96,17 @@ def cmd_compare(args: argparse.Namespace) -> int:
     for cell in failed:
         print(f"error: {cell.label}: {cell.error.message if cell.error else cell.status}", file=sys.stderr)
     return 0 if len(failed) < len(cells) else 1
+
+
+def add_spend_parser(commands: Any) -> None:
+    commands.add_parser("spend", help="estimated spend per day (UTC) and overall, from the gallery; prints JSON")
+
+
+def cmd_spend(_args: argparse.Namespace) -> int:
+    totals = spend(Studio.open(load_settings()))
+    print(json.dumps({
+        "overall_usd": round(totals.usd, 6),
+        "unpriced_generations": totals.unpriced,
+        "days": [{"day": d.day, "usd": round(d.usd, 6), "priced": d.priced, "unpriced": d.unpriced} for d in totals.days],
+    }))
+    return 0

@@ -142,6 +142,17 @@ def test_cli_compare_exits_1_when_every_cell_fails_and_reports_unknown_prices_as
     assert "Only one field besides quality can vary" in capsys.readouterr().err
 
 
+def test_cli_spend_totals_the_priced_cells(studio_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compare", "a fox", "--model", "gpt-image-1-mini", "--quality", "low,high", "--size", "1024x1024"]) == 0
+    capsys.readouterr()
+    assert main(["compare", "a fox", "--model", "gpt-image-2-official", "--quality", "low"]) == 0
+    capsys.readouterr()
+    assert main(["spend"]) == 0
+    totals = json.loads(capsys.readouterr().out)
+    assert totals["overall_usd"] == pytest.approx(0.005 + 0.036)  # per-image prices of gpt-image-1-mini
+    assert totals["unpriced_generations"] == 1 and len(totals["days"]) == 1
+
+
 @pytest.fixture
 def compare_page(studio_env: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("STUDIO_MODEL", "gpt-image-1")
