@@ -1,7 +1,7 @@
 """compare groups and cells
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0005
 Create Date: 2026-11-24 06:40:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "0002"
-down_revision = "0001"
+down_revision = "0005"  # was "0001"; re-chained after merging main, which added 0005
 branch_labels = None
 depends_on = None
 
