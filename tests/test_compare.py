@@ -208,3 +208,18 @@ def test_page_marks_a_winner_zooms_two_cells_and_reopens_a_past_comparison(compa
         "**quality low**", "**quality medium**", "**quality high** · 🏆 winner"
     ]
     assert len([i for i in later.image if i.captions[0].startswith("image 1 ·")]) == 3
+
+
+def test_page_says_no_price_known_for_a_model_without_one(studio_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STUDIO_MODEL", "gpt-image-2-official")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    assert any("No price known for gpt-image-2-official, so this grid has no estimate" in i.value for i in at.info)
+    at.text_area(key="compare_prompt").input("a fox")
+    at.button(key="compare_run").click().run()
+    facts = [c.value for c in at.caption if " tokens · " in c.value]
+    assert len(facts) == 3 and all(f.endswith("· no price known") for f in facts)
+    assert not any("$" in f for f in facts)
+    assert any("cost no price known" in c.value for c in at.caption)
+    assert any("3 generation(s) used a model with no price known; they are not counted" in c.value for c in at.caption)
