@@ -10,5 +10,6 @@ require_sign_in()
 pages = [
     st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:", default=True),
     st.Page("pages/gallery.py", title="Gallery", icon=":material/photo_library:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
 ]
 st.navigation(pages).run()

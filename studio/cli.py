@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any, Callable, Sequence
 
+from studio.compare_cli import add_compare_parser, add_spend_parser, cmd_compare, cmd_spend
 from studio.config import ConfigError, load_settings
 from studio.db import migrate
 from studio.errors import StudioError
@@ -72,7 +73,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"generate": cmd_generate, "migrate": cmd_migrate}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"generate": cmd_generate, "migrate": cmd_migrate, "compare": cmd_compare, "spend": cmd_spend}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     add_request_arguments(commands.add_parser("generate", help="generate images into the gallery; prints JSON"))
     commands.add_parser("migrate", help="bring the database schema up to date")
+    add_compare_parser(commands)
+    add_spend_parser(commands)
     return parser
 
 
