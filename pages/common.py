@@ -9,6 +9,7 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
+from studio.auth import password_matches
 from studio.config import ConfigError, DEMO_PROVIDER, Settings, load_providers, load_settings
 from studio.errors import StudioError
 from studio.service import Outcome, SavedImage, Studio
@@ -35,6 +36,34 @@ def settings() -> Settings:
         st.error(f"The studio's configuration needs a change: {exc}")
         st.stop()
         raise  # unreachable: st.stop() ends the script run
+
+
+def oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def require_sign_in() -> None:
+    """Show nothing before sign-in when STUDIO_PASSWORD or st.login's OIDC settings are present."""
+    expected = settings().password
+    if expected:
+        if st.session_state.get("signed_in"):
+            return
+        st.title("Image Studio")
+        with st.form("sign-in"):
+            given = st.text_input("Password", type="password")
+            if st.form_submit_button("Sign in"):
+                if password_matches(given, expected):
+                    st.session_state["signed_in"] = True
+                    st.rerun()
+                st.error("That password is not right.")
+        st.stop()
+    elif oidc_configured() and not st.user.is_logged_in:
+        st.title("Image Studio")
+        st.button("Log in", on_click=st.login)
+        st.stop()
 
 
 def current_studio() -> Studio:
@@ -133,7 +162,7 @@ def show_outcome(outcome: Outcome, columns: int = 2) -> None:
     if outcome.error or outcome.status == "failed":
         show_error(outcome.error or StudioError(outcome.generation.error_message or "failed"), outcome.generation_id)
         return
-    cells = st.columns(min(columns, max(1, len(outcome.images))))
+    cells = st.columns(columns)
     for position, image in enumerate(outcome.images):
         with cells[position % len(cells)]:
             show_image_card(image, outcome)

@@ -146,9 +146,10 @@ def grid(library: Library, page: Page) -> None:
                 st.image(str(thumb), width="stretch")
             elif item.image_id is not None:
                 st.caption("🖼️ no thumbnail yet (`python -m studio doctor --fix` makes it)")
+            elif item.status == "failed":
+                st.error((item.error_message or "The request failed.")[:160])
             else:
-                st.markdown(f":red[**{item.status}**]" if item.status == "failed" else f"**{item.status}**")
-                st.caption((item.error_message or "no image")[:120])
+                st.info(f"{item.status}: no image yet" if item.status == "pending" else "no image kept")
             star = "★ " if item.favourite else ""
             st.caption(f"{star}#{item.generation_id} · {item.created_at:%Y-%m-%d %H:%M} · {item.model}")
             st.text(item.prompt[:90] + ("…" if len(item.prompt) > 90 else ""))

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from studio.compare_cli import add_compare_parser, add_spend_parser, cmd_compare, cmd_spend
 from studio.config import ConfigError, load_settings
 from studio.db import migrate
 from studio.errors import StudioError
@@ -119,7 +120,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "generate": cmd_generate, "migrate": cmd_migrate, "inspect": cmd_inspect, "doctor": cmd_doctor,
-    "export": cmd_export, "import": cmd_import,
+    "export": cmd_export, "import": cmd_import, "compare": cmd_compare, "spend": cmd_spend,
 }
 
 
@@ -133,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--fix", action="store_true", help="settle what it finds: drop rows whose file is gone, take stray images back in, remove stray thumbnails, rebuild missing ones")
     commands.add_parser("export", help="write every image and a metadata.jsonl to a zip").add_argument("zip")
     commands.add_parser("import", help="add the images of an exported zip, skipping ones already kept").add_argument("zip")
+    add_compare_parser(commands)
+    add_spend_parser(commands)
     return parser
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from openai import OpenAI
+from sqlalchemy.exc import OperationalError
 
 from studio.client import generate_images, make_client
 from studio.config import DEMO_PROVIDER, Provider, Settings
@@ -66,6 +68,16 @@ def demo_provider(provider: Provider) -> Provider:
     return replace(provider, base_url=_demo_server.base_url)
 
 
+@contextmanager
+def database_errors() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        locked = "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()
+        reason = "is busy: another process held it too long" if locked else "could not be written"
+        raise StudioError(f"The gallery database {reason}; try again in a moment.", "database_error") from None
+
+
 def redact(text: str, secret: str | None) -> str:
     """Belt and braces: a provider may echo part of the key in an error message."""
     return text.replace(secret, "[redacted]") if secret and len(secret) >= 4 else text
@@ -81,7 +93,10 @@ class Studio:
     def open(cls, settings: Settings) -> "Studio":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings = replace(settings, provider=demo_provider(settings.provider))
-        return cls(settings, Gallery.open(settings.database_url), LocalStorage(settings.data_dir))
+        studio = cls(settings, Gallery.open(settings.database_url), LocalStorage(settings.data_dir))
+        # A request can run at most timeout x attempts; anything pending longer than that is dead.
+        studio.gallery.settle_interrupted(older_than_s=settings.timeout_s * (settings.max_retries + 1) + 60)
+        return studio
 
     def with_settings(self, settings: Settings) -> "Studio":
         """The same gallery and storage, talking to another provider or model."""
@@ -103,25 +118,40 @@ class Studio:
         for bad input; every request that was sent is recorded, succeeded or failed."""
         validate(request, self.settings.provider.accepts_response_format)
         client = self.client()
-        generation_id = self.gallery.start_generation(request, self.settings.provider.key, self.settings.provider.host)
+        with database_errors():
+            pending = self.gallery.start_generation(request, self.settings.provider.key, self.settings.provider.host)
         started = time.perf_counter()
+        written: list[str] = []
         try:
             result = generate_images(client, request)
-            rows = [self._save(index, item.data, item.revised_prompt, request) for index, item in enumerate(result.images)]
+            rows = [self._save(index, item.data, item.revised_prompt, written, request) for index, item in enumerate(result.images)]
         except Exception as exc:  # recorded whatever it is: the prompt must not be lost
+            for path in written:  # a batch is kept whole or not at all
+                self.storage.delete(path)
             if not isinstance(exc, StudioError):
                 exc = StudioError(f"The request failed unexpectedly ({type(exc).__name__}); try again.", "unexpected")
             error = StudioError(redact(exc.message, self.settings.api_key), exc.code, exc.http_status)
-            generation = self.gallery.fail_generation(generation_id, error, time.perf_counter() - started)
+            with database_errors():
+                generation = self.gallery.fail_generation(pending, error, time.perf_counter() - started)
             return Outcome(generation, [], error)
-        generation = self.gallery.finish_generation(generation_id, result, rows)
+        try:
+            with database_errors():
+                generation = self.gallery.finish_generation(pending, result, rows)
+        except StudioError:
+            # The rows could not be committed: take the new files back; the pending row is settled
+            # as interrupted at the next start, so the prompt stays in the history.
+            for path in written:
+                self.storage.delete(path)
+            raise
         return Outcome(generation, self.saved_images(generation))
 
-    def _save(self, index: int, data: bytes, revised_prompt: str | None, request: ImageRequest) -> dict[str, Any]:
+    def _save(self, index: int, data: bytes, revised_prompt: str | None, written: list[str], request: ImageRequest) -> dict[str, Any]:
         facts = inspect_image(data)
         # The prompt and settings go inside the file before hashing, so the stored bytes carry them.
         data = embed_metadata(data, facts.format, file_metadata(request, revised_prompt, provider=self.settings.provider.key))
         stored = self.storage.put(data, facts.format)
+        if stored.created:
+            written.append(stored.path)
         return {
             "thumbnail_path": save_thumbnail(self.storage, data),
             "batch_index": index,

@@ -1,7 +1,7 @@
 """gallery: thumbnails, favourites, collections, filter indexes, full-text search
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-24 06:30:00
 
 Full-text search is kept in step by the database itself, so every writer (pages, CLI, import, other
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"  # was "0001"; re-chained after merging main (0005, 0002)
 branch_labels = None
 depends_on = None
 

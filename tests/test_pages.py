@@ -1,0 +1,107 @@
+"""The Generate and Gallery pages, driven headlessly with Streamlit's AppTest."""
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT, TEST_KEY
+
+
+def open_app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+
+
+def press(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click()
+    return at.run()
+
+
+def test_generate_shows_the_image_and_revised_prompt(studio_env):
+    at = open_app()
+    assert not at.exception
+    next(t for t in at.text_area if t.label == "Prompt").input("a teapot in the rain")
+    at.selectbox(key="quality").select("high")
+    at.number_input(key="n").set_value(2)
+    press(at, "Generate")
+    assert not at.exception and not at.error
+    assert len(at.image) == 2
+    texts = [t.value for t in at.text]
+    assert "A detailed rendering of: a teapot in the rain" in texts
+    captions = " ".join(c.value for c in at.caption)
+    assert "1024x1024 · png" in captions and "tokens" in captions
+    assert [d.label for d in at.get("download_button")] == ["Download", "Download"]
+    assert at.query_params["generation"] == "1"
+    assert TEST_KEY not in str([e.proto for e in at.main]) + str([e.proto for e in at.sidebar])
+
+
+def test_a_refused_prompt_shows_its_message(studio_env):
+    at = open_app()
+    next(t for t in at.text_area if t.label == "Prompt").input("nope [demo:fail=moderation]")
+    press(at, "Generate")
+    assert len(at.error) == 1
+    assert "safety system refused this prompt" in at.error[0].value
+    assert "kept in the gallery as generation #1" in at.error[0].value
+    assert not at.exception
+
+
+def test_bad_input_is_explained_on_the_page(studio_env, demo_server):
+    before = demo_server.config.requests_seen
+    at = open_app()
+    at.selectbox(key="output_format").select("jpeg").run()
+    at.selectbox(key="background").select("transparent")
+    press(at, "Generate")
+    messages = [e.value for e in at.error]
+    assert "The prompt is empty; describe the image you want." in messages
+    assert any("transparent background needs png or webp" in m for m in messages)
+    assert demo_server.config.requests_seen == before
+
+
+def test_output_compression_only_when_it_applies(studio_env):
+    at = open_app()
+    assert not [s for s in at.slider if s.label == "output_compression"]
+    at.selectbox(key="output_format").select("webp").run()
+    assert [s.label for s in at.slider] == ["output_compression"]
+
+
+def test_last_result_is_still_there_after_a_restart(studio_env):
+    at = open_app()
+    next(t for t in at.text_area if t.label == "Prompt").input("kept for later")
+    press(at, "Generate")
+    fresh = open_app()  # a new session, as after restarting the app
+    assert "Last result: generation #1" in [s.value for s in fresh.subheader]
+    assert len(fresh.image) == 1
+
+
+def test_no_key_says_so_and_offers_the_demo(studio_env, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    at = open_app()
+    warning = " ".join(w.value for w in at.sidebar.warning)
+    assert "No API key is set" in warning and "OPENAI_API_KEY" in warning
+    sidebar_text = " ".join(c.value for c in at.sidebar.caption)
+    assert "open.dieyuyun.com" in sidebar_text
+    press(at, "Use the demo endpoint")
+    assert "offline placeholder images, not a real model" in " ".join(i.value for i in at.sidebar.info)
+    next(t for t in at.text_area if t.label == "Prompt").input("demo without a key")
+    press(at, "Generate")
+    assert not at.error and len(at.image) == 1
+
+
+def test_openai_preset_never_offers_response_format(studio_env):
+    at = open_app()
+    at.sidebar.selectbox(key="provider").select("openai").run()
+    assert at.selectbox(key="response_format").disabled
+    assert at.sidebar.selectbox(key="model").value == "gpt-image-2"
+
+
+def test_gallery_lists_successes_and_failures(studio_env):
+    at = open_app()
+    prompt = next(t for t in at.text_area if t.label == "Prompt")
+    prompt.input("first picture")
+    press(at, "Generate")
+    next(t for t in at.text_area if t.label == "Prompt").input("refused one [demo:fail=moderation]")
+    press(at, "Generate")
+    at.switch_page("pages/gallery.py").run()
+    assert not at.exception
+    texts = [t.value for t in at.text]
+    assert "first picture" in texts and "refused one [demo:fail=moderation]" in texts
+    assert len(at.image) == 1 and len(at.error) == 1
