@@ -142,10 +142,13 @@ def grid(library: Library, page: Page) -> None:
     for position, item in enumerate(page.items):
         with cells[position % COLUMNS], st.container(border=True):
             thumb = library.storage.absolute(item.thumbnail_path) if item.thumbnail_path else None
+            if item.image_id is not None and item.path and (thumb is None or not thumb.is_file()):
+                made = library.ensure_thumbnail(item.image_id, item.path)  # a backfill, one image at a time
+                thumb = library.storage.absolute(made) if made else None
             if thumb is not None and thumb.is_file():
                 st.image(str(thumb), width="stretch")
             elif item.image_id is not None:
-                st.caption("🖼️ no thumbnail yet (`python -m studio doctor --fix` makes it)")
+                st.warning("The file of this image is missing; `python -m studio doctor` settles it.")
             elif item.status == "failed":
                 st.error((item.error_message or "The request failed.")[:160])
             else:

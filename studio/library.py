@@ -230,6 +230,15 @@ class Library:
                             "strays_removed": len(report.stray_thumbnails), "thumbnails_made": rebuilt}
         return report
 
+    def ensure_thumbnail(self, image_id: int, path: str) -> str | None:
+        """The thumbnail of one image, made now if it has none yet (the Gallery calls this as it shows it)."""
+        if not self.storage.exists(path):
+            return None
+        thumbnail = save_thumbnail(self.storage, self.storage.read(path))
+        if thumbnail:
+            self.queries.set_thumbnail([image_id], thumbnail)
+        return thumbnail
+
     def backfill_thumbnails(self, need: dict[str, list[int]] | None = None) -> int:
         """Make thumbnails for images that have none (or whose thumbnail file is gone)."""
         if need is None:

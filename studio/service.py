@@ -22,7 +22,7 @@ from studio.imagefile import inspect_image
 from studio.models import Generation
 from studio.request import ImageRequest, validate
 from studio.storage import LocalStorage
-from studio.thumbnails import save_thumbnail
+from studio.thumbnails import make_thumbnails_soon
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
 _demo_server: DemoServer | None = None
@@ -143,6 +143,9 @@ class Studio:
             for path in written:
                 self.storage.delete(path)
             raise
+        # Thumbnails are made just after, off the caller's path: a decode + resize + encode per image would
+        # add a third to a fast request, and the full image is what the caller shows first.
+        make_thumbnails_soon(self.storage, self.gallery.engine, [(image.id, image.path) for image in generation.images])
         return Outcome(generation, self.saved_images(generation))
 
     def _save(self, index: int, data: bytes, revised_prompt: str | None, written: list[str], request: ImageRequest) -> dict[str, Any]:
@@ -153,7 +156,6 @@ class Studio:
         if stored.created:
             written.append(stored.path)
         return {
-            "thumbnail_path": save_thumbnail(self.storage, data),
             "batch_index": index,
             "path": stored.path,
             "sha256": stored.sha256,

@@ -17,6 +17,7 @@ from studio.gallery_query import GalleryFilter
 from studio.library import Library
 from studio.request import ImageRequest
 from studio.service import Studio
+from studio.thumbnails import wait_for_thumbnails
 
 
 @pytest.fixture
@@ -56,6 +57,7 @@ def test_inspect_says_when_a_file_has_no_metadata(tmp_path: Path, capsys) -> Non
 
 def test_thumbnail_is_a_small_webp_beside_the_original(studio: Studio, library: Library) -> None:
     outcome = generate(studio, "A tall lighthouse", size="1024x1536")
+    wait_for_thumbnails()  # made on a background thread, just after the rows are committed
     item = library.page(GalleryFilter()).items[0]
     thumb = studio.storage.absolute(item.thumbnail_path)
     with PILImage.open(thumb) as picture:
@@ -77,6 +79,7 @@ def test_delete_keeps_a_file_another_row_still_uses(studio: Studio, library: Lib
 def test_export_then_import_into_another_gallery_skips_duplicates(studio: Studio, library: Library, tmp_path: Path, monkeypatch) -> None:
     kept = generate(studio, "Export me, a red kite", n=2, quality="low")
     other = generate(studio, "And a blue heron", output_format="webp")
+    wait_for_thumbnails()
     library.favourite([kept.images[1].id])
     ids = [kept.images[0].id, kept.images[1].id, other.images[0].id]
     data = library.export_zip(ids)
@@ -107,6 +110,7 @@ def test_doctor_finds_a_missing_file_and_a_stray_file_and_fixes_them(studio: Stu
     lost = generate(studio, "A lost kestrel: this file goes missing")
     stray = generate(studio, "A stray heron: its row goes missing")
     healthy = generate(studio, "A healthy one")
+    wait_for_thumbnails()
     lost.images[0].path.unlink()
     stray_file = stray.images[0].path
     library.queries.delete_image_rows([stray.images[0].id])  # as if the process died before its commit
