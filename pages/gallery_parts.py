@@ -51,7 +51,7 @@ def _widgets_from(view: GalleryView) -> None:
         "g_q": f.search, "g_model": f.model or ALL, "g_quality": f.quality or ALL, "g_size": f.size or ALL,
         "g_background": f.background or ALL, "g_output_format": f.output_format or ALL, "g_status": f.status or ALL,
         "g_dates": tuple(d for d in (f.date_from, f.date_to) if d), "g_fav": f.favourites,
-        "g_collection": f.collection_id, "g_sort": view.sort, "g_per": view.per_page,
+        "g_collection": f.collection_id, "g_compare": f.compare_group_id, "g_sort": view.sort, "g_per": view.per_page,
     })
 
 
@@ -75,9 +75,12 @@ def controls(library: Library, view: GalleryView) -> GalleryView:
         collections = dict(library.queries.collections())
         row[3].selectbox("Collection", [None, *collections], key="g_collection",
                          format_func=lambda c: ALL if c is None else collections.get(c, f"#{c}"))
-        st.toggle("Favourites only", key="g_fav")
-        if view.filters.compare_group_id:
-            st.caption(f"Comparison group: `{view.filters.compare_group_id}`")
+        row = st.columns([1, 3])
+        row[0].toggle("Favourites only", key="g_fav")
+        comparisons = dict(library.queries.compare_groups())
+        row[1].selectbox("Comparison", [None, *comparisons], key="g_compare",
+                         format_func=lambda c: ALL if c is None else comparisons.get(c, f"#{c}"),
+                         help="The images of one run of the Compare page.")
     state = st.session_state
     dates = state.get("g_dates") or ()
     dates = dates if isinstance(dates, (tuple, list)) else (dates,)
@@ -88,7 +91,7 @@ def controls(library: Library, view: GalleryView) -> GalleryView:
         status=_value(state["g_status"]), date_from=dates[0] if len(dates) > 0 else None,
         date_to=dates[1] if len(dates) > 1 else (dates[0] if len(dates) == 1 else None),
         favourites=bool(state["g_fav"]), collection_id=state.get("g_collection"),
-        compare_group_id=view.filters.compare_group_id,
+        compare_group_id=state.get("g_compare"),
     )
     chosen = replace(view, filters=filters, sort=state["g_sort"], per_page=int(state["g_per"]))
     if (chosen.filters, chosen.sort, chosen.per_page) != (view.filters, view.sort, view.per_page):
@@ -225,6 +228,7 @@ def detail_dialog(library: Library, generation_id: int, image_id: int | None) ->
         "response_output_format": generation.response_output_format, "input_tokens": generation.input_tokens,
         "output_tokens": generation.output_tokens, "total_tokens": generation.total_tokens,
         "latency_s": round(generation.latency_s, 2) if generation.latency_s is not None else None,
+        "cost (estimate)": library.cost_text(generation),
     }
     if image is not None:
         facts |= {"file": image.path, "format": image.format, "width x height": f"{image.width}x{image.height}",
@@ -253,7 +257,11 @@ def _actions(library: Library, generation: Any, image: Any, detail: Any) -> None
         st.session_state["pending_settings"] = {"generation_id": generation.id, **_generate_values(generation)}
         _close()
         st.switch_page("pages/generate.py")
-    if row[1].button("Delete…", key="d_delete"):
+    if row[1].button("Compare tiers", key="d_compare", help="Opens Compare with this prompt and these settings, over quality tiers"):
+        st.session_state["pending_compare"] = {"generation_id": generation.id, **_compare_values(generation)}
+        _close()
+        st.switch_page("pages/compare.py")
+    if st.button("Delete…", key="d_delete"):
         st.session_state["confirm_delete"] = (generation.id, image.id if image else None)
     if st.session_state.get("confirm_delete") == (generation.id, image.id if image else None):
         what = "this image and its file" if image else "this failed request"
@@ -287,10 +295,19 @@ def _generate_values(generation: Any) -> dict[str, Any]:
     return values
 
 
-def apply_pending_settings() -> list[str]:
-    """On the Generate page, before its widgets: put in the settings "use these settings" chose, and
-    return one line per field it replaced, for the page to tell the user."""
-    pending = st.session_state.pop("pending_settings", None)
+def _compare_values(generation: Any) -> dict[str, Any]:
+    settings = request_settings(generation)
+    values = {f"compare_{key}": settings.get(key) or GENERATE_DEFAULTS[key] for key in ("prompt", "size", "background", "output_format", "moderation")}
+    values["model"] = generation.model
+    if generation.provider in load_providers():
+        values["provider"] = generation.provider
+    return values
+
+
+def apply_pending_settings(slot: str = "pending_settings") -> list[str]:
+    """On the Generate (or Compare) page, before its widgets: put in the settings "use these settings"
+    (or "compare tiers") chose, and return one line per field it replaced, for the page to tell the user."""
+    pending = st.session_state.pop(slot, None)
     if not pending:
         return []
     generation_id = pending.pop("generation_id", None)

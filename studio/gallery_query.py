@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Engine, and_, exists, false, func, literal
 from sqlalchemy.orm import aliased, sessionmaker
 
 from studio.errors import StudioError
-from studio.models import Collection, CollectionImage, Generation, Image
+from studio.models import Collection, CollectionImage, CompareCell, CompareGroup, Generation, Image
 
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "favourites": "Favourites first"}
 PAGE_SIZES = (24, 48, 96)
@@ -52,7 +52,7 @@ class GalleryFilter:
     date_to: date | None = None  # inclusive
     favourites: bool = False
     collection_id: int | None = None
-    compare_group_id: str | None = None  # the Compare feature's group; applies once that column exists
+    compare_group_id: int | None = None  # the generations of one comparison (the Compare page's grid)
 
     def is_empty(self) -> bool:
         return self == GalleryFilter()
@@ -184,11 +184,8 @@ class GalleryQueries:
             conditions.append(Image.favourite == true())
         if f.collection_id is not None:
             conditions.append(exists().where(CollectionImage.image_id == Image.id, CollectionImage.collection_id == f.collection_id))
-        compare_group = getattr(Generation, "compare_group_id", None)
-        if f.compare_group_id and compare_group is not None:
-            conditions.append(compare_group == f.compare_group_id)
-        elif f.compare_group_id:
-            conditions.append(false())  # comparison groups do not exist in this database yet: nothing matches
+        if f.compare_group_id is not None:
+            conditions.append(exists().where(CompareCell.generation_id == Generation.id, CompareCell.group_id == f.compare_group_id))
         return query.where(*conditions)
 
     def _search_condition(self, search: str, mode: str) -> ColumnElement[bool]:
@@ -295,6 +292,12 @@ class GalleryQueries:
                 CollectionImage.collection_id == collection.id, CollectionImage.image_id.in_(ids))))
             session.add_all(CollectionImage(collection_id=collection.id, image_id=i) for i in ids if i not in present)
             return collection.id
+
+    def compare_groups(self, limit: int = 100) -> list[tuple[int, str]]:
+        """(id, short title) of the newest comparisons, for the filter."""
+        with self.engine.connect() as connection:
+            query = select(CompareGroup.id, CompareGroup.prompt).order_by(CompareGroup.created_at.desc(), CompareGroup.id.desc()).limit(limit)
+            return [(gid, f"#{gid} · {prompt[:40]}") for gid, prompt in connection.execute(query)]
 
     def collections_of(self, image_id: int) -> list[str]:
         with self.engine.connect() as connection:

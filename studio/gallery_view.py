@@ -45,11 +45,11 @@ def parse_view(params: Mapping[str, str]) -> tuple[GalleryView, list[str]]:
                 problems.append(f"The date {raw!r} in the link is not YYYY-MM-DD; that filter was dropped.")
         elif name == "favourites":
             values[name] = raw in ("1", "true", "yes")
-        elif name == "collection_id":
+        elif name in ("collection_id", "compare_group_id"):
             if raw.isdigit():
                 values[name] = int(raw)
             else:
-                problems.append(f"collection {raw!r} in the link is not a collection number; that filter was dropped.")
+                problems.append(f"{key} {raw!r} in the link is not a number; that filter was dropped.")
         elif name == "status" and raw not in STATUSES:
             problems.append(f"status {raw!r} is not one of {', '.join(STATUSES)}; that filter was dropped.")
         else:

@@ -13,12 +13,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Iterable, Sequence
 
+from studio.config import ConfigError
 from studio.errors import StudioError
 from studio.filemeta import read_metadata
 from studio.gallery import Gallery
 from studio.gallery_query import GalleryFilter, GalleryQueries, Page
 from studio.imagefile import inspect_image
 from studio.models import Generation, Image
+from studio.pricing import NO_PRICE, format_usd, generation_cost, load_prices
 from studio.request import field_names
 from studio.storage import LocalStorage
 from studio.thumbnails import THUMBNAIL_FOLDER, save_thumbnail
@@ -78,6 +80,19 @@ class Library:
         path = self.storage.absolute(image.path) if image else None
         collections = self.queries.collections_of(image.id) if image else []
         return Detail(generation, image, collections, bool(path and path.is_file()), path)
+
+    def cost_text(self, generation: Generation) -> str:
+        """The estimated cost of a generation as the pages show it, from the editable price table."""
+        if generation.status != "succeeded":
+            return "nothing (the request did not succeed)"
+        try:
+            cost = generation_cost(load_prices(self.storage.root), generation, len(generation.images))
+        except ConfigError as exc:
+            return f"unknown: the price table needs a change ({exc})"
+        if cost is None:
+            return NO_PRICE
+        basis = "from the usage tokens" if cost.basis == "tokens" else "from the per-image price"
+        return f"{format_usd(cost.usd)} for the request's {len(generation.images)} image(s), estimated {basis}"
 
     # --- changes --------------------------------------------------------------------------------
 

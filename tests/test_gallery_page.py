@@ -162,3 +162,17 @@ def test_an_image_without_a_thumbnail_gets_one_when_the_grid_shows_it(studio: St
     library.queries.set_thumbnail([outcome.images[0].id], None)
     at = gallery()
     assert not at.image and "missing" in at.warning[0].value
+
+
+def test_compare_tiers_opens_compare_prefilled(studio: Studio) -> None:
+    outcome = studio.generate(ImageRequest(prompt="A kingfisher, three tiers", model="gpt-image-1", size="1536x1024", output_format="webp", quality="high"))
+    at = gallery()
+    at.button(key=f"open-{outcome.generation_id}-{outcome.images[0].id}").click().run()
+    fields = dict(zip(at.table[0].value["field"], at.table[0].value["value"]))
+    assert fields["cost (estimate)"].startswith("$") and "estimated from the usage tokens" in fields["cost (estimate)"]
+    at.button(key="d_compare").click().run()
+    assert not at.exception
+    assert at.text_area(key="compare_prompt").value == "A kingfisher, three tiers"
+    assert at.selectbox(key="compare_size").value == "1536x1024" and at.selectbox(key="compare_output_format").value == "webp"
+    assert f"generation #{outcome.generation_id}" in at.info[0].value
+    assert at.sidebar.selectbox(key="model").value == "gpt-image-1"

@@ -110,8 +110,12 @@ def test_filters_status_model_date_and_collection(library: Library) -> None:
     library.add_to_collection("Moodboard", [image_id])  # adding twice keeps one
     assert [i.image_id for i in library.page(GalleryFilter(collection_id=collection)).items] == [image_id]
     assert library.queries.collections() == [(collection, "Moodboard")]
-    # Comparison groups are not in this schema yet: that filter matches nothing rather than everything.
-    assert library.page(GalleryFilter(compare_group_id="abc")).items == []
+    group_id, cells = library.gallery.create_compare_group("p", "gpt-image-1", None, {}, [(0, "low", None), (1, "high", None)])
+    library.gallery.link_compare_cell(cells[0], ok)
+    library.gallery.link_compare_cell(cells[1], failed)
+    assert [i.generation_id for i in library.page(GalleryFilter(compare_group_id=group_id)).items] == [failed, ok]
+    assert library.queries.compare_groups() == [(group_id, f"#{group_id} · p")]
+    assert library.page(GalleryFilter(compare_group_id=group_id + 1)).items == []
 
 
 def test_full_text_search_stays_in_step_after_insert_and_delete(studio: Studio, library: Library) -> None:
@@ -138,9 +142,9 @@ def test_full_text_search_stays_in_step_after_insert_and_delete(studio: Studio, 
 
 def test_view_round_trips_through_query_params() -> None:
     view = GalleryView(GalleryFilter(search="fox map", model="gpt-image-1", status="failed", date_from=date(2026, 2, 1),
-                                     favourites=True, collection_id=3), sort="oldest", per_page=48, after="abc", page=3)
+                                     favourites=True, collection_id=3, compare_group_id=7), sort="oldest", per_page=48, after="abc", page=3)
     params = view_params(view)
-    assert params["q"] == "fox map" and params["from"] == "2026-02-01" and params["per"] == "48"
+    assert params["q"] == "fox map" and params["from"] == "2026-02-01" and params["per"] == "48" and params["compare"] == "7"
     assert parse_view(params) == (view, [])
     assert view_params(GalleryView()) == {}
     broken, problems = parse_view({"sort": "random", "from": "yesterday", "status": "lost", "per": "1000"})
