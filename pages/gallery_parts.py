@@ -166,19 +166,23 @@ def grid(library: Library, page: Page) -> None:
 
 
 def _open(generation_id: int, image_id: int | None) -> None:
-    st.session_state["g_open"] = (generation_id, image_id)
+    # In the URL, so a reload or a shared link opens the same image.
+    st.query_params["open"] = f"{generation_id}-{image_id or 0}"
     st.session_state.pop("confirm_delete", None)
 
 
 def _close() -> None:
-    st.session_state.pop("g_open", None)
+    if "open" in st.query_params:
+        del st.query_params["open"]
     st.session_state.pop("confirm_delete", None)
 
 
 def open_detail(library: Library) -> None:
     """The detail dialog stays open across reruns until it is closed or its item deleted."""
-    if st.session_state.get("g_open"):
-        detail_dialog(library, *st.session_state["g_open"])
+    opened = st.query_params.get("open", "")
+    generation_id, _, image_id = opened.partition("-")
+    if generation_id.isdigit() and image_id.isdigit():
+        detail_dialog(library, int(generation_id), int(image_id) or None)
 
 
 def pager(view: GalleryView, page: Page) -> None:

@@ -3,6 +3,7 @@ so a rerun, a reload or a shared link reopens the same view. No Streamlit here: 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Mapping
@@ -25,6 +26,7 @@ class GalleryView:
     after: str | None = None
     before: str | None = None
     page: int = 1  # shown to the user; the cursor is what selects the rows
+    open: str | None = None  # the item whose detail is open: "generation_id-image_id" (0: no image)
 
     def first_page(self) -> "GalleryView":
         return replace(self, after=None, before=None, page=1)
@@ -60,7 +62,11 @@ def parse_view(params: Mapping[str, str]) -> tuple[GalleryView, list[str]]:
         sort = "newest"
     per_page = int(params["per"]) if params.get("per", "").isdigit() and int(params["per"]) in PAGE_SIZES else PAGE_SIZES[0]
     page = int(params["page"]) if params.get("page", "").isdigit() and int(params["page"]) > 0 else 1
-    view = GalleryView(GalleryFilter(**values), sort, per_page, params.get("after") or None, params.get("before") or None, page)  # type: ignore[arg-type]
+    opened = params.get("open") or None
+    if opened and not re.fullmatch(r"\d+-\d+", opened):
+        problems.append("The image in the link is not one the gallery knows; it was not opened.")
+        opened = None
+    view = GalleryView(GalleryFilter(**values), sort, per_page, params.get("after") or None, params.get("before") or None, page, opened)  # type: ignore[arg-type]
     return view, problems
 
 
@@ -82,4 +88,6 @@ def view_params(view: GalleryView) -> dict[str, str]:
         params["before"] = view.before
     if view.page > 1:
         params["page"] = str(view.page)
+    if view.open:
+        params["open"] = view.open
     return params

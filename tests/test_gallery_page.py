@@ -93,6 +93,9 @@ def test_detail_shows_prompt_against_revised_prompt_and_every_field(studio: Stud
     fields = dict(zip(table["field"], table["value"]))
     assert fields["quality"] == "high" and fields["size"] == "1536x1024" and fields["sha256"] == image.sha256
     assert fields["total_tokens"] != "not set" and fields["latency_s"] != "not set"
+    assert at.query_params["open"] == f"{outcome.generation_id}-{image.id}"
+    reopened = gallery(dict(at.query_params))  # a reload or a shared link opens the same image
+    assert reopened.table[0].value["value"].tolist() == table["value"].tolist()
     at.button(key="d_fav").click().run()
     assert any(b.label == "★ Unfavourite" for b in at.button)
     assert any(c.value.startswith("★ ") for c in at.caption)
@@ -114,6 +117,7 @@ def test_delete_asks_first_then_removes_the_row_and_its_file(studio: Studio) -> 
     at.button(key="d_confirm").click().run()
     assert any("Deleted" in s.value for s in at.success)
     assert not image.path.exists() and keep.images[0].path.is_file()
+    assert "open" not in at.query_params and not at.warning  # the dialog closed with its item
     assert [t.value for t in at.text] == ["Keep me"]
 
 

@@ -142,11 +142,12 @@ def test_full_text_search_stays_in_step_after_insert_and_delete(studio: Studio, 
 
 def test_view_round_trips_through_query_params() -> None:
     view = GalleryView(GalleryFilter(search="fox map", model="gpt-image-1", status="failed", date_from=date(2026, 2, 1),
-                                     favourites=True, collection_id=3, compare_group_id=7), sort="oldest", per_page=48, after="abc", page=3)
+                                     favourites=True, collection_id=3, compare_group_id=7), sort="oldest", per_page=48, after="abc", page=3,
+                       open="12-34")
     params = view_params(view)
     assert params["q"] == "fox map" and params["from"] == "2026-02-01" and params["per"] == "48" and params["compare"] == "7"
     assert parse_view(params) == (view, [])
     assert view_params(GalleryView()) == {}
-    broken, problems = parse_view({"sort": "random", "from": "yesterday", "status": "lost", "per": "1000"})
+    broken, problems = parse_view({"sort": "random", "from": "yesterday", "status": "lost", "per": "1000", "open": "x"})
     assert broken == GalleryView()
-    assert len(problems) == 3 and any("YYYY-MM-DD" in p for p in problems)
+    assert len(problems) == 4 and any("YYYY-MM-DD" in p for p in problems)
