@@ -9,6 +9,7 @@ from typing import Any
 
 import streamlit as st
 
+from pages.common import settings
 from studio.config import load_providers
 from studio.errors import StudioError
 from studio.gallery_query import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryItem, Page
@@ -315,7 +316,11 @@ def apply_pending_settings(slot: str = "pending_settings") -> list[str]:
     if not pending:
         return []
     generation_id = pending.pop("generation_id", None)
-    lines = describe_replacements({k: st.session_state.get(k) for k in pending}, pending)
+    # A widget not drawn yet in this session shows its default: compare with that, not with "unset".
+    base = settings()
+    defaults = {**GENERATE_DEFAULTS, **{f"compare_{k}": v for k, v in GENERATE_DEFAULTS.items()},
+                "model": base.model, "provider": base.provider.key}
+    lines = describe_replacements({k: st.session_state.get(k, defaults.get(k)) for k in pending}, pending)
     st.session_state.update(pending)
     return [f"Settings from generation #{generation_id}:"] + (lines or ["nothing changed; they were already set."])
 
