@@ -159,7 +159,7 @@ def grid(library: Library, page: Page) -> None:
                 st.info(f"{item.status}: no image yet" if item.status == "pending" else "no image kept")
             star = "★ " if item.favourite else ""
             st.caption(f"{star}#{item.generation_id} · {item.created_at:%Y-%m-%d %H:%M} · {item.model}")
-            st.text(item.prompt[:90] + ("…" if len(item.prompt) > 90 else ""))
+            st.text(item.prompt[:160] + ("…" if len(item.prompt) > 160 else ""))
             with st.container(horizontal=True, vertical_alignment="center"):  # lighter than columns in a tile
                 st.checkbox("Select", key=selection_key(item))
                 st.button("Open", key=f"open-{item.generation_id}-{item.image_id or 0}", on_click=_open,
