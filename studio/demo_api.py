@@ -12,6 +12,7 @@ request through a directive in the prompt, so that a page test can trigger a ref
     [demo:fail=moderation]  [demo:fail=500x1]  [demo:delay=0.5]  [demo:no-revised]
     [demo:no-stream]  (400 to stream=true, like a provider without streaming)
     [demo:partial_delay=0.3]  (seconds between streamed events)
+    [demo:ignore-stream]  (answer stream=true with the plain JSON body, as some providers do)
 
 Fail kinds: moderation, unknown_parameter, 401, 403, 404, 429, quota, 500, 500xN (the first N
 requests with that prompt fail, then it succeeds), malformed, empty, not_image, stream_error
@@ -263,7 +264,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         fail = directives.get("fail") or self.config.fail
         if "response_format" in body and self.config.reject_response_format:
             fail = "unknown_parameter"
-        stream = body.get("stream") is True
+        stream = body.get("stream") is True and "ignore-stream" not in directives  # some providers answer plain JSON
         if stream:
             with self.config.lock:
                 self.config.stream_requests += 1
