@@ -19,7 +19,7 @@ from studio.errors import StudioError
 from studio.gallery import Gallery, Lineage
 from studio.imagefile import inspect_image
 from studio.models import Generation
-from studio.request import ImageRequest, validate
+from studio.request import ImageRequest, ValidationError, validate
 from studio.storage import LocalStorage
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
@@ -119,8 +119,15 @@ class Studio:
     ) -> Outcome:
         """An edit of one or more reference images (the first one is the one edited), with an optional mask
         in the API's convention (see studio.mask). Saved like a generation, with links to its sources."""
-        validate(request, self.settings.provider.accepts_response_format, edit=True)
-        check_inputs(images, mask)
+        problems: list[str] = []
+        for check in (lambda: validate(request, self.settings.provider.accepts_response_format, edit=True),
+                      lambda: check_inputs(images, mask)):
+            try:
+                check()
+            except ValidationError as exc:  # report the fields' and the files' problems together
+                problems.extend(exc.problems)
+        if problems:
+            raise ValidationError(problems)
         return self._run(request, "edits", images, mask, on_partial)
 
     def lineage(self, image_id: int) -> Lineage:
