@@ -135,7 +135,8 @@ def _read_stream(stream: Any, timeout: Any, started: float, on_partial: PartialC
             if on_partial is not None:
                 _show_partial(on_partial, event)
         elif kind.endswith(".completed"):
-            images.append(ReturnedImage(_item_bytes(event, timeout), None))  # events carry no revised_prompt
+            # The API's completed events carry no revised_prompt; keep one if a provider adds it.
+            images.append(ReturnedImage(_item_bytes(event, timeout), getattr(event, "revised_prompt", None)))
             usage = event.usage.model_dump(exclude_none=True) if getattr(event, "usage", None) else usage
             last = event
     if last is None:

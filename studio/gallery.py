@@ -180,3 +180,13 @@ class Lineage:
     @property
     def generation_ids(self) -> set[int]:
         return {link.generation_id for link in (*self.ancestors, *self.descendants)}
+
+    @property
+    def chain(self) -> list[int]:
+        """The edited image at each step, from the original to this image, following each edit's first
+        (edited) source: [original, ..., image_id]. Just [image_id] for an original."""
+        made_by = {made: link for link in self.ancestors for made in link.image_ids}
+        chain = [self.image_id]
+        while chain[-1] in made_by and made_by[chain[-1]].source_image_ids and len(chain) <= len(self.ancestors):
+            chain.append(made_by[chain[-1]].source_image_ids[0])
+        return chain[::-1]

@@ -14,7 +14,7 @@ from studio.capabilities import Capabilities
 from studio.client import InputFile, PartialCallback, StreamingRejected, make_client, send_request
 from studio.config import DEMO_PROVIDER, Provider, Settings
 from studio.demo_api import DemoServer, start_demo_server
-from studio.edits import EditImage, check_inputs
+from studio.edits import EditImage, check_inputs, read_image
 from studio.errors import StudioError
 from studio.gallery import Gallery, Lineage
 from studio.imagefile import inspect_image
@@ -138,6 +138,15 @@ class Studio:
         row = self.gallery.get_image(image_id)
         return SavedImage(row.id, row.batch_index, self.storage.absolute(row.path), row.width, row.height,
                           row.format, row.sha256, row.bytes, row.revised_prompt)
+
+    def edit_source(self, image_id: int) -> EditImage:
+        """A gallery image as a reference image for an edit, linked to it for lineage."""
+        saved = self.image(image_id)
+        try:
+            data = saved.path.read_bytes()
+        except OSError:
+            raise StudioError(f"The file of image #{image_id} is missing from the data folder; pick another image.", "file_missing") from None
+        return read_image(f"image-{image_id}.{saved.format}", data, image_id=image_id)
 
     def _store_sources(self, images: Sequence[EditImage], mask: bytes | None) -> list[dict[str, Any]]:
         """Keep an edit's input files before sending (gallery images already are: same bytes, same file)."""

@@ -136,9 +136,7 @@ def test_an_edit_refused_by_the_provider_is_recorded_with_its_sources(studio):
 
 
 def edit_of(studio: Studio, image_id: int, prompt: str):
-    saved = studio.image(image_id)
-    source = read_image(saved.path.name, saved.path.read_bytes(), image_id=saved.id)
-    return studio.edit(ImageRequest(prompt=prompt, model="gpt-image-2"), [source])
+    return studio.edit(ImageRequest(prompt=prompt, model="gpt-image-2"), [studio.edit_source(image_id)])
 
 
 def test_lineage_source_edit_edit(studio):
@@ -154,6 +152,7 @@ def test_lineage_source_edit_edit(studio):
     assert last.ancestors[1].source_image_ids == (first.images[0].id,)
     assert last.ancestors[1].image_ids == (second.images[0].id,)
     assert last.descendants == []
+    assert last.chain == [root, first.images[0].id, second.images[0].id]
 
     start = studio.lineage(root)
     assert start.ancestors == []
