@@ -105,11 +105,14 @@ def live_preview_controls(studio: Studio, key_prefix: str = "") -> tuple[bool | 
     )
     if streams is False:
         left.caption("This provider refused streaming before, so requests go without live preview.")
-        if left.button("Try streaming again", key=f"{key_prefix}retry_stream"):
-            studio.capabilities.forget(studio.settings.provider)
-            st.rerun()
+        left.button("Try streaming again", key=f"{key_prefix}retry_stream", on_click=_retry_streaming, args=(studio, key_prefix))
         return None, None
     return (True, int(partial_images)) if live else (None, None)
+
+
+def _retry_streaming(studio: Studio, key_prefix: str) -> None:
+    studio.capabilities.forget(studio.settings.provider)
+    st.session_state[f"{key_prefix}live_preview"] = True
 
 
 def sidebar(studio: Studio) -> None:
@@ -186,6 +189,8 @@ def show_outcome(outcome: Outcome, columns: int = 2) -> None:
     if outcome.error or outcome.status == "failed":
         show_error(outcome.error or StudioError(outcome.generation.error_message or "failed"), outcome.generation_id)
         return
+    if outcome.generation.stream is False:
+        st.caption("Sent without live preview: the provider does not stream.")
     cells = st.columns(min(columns, max(1, len(outcome.images))))
     for position, image in enumerate(outcome.images):
         with cells[position % len(cells)]:

@@ -190,3 +190,92 @@ def test_cli_edit_explains_a_bad_mask_and_a_missing_file(studio_env, tmp_path):
     assert "The mask is 60x40 but the first image is 120x80" in done.stderr
     done = run_cli("edit", "x", "--image", "missing.png")
     assert done.returncode == 1 and "Cannot read the image missing.png" in done.stderr
+
+
+# --- The Edit page, under Streamlit's AppTest -------------------------------------------------------------
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from tests.conftest import ROOT  # noqa: E402
+
+
+def open_edit_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.switch_page("pages/edit.py").run()
+
+
+def press(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click()
+    return at.run()
+
+
+def test_edit_page_opened_from_a_gallery_image_edits_it_and_shows_lineage(studio):
+    original = studio.generate(ImageRequest(prompt="a garden gate", model="gpt-image-2", size="1024x1024", quality="low"))
+    root = original.images[0].id
+    at = open_edit_page({"source_image": str(root)})
+    assert not at.exception
+    assert at.multiselect(key="edit_gallery_ids").value == [root]
+    assert any(f"edited · gallery #{root} · 1024x1024" in (image.proto.imgs[0].caption) for image in at.image)
+    at.text_area(key="edit_prompt").input("paint the gate green")
+    at.selectbox(key="input_fidelity").select("high")
+    press(at, "Edit")
+    assert not at.exception and not at.error
+    edit = studio.latest().generation
+    assert (edit.endpoint, edit.prompt, edit.input_fidelity, edit.stream) == ("edits", "paint the gate green", "high", True)
+    assert [s.image_id for s in edit.sources] == [root]
+    made = studio.latest().images[0].id
+    captions = [c.value for c in at.caption]
+    assert f"Lineage: #{root} → #{made}" in captions
+
+    # Edit the result again: source -> edit -> edit.
+    press(at, f"Edit image #{made} again")
+    assert at.multiselect(key="edit_gallery_ids").value == [made]
+    at.text_area(key="edit_prompt").input("add a lantern")
+    press(at, "Edit")
+    again = studio.latest().images[0].id
+    assert f"Lineage: #{root} → #{made} → #{again}" in [c.value for c in at.caption]
+
+
+def test_edit_page_uploads_with_a_mask_of_the_wrong_size_explain_it(studio, demo_server):
+    at = open_edit_page()
+    assert next(b for b in at.button if b.label == "Edit").disabled  # nothing to edit yet
+    uploader = next(u for u in at.file_uploader if u.label == "Upload reference images")
+    uploader.set_value([("a.png", png((300, 200)), "image/png"), ("b.webp", png((50, 50), fmt="WEBP"), "image/webp")]).run()
+    assert not at.exception
+    at.radio(key="mask_mode").set_value("upload").run()
+    next(u for u in at.file_uploader if u.key == "mask_upload").set_value(("m.png", png((64, 64), (0, 0, 0, 0), mode="RGBA"), "image/png")).run()
+    at.text_area(key="edit_prompt").input("x")
+    before = demo_server.config.requests_seen
+    press(at, "Edit")
+    assert [e.value for e in at.error] == [
+        "The mask is 64x64 but the first image is 300x200; resize the mask to the first image's size, or draw the mask instead."
+    ]
+    assert demo_server.config.requests_seen == before
+
+
+def test_edit_page_uploads_with_a_good_mask(studio):
+    at = open_edit_page()
+    next(u for u in at.file_uploader if u.label == "Upload reference images").set_value(("a.png", png((300, 200)), "image/png")).run()
+    at.radio(key="mask_mode").set_value("upload").run()
+    good = mask_from_drawing(left_half_drawing((300, 200)), (300, 200))
+    next(u for u in at.file_uploader if u.key == "mask_upload").set_value(("m.png", good, "image/png")).run()
+    assert "The mask lets the model change 50% of the first image." in [c.value for c in at.caption]
+    at.text_area(key="edit_prompt").input("left half only")
+    at.toggle(key="edit_live_preview").set_value(False)
+    press(at, "Edit")
+    assert not at.exception and not at.error
+    outcome = studio.latest()
+    assert outcome.generation.stream is None
+    assert [s.role for s in outcome.generation.sources] == ["image", "mask"]
+    result = opened(outcome.images[0].path)
+    assert result.getpixel((50, 100)) != GREY and result.getpixel((250, 100)) == GREY
+
+
+def test_edit_page_draw_mode_shows_the_canvas(studio):
+    at = open_edit_page()
+    next(u for u in at.file_uploader if u.label == "Upload reference images").set_value(("a.png", png((300, 200)), "image/png")).run()
+    at.radio(key="mask_mode").set_value("draw").run()
+    assert not at.exception
+    assert "Nothing painted yet: without a mask the model may change the whole image." in [c.value for c in at.caption]

@@ -139,3 +139,47 @@ def test_the_remembered_fallback_is_per_provider(studio_env, monkeypatch, no_str
     outcome = other.generate(ImageRequest(prompt="streams here", model="gpt-image-2", stream=True, partial_images=1),
                              on_partial=lambda index, _data: partials.append(index))
     assert outcome.generation.stream is True and partials == [0]
+
+
+# --- The Generate page's live preview, under Streamlit's AppTest -------------------------------------------
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from tests.conftest import ROOT  # noqa: E402
+
+
+def generate_on_page(at: AppTest, prompt: str) -> AppTest:
+    next(t for t in at.text_area if t.label == "Prompt").input(prompt)
+    next(b for b in at.button if b.label == "Generate").click()
+    return at.run()
+
+
+def test_generate_page_streams_by_default_and_keeps_the_result(studio_env, demo_server):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert at.toggle(key="live_preview").value is True
+    at.selectbox(key="partial_images").select(3)
+    before = demo_server.config.stream_requests
+    generate_on_page(at, "a streamed kite")
+    assert not at.exception and not at.error
+    assert demo_server.config.stream_requests == before + 1
+    outcome = Studio.open(load_settings()).latest()
+    assert (outcome.generation.stream, outcome.generation.partial_images) == (True, 3)
+    assert len(at.image) == 1  # the final image, in the preview's place
+    assert "Live preview" not in str([i.proto for i in at.image])
+
+
+def test_generate_page_turns_live_preview_off_for_a_provider_that_refused_it(studio_env, monkeypatch, no_stream_server):
+    monkeypatch.setenv("OPENAI_BASE_URL", no_stream_server.base_url)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    generate_on_page(at, "first try streams")
+    assert not at.error and no_stream_server.config.stream_requests == 1
+    assert "Sent without live preview: the provider does not stream." in [c.value for c in at.caption]
+    at.run()  # the next interaction shows the toggle as it will be sent
+    toggle = at.toggle(key="live_preview")
+    assert toggle.value is False and toggle.disabled
+    assert "This provider refused streaming before, so requests go without live preview." in [c.value for c in at.caption]
+    generate_on_page(at, "second goes plainly")
+    assert no_stream_server.config.stream_requests == 1 and no_stream_server.config.requests_seen == 3
+    next(b for b in at.button if b.label == "Try streaming again").click()
+    at.run()
+    assert at.toggle(key="live_preview").value is True and not at.toggle(key="live_preview").disabled
