@@ -2,11 +2,14 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Image Studio", page_icon="🎨", layout="wide")
+from pages.common import require_sign_in
+
+st.set_page_config(page_title="Image Studio", page_icon=":material/palette:", layout="wide")
+require_sign_in()
 
 pages = [
-    st.Page("pages/generate.py", title="Generate", icon="✨", default=True),
-    st.Page("pages/gallery.py", title="Gallery", icon="🖼️"),
-    st.Page("pages/edit.py", title="Edit", icon="🖌️"),
+    st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:", default=True),
+    st.Page("pages/gallery.py", title="Gallery", icon=":material/photo_library:"),
+    st.Page("pages/edit.py", title="Edit", icon=":material/brush:"),
 ]
 st.navigation(pages).run()

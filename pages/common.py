@@ -9,6 +9,7 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
+from studio.auth import password_matches
 from studio.client import PartialCallback
 from studio.config import ConfigError, DEMO_PROVIDER, Settings, load_providers, load_settings
 from studio.errors import StudioError
@@ -37,6 +38,34 @@ def settings() -> Settings:
         st.error(f"The studio's configuration needs a change: {exc}")
         st.stop()
         raise  # unreachable: st.stop() ends the script run
+
+
+def oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def require_sign_in() -> None:
+    """Show nothing before sign-in when STUDIO_PASSWORD or st.login's OIDC settings are present."""
+    expected = settings().password
+    if expected:
+        if st.session_state.get("signed_in"):
+            return
+        st.title("Image Studio")
+        with st.form("sign-in"):
+            given = st.text_input("Password", type="password")
+            if st.form_submit_button("Sign in"):
+                if password_matches(given, expected):
+                    st.session_state["signed_in"] = True
+                    st.rerun()
+                st.error("That password is not right.")
+        st.stop()
+    elif oidc_configured() and not st.user.is_logged_in:
+        st.title("Image Studio")
+        st.button("Log in", on_click=st.login)
+        st.stop()
 
 
 def current_studio() -> Studio:
@@ -182,7 +211,7 @@ def show_image_card(image: SavedImage, outcome: Outcome) -> None:
         key=f"download-{image.id}",
         on_click="ignore",
     )
-    st.page_link("pages/edit.py", label="Edit", icon="🖌️", query_params={"source_image": str(image.id)})
+    st.page_link("pages/edit.py", label="Edit", icon=":material/brush:", query_params={"source_image": str(image.id)})
 
 
 def show_outcome(outcome: Outcome, columns: int = 2) -> None:
@@ -191,7 +220,7 @@ def show_outcome(outcome: Outcome, columns: int = 2) -> None:
         return
     if outcome.generation.stream is False:
         st.caption("Sent without live preview: the provider does not stream.")
-    cells = st.columns(min(columns, max(1, len(outcome.images))))
+    cells = st.columns(columns)
     for position, image in enumerate(outcome.images):
         with cells[position % len(cells)]:
             show_image_card(image, outcome)

@@ -56,12 +56,20 @@ class InputFile:
 
 class StreamingRejected(StudioError):
     """The provider refused `stream`/`partial_images`: send the request again without them."""
+def _no_retry_when_out_of_quota(response: httpx2.Response) -> None:
+    """The client retries every 429, but `insufficient_quota` will not clear by waiting: mark it final with
+    the `x-should-retry` header, which the client obeys before its own rules."""
+    if response.status_code == 429 and "x-should-retry" not in response.headers:
+        response.read()
+        if b"insufficient_quota" in response.content:
+            response.headers["x-should-retry"] = "false"
 
 
 @lru_cache(maxsize=16)
 def make_client(base_url: str, api_key: str, timeout_s: float, max_retries: int) -> OpenAI:
     """One client per endpoint and key, so its connection pool is reused across requests."""
-    return OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries)
+    http_client = openai.DefaultHttpxClient(event_hooks={"response": [_no_retry_when_out_of_quota]})
+    return OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries, http_client=http_client)
 
 
 def generate_images(client: OpenAI, request: ImageRequest) -> ApiResult:

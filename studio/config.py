@@ -28,6 +28,7 @@ SETTING_KEYS = (
     "STUDIO_DATABASE_URL",
     "STUDIO_TIMEOUT_S",
     "STUDIO_MAX_RETRIES",
+    "STUDIO_PASSWORD",
 )
 
 
@@ -57,6 +58,7 @@ class Settings:
     database_url: str
     timeout_s: float = 300.0
     max_retries: int = 2
+    password: str | None = field(default=None, repr=False)  # STUDIO_PASSWORD: a shared deployment's sign-in
 
     @property
     def base_url(self) -> str:
@@ -137,6 +139,7 @@ def load_settings(
         database_url=get("STUDIO_DATABASE_URL") or f"sqlite:///{data_dir / 'studio.db'}",
         timeout_s=float(timeout_s),
         max_retries=int(max_retries),
+        password=get("STUDIO_PASSWORD"),
     )
 
 

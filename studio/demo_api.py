@@ -14,9 +14,10 @@ request through a directive in the prompt, so that a page test can trigger a ref
     [demo:partial_delay=0.3]  (seconds between streamed events)
     [demo:ignore-stream]  (answer stream=true with the plain JSON body, as some providers do)
 
-Fail kinds: moderation, unknown_parameter, 401, 403, 404, 429, quota, 500, 500xN (the first N
-requests with that prompt fail, then it succeeds), malformed, empty, not_image, stream_error
-(an error event after the first partial image).
+Fail kinds: moderation, unknown_parameter, 401, 403, 404, 429, quota, 500, 500xN / 429xN (the first N
+requests with that prompt fail, then it succeeds), malformed, empty, null_data, not_image, bomb, and for
+url responses: url_html, url_404, url_redirect (to another host), url_huge (more bytes than any cap);
+for streams: stream_error (an error event after the first partial image).
 
     python -m studio.demo_api --port 8765 [--key KEY] [--fail KIND] [--delay SECONDS] [--no-stream]
 """
@@ -29,10 +30,13 @@ import hashlib
 import io
 import json
 import re
+import struct
 import threading
 import time
 import uuid
+import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -132,9 +136,22 @@ def encode_image(image: Image.Image, output_format: str, compression: int | None
     return buffer.getvalue()
 
 
+@lru_cache(maxsize=1)
+def decompression_bomb() -> bytes:
+    """A small PNG whose header claims 30000x30000 pixels (~900 MB decoded), far past Pillow's guard."""
+    buffer = io.BytesIO()
+    Image.new("1", (16, 16)).save(buffer, format="PNG")
+    png = bytearray(buffer.getvalue())
+    # IHDR is the first chunk: 8-byte signature, 4-byte length, b"IHDR", then width and height.
+    png[16:24] = struct.pack(">II", 30000, 30000)
+    png[29:33] = struct.pack(">I", zlib.crc32(bytes(png[12:29])))
+    return bytes(png)
+
+
 class DemoHandler(BaseHTTPRequestHandler):
     server_version = "ImageStudioDemo/1.0"
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes; Nagle would stall them 40 ms
 
     @property
     def config(self) -> DemoConfig:
@@ -152,6 +169,20 @@ class DemoHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _send_huge(self) -> None:
+        """Stream 80 MB with no Content-Length, so only a cap on what is read can stop it."""
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        chunk = b"\0" * (1 << 20)
+        try:
+            for _ in range(80):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped reading at its cap, as it should
+
     def _error(self, kind: str) -> None:
         status, error = ERRORS[kind]
         headers = {"retry-after-ms": "10"} if status == 429 and kind == "429" else None
@@ -159,7 +190,14 @@ class DemoHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         name = self.path.rsplit("/", 1)[-1]
-        if self.path.startswith("/files/") and name in self.config.files:
+        if self.path.startswith("/files/url_html"):
+            self._send(200, b"<html><body>Sign in to continue</body></html>", "text/html")
+        elif self.path.startswith("/files/url_redirect"):
+            port = self.server.server_address[1]  # type: ignore[attr-defined]
+            self._send(302, b"", headers={"Location": f"http://localhost:{port}/files/elsewhere.png"})
+        elif self.path.startswith("/files/url_huge"):
+            self._send_huge()
+        elif self.path.startswith("/files/") and name in self.config.files:
             body, mime = self.config.files[name]
             self._send(200, body, mime)
         elif self.path in ("/health", "/v1/health"):
@@ -173,7 +211,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         with self.config.lock:
             self.config.requests_seen += 1
         path = self.path.rstrip("/")
-        if not path.endswith(("/images/generations", "/images/edits")):
+        if path not in ("/v1/images/generations", "/v1/images/edits"):
             self._send(404, json.dumps({"error": {"message": f"Unknown path {self.path}", "type": "invalid_request_error", "param": None, "code": None}}).encode())
             return
         token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
@@ -285,9 +323,16 @@ class DemoHandler(BaseHTTPRequestHandler):
         ]
         data = []
         for picture in pictures:
-            image = b"this is not an image" if fail == "not_image" else encode_image(picture, output_format, compression)
+            if fail == "not_image":
+                image = b"this is not an image"
+            elif fail == "bomb":
+                image = decompression_bomb()
+            else:
+                image = encode_image(picture, output_format, compression)
             item: dict[str, Any] = {}
-            if as_url:
+            if as_url and fail in ("url_html", "url_404", "url_redirect", "url_huge"):
+                item["url"] = f"http://{self.headers.get('Host')}/files/{fail}"
+            elif as_url:
                 name = f"{uuid.uuid4().hex}.{output_format}"
                 self.config.files[name] = (image, f"image/{output_format}")
                 item["url"] = f"http://{self.headers.get('Host')}/files/{name}"
@@ -298,6 +343,8 @@ class DemoHandler(BaseHTTPRequestHandler):
             data.append(item)
         if fail == "empty":
             data = []
+        elif fail == "null_data":
+            data = None  # type: ignore[assignment]
         text_tokens = max(1, len(prompt.split()))
         image_tokens = 194 * len(sources or [])  # input images cost tokens too
         output_tokens = OUTPUT_TOKENS.get(quality, 1056) * n
@@ -314,7 +361,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             "size": f"{pictures[0].size[0]}x{pictures[0].size[1]}" if size == "auto" and pictures else size,
         }
         if stream:
-            self._stream(pictures, data, usage, settings, int(body.get("partial_images") or 0), "image_edit" if sources else "image_generation", directives, fail, compression)
+            self._stream(pictures, data or [], usage, settings, int(body.get("partial_images") or 0), "image_edit" if sources else "image_generation", directives, fail, compression)
             return
         if fail == "malformed":
             self._send(200, b'{"created": 1, "data": [')

@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import asdict, dataclass
+from datetime import timedelta, timezone
 from typing import Any, Sequence
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from studio.client import ApiResult
 from studio.db import get_engine, migrate
 from studio.errors import StudioError
-from studio.models import Generation, GenerationSource, Image
+from studio.models import Generation, GenerationSource, Image, utcnow
 from studio.request import ImageRequest
+
+
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Gallery:
@@ -28,27 +45,32 @@ class Gallery:
     def start_generation(
         self, request: ImageRequest, provider: str, base_url_host: str,
         endpoint: str = "generations", sources: Sequence[dict[str, Any]] = (),
-    ) -> int:
+    ) -> Generation:
         """Record the request (and an edit's input files) before it is sent, so no prompt is lost whatever happens next."""
         with self.sessions.begin() as session:
-            generation = Generation(status="pending", provider=provider, base_url_host=base_url_host, endpoint=endpoint, **asdict(request))
+            generation = Generation(
+                status="pending", provider=provider, base_url_host=base_url_host, worker=WORKER, endpoint=endpoint,
+                **asdict(request),
+            )
             generation.sources = [GenerationSource(**fields) for fields in sources]
             session.add(generation)
-            session.flush()
-            return generation.id
+        set_committed_value(generation, "images", [])  # a new generation has none: spare a lazy load later
+        return generation
 
-    def note_stream_fallback(self, generation_id: int) -> None:
+    def note_stream_fallback(self, generation: Generation) -> None:
         """The provider refused to stream and the request was sent again plainly: record what was sent."""
         with self.sessions.begin() as session:
-            generation = session.get_one(Generation, generation_id)
+            session.add(generation)
             generation.stream = False
             generation.partial_images = None
 
-    def finish_generation(self, generation_id: int, result: ApiResult, images: Sequence[dict[str, Any]]) -> Generation:
-        """Mark the generation succeeded and add its image rows in one transaction (files are already on disk)."""
+    def finish_generation(self, generation: Generation, result: ApiResult, images: Sequence[dict[str, Any]]) -> Generation:
+        """Mark the generation succeeded and add its image rows in one transaction (files are already on disk).
+
+        `generation` is the object start_generation returned; re-attaching it spares a SELECT on the hot path."""
         usage = result.usage or {}
         with self.sessions.begin() as session:
-            generation = session.get_one(Generation, generation_id)
+            session.add(generation)
             generation.status = "succeeded"
             generation.created = result.created
             generation.response_size = result.size
@@ -60,18 +82,36 @@ class Gallery:
             generation.output_tokens = usage.get("output_tokens")
             generation.total_tokens = usage.get("total_tokens")
             generation.latency_s = result.latency_s
-            session.add_all(Image(generation_id=generation_id, **fields) for fields in images)
-        return self.get(generation_id)
+            generation.images.extend(Image(**fields) for fields in images)
+        return generation
 
-    def fail_generation(self, generation_id: int, error: StudioError, latency_s: float | None) -> Generation:
+    def fail_generation(self, generation: Generation, error: StudioError, latency_s: float | None) -> Generation:
         with self.sessions.begin() as session:
-            generation = session.get_one(Generation, generation_id)
+            session.add(generation)
             generation.status = "failed"
             generation.error_code = error.code
             generation.error_message = error.message
             generation.http_status = error.http_status
             generation.latency_s = latency_s
-        return self.get(generation_id)
+        return generation
+
+    def settle_interrupted(self, older_than_s: float) -> int:
+        """Mark as failed the pending requests whose process is gone (same host, dead pid) or that are older
+        than any request can run; their prompts stay in the history. Returns how many were settled."""
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
+        host = WORKER.rsplit(":", 1)[0]
+        settled = 0
+        with self.sessions.begin() as session:
+            for generation in session.scalars(select(Generation).where(Generation.status == "pending")):
+                worker_host, _, pid = (generation.worker or ":").rpartition(":")
+                created_at = generation.created_at.replace(tzinfo=timezone.utc) if generation.created_at.tzinfo is None else generation.created_at
+                gone = worker_host == host and pid.isdigit() and not _process_alive(int(pid))
+                if gone or created_at < cutoff:
+                    generation.status = "failed"
+                    generation.error_code = "interrupted"
+                    generation.error_message = "The studio stopped before this request finished; the prompt is kept, no image was saved."
+                    settled += 1
+        return settled
 
     def get(self, generation_id: int) -> Generation:
         with self.sessions() as session:

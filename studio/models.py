@@ -56,6 +56,7 @@ class Generation(Base):
     error_code: Mapped[str | None] = mapped_column(String(64))
     error_message: Mapped[str | None] = mapped_column(Text)
     http_status: Mapped[int | None] = mapped_column(Integer)
+    worker: Mapped[str | None] = mapped_column(String(128))  # host:pid that sent a pending request
 
     images: Mapped[list["Image"]] = relationship(
         back_populates="generation", order_by="Image.batch_index", cascade="all, delete-orphan"
@@ -65,7 +66,10 @@ class Generation(Base):
         order_by="GenerationSource.position", cascade="all, delete-orphan", lazy="selectin"
     )
 
-    __table_args__ = (Index("ix_generations_created_at_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_generations_created_at_id", "created_at", "id"),
+        Index("ix_generations_status", "status"),
+    )
 
 
 class Image(Base):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from openai import OpenAI
+from sqlalchemy.exc import OperationalError
 
 from studio.capabilities import Capabilities
 from studio.client import InputFile, PartialCallback, StreamingRejected, make_client, send_request
@@ -66,6 +68,16 @@ def demo_provider(provider: Provider) -> Provider:
     return replace(provider, base_url=_demo_server.base_url)
 
 
+@contextmanager
+def database_errors() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        locked = "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()
+        reason = "is busy: another process held it too long" if locked else "could not be written"
+        raise StudioError(f"The gallery database {reason}; try again in a moment.", "database_error") from None
+
+
 def redact(text: str, secret: str | None) -> str:
     """Belt and braces: a provider may echo part of the key in an error message."""
     return text.replace(secret, "[redacted]") if secret and len(secret) >= 4 else text
@@ -81,7 +93,10 @@ class Studio:
     def open(cls, settings: Settings) -> "Studio":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings = replace(settings, provider=demo_provider(settings.provider))
-        return cls(settings, Gallery.open(settings.database_url), LocalStorage(settings.data_dir))
+        studio = cls(settings, Gallery.open(settings.database_url), LocalStorage(settings.data_dir))
+        # A request can run at most timeout x attempts; anything pending longer than that is dead.
+        studio.gallery.settle_interrupted(older_than_s=settings.timeout_s * (settings.max_retries + 1) + 60)
+        return studio
 
     def with_settings(self, settings: Settings) -> "Studio":
         """The same gallery and storage, talking to another provider or model."""
@@ -173,10 +188,12 @@ class Studio:
         if request.stream and self.streams() is False:
             request = replace(request, stream=False, partial_images=None)  # learnt earlier: it would be refused
         sources = self._store_sources(images, mask) if images is not None else []
-        generation_id = self.gallery.start_generation(request, provider.key, provider.host, endpoint, sources)
+        with database_errors():
+            pending = self.gallery.start_generation(request, provider.key, provider.host, endpoint, sources)
         files = [item.file for item in images] if images is not None else None
         mask_file = InputFile("mask.png", mask, "image/png") if mask is not None else None
         started = time.perf_counter()
+        written: list[str] = []
         try:
             try:
                 result = send_request(client, request, images=files, mask=mask_file, on_partial=on_partial)
@@ -185,22 +202,36 @@ class Studio:
             except StreamingRejected:
                 # Same request without streaming; remembered so the next one is not refused first.
                 self.capabilities.note_stream(provider, False)
-                self.gallery.note_stream_fallback(generation_id)
+                with database_errors():
+                    self.gallery.note_stream_fallback(pending)
                 request = replace(request, stream=False, partial_images=None)
                 result = send_request(client, request, images=files, mask=mask_file)
-            rows = [self._save(index, item.data, item.revised_prompt) for index, item in enumerate(result.images)]
+            rows = [self._save(index, item.data, item.revised_prompt, written) for index, item in enumerate(result.images)]
         except Exception as exc:  # recorded whatever it is: the prompt must not be lost
+            for path in written:  # a batch is kept whole or not at all
+                self.storage.delete(path)
             if not isinstance(exc, StudioError):
                 exc = StudioError(f"The request failed unexpectedly ({type(exc).__name__}); try again.", "unexpected")
             error = StudioError(redact(exc.message, self.settings.api_key), exc.code, exc.http_status)
-            generation = self.gallery.fail_generation(generation_id, error, time.perf_counter() - started)
+            with database_errors():
+                generation = self.gallery.fail_generation(pending, error, time.perf_counter() - started)
             return Outcome(generation, [], error)
-        generation = self.gallery.finish_generation(generation_id, result, rows)
+        try:
+            with database_errors():
+                generation = self.gallery.finish_generation(pending, result, rows)
+        except StudioError:
+            # The rows could not be committed: take the new files back; the pending row is settled
+            # as interrupted at the next start, so the prompt stays in the history.
+            for path in written:
+                self.storage.delete(path)
+            raise
         return Outcome(generation, self.saved_images(generation))
 
-    def _save(self, index: int, data: bytes, revised_prompt: str | None) -> dict[str, Any]:
+    def _save(self, index: int, data: bytes, revised_prompt: str | None, written: list[str]) -> dict[str, Any]:
         facts = inspect_image(data)
         stored = self.storage.put(data, facts.format)
+        if stored.created:
+            written.append(stored.path)
         return {
             "batch_index": index,
             "path": stored.path,

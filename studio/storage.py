@@ -20,6 +20,7 @@ class StoredFile:
     path: str  # relative to the storage root
     sha256: str
     bytes: int
+    created: bool  # False when the same bytes were already stored (content addressing)
 
 
 class LocalStorage:
@@ -33,9 +34,10 @@ class LocalStorage:
         digest = hashlib.sha256(data).hexdigest()
         relative = f"{folder}/{digest[:2]}/{digest}.{extension}"
         target = self.absolute(relative)
-        if not target.exists():
+        created = not target.exists()
+        if created:
             self._write_atomically(target, data)
-        return StoredFile(relative, digest, len(data))
+        return StoredFile(relative, digest, len(data), created)
 
     def read(self, path: str) -> bytes:
         return self.absolute(path).read_bytes()

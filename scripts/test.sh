@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Set up (first time) and run every test, browser tests included. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q -r requirements-dev.txt
+# The browser tests drive Debian's Chromium (Playwright's own browser download does not work offline).
+if [ ! -x "${STUDIO_CHROMIUM:-/usr/bin/chromium}" ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+exec .venv/bin/python -m pytest -n 2 "$@"

@@ -1,0 +1,32 @@
+"""End to end in a real headless Chromium: start the studio, generate an image, see it, keep a screenshot."""
+
+import pytest
+
+from tests.browser import ARTIFACTS, browser_page, streamlit_server
+from tests.conftest import TEST_KEY
+
+pytestmark = pytest.mark.browser
+
+
+def test_generate_in_a_real_browser(studio_env, demo_server, tmp_path):
+    env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url,
+           "STUDIO_DATA_DIR": str(studio_env), "STUDIO_MAX_RETRIES": "0"}
+    with streamlit_server(env, tmp_path) as url, browser_page() as page:
+        page.goto(url)
+        page.get_by_label("Prompt").fill("a lighthouse on a cliff at dawn")
+        page.get_by_text("Live preview").click()  # streamed results carry no revised_prompt at the API
+        page.get_by_role("button", name="Generate").click()
+        page.get_by_text("A detailed rendering of: a lighthouse on a cliff at dawn").wait_for(timeout=30_000)
+        images = page.locator("[data-testid='stImage'] img")
+        images.first.wait_for(timeout=10_000)
+        assert images.count() == 1
+        assert page.get_by_role("button", name="Download").count() == 1
+        assert "?generation=1" in page.url
+        html = page.content()
+        assert TEST_KEY not in html
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "generate.png"), full_page=True)
+        # A reload reopens the same result from the URL.
+        page.reload()
+        page.get_by_text("Generation #1").wait_for(timeout=30_000)
+        page.locator("[data-testid='stImage'] img").first.wait_for(timeout=10_000)
