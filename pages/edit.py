@@ -53,7 +53,7 @@ if output_format in COMPRESSIBLE_FORMATS:
     output_compression = st.slider("output_compression", 0, 100, 100, key="edit_output_compression")
 stream, partial_images = live_preview_controls(studio, key_prefix="edit_")
 
-if st.button("Edit", type="primary", disabled=not images):
+if st.button("Edit image", type="primary", disabled=not images):
     request = ImageRequest(
         prompt=prompt, model=studio.settings.model, n=int(n), size=size, quality=quality, background=background,
         output_format=output_format, output_compression=output_compression, input_fidelity=input_fidelity,

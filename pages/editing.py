@@ -37,7 +37,7 @@ def gather_images(studio: Studio, gallery_ids: list[int], uploads: list[Any]) ->
 
 
 def show_thumbnails(images: list[EditImage]) -> None:
-    cells = st.columns(min(8, max(1, len(images))))
+    cells = st.columns(8)  # thumbnails: small whatever their number
     for position, item in enumerate(images):
         role = "edited" if position == 0 else "reference"
         origin = f"gallery #{item.image_id}" if item.image_id else item.file.filename

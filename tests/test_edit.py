@@ -220,7 +220,7 @@ def test_edit_page_opened_from_a_gallery_image_edits_it_and_shows_lineage(studio
     assert any(f"edited · gallery #{root} · 1024x1024" in (image.proto.imgs[0].caption) for image in at.image)
     at.text_area(key="edit_prompt").input("paint the gate green")
     at.selectbox(key="input_fidelity").select("high")
-    press(at, "Edit")
+    press(at, "Edit image")
     assert not at.exception and not at.error
     edit = studio.latest().generation
     assert (edit.endpoint, edit.prompt, edit.input_fidelity, edit.stream) == ("edits", "paint the gate green", "high", True)
@@ -233,14 +233,14 @@ def test_edit_page_opened_from_a_gallery_image_edits_it_and_shows_lineage(studio
     press(at, f"Edit image #{made} again")
     assert at.multiselect(key="edit_gallery_ids").value == [made]
     at.text_area(key="edit_prompt").input("add a lantern")
-    press(at, "Edit")
+    press(at, "Edit image")
     again = studio.latest().images[0].id
     assert f"Lineage: #{root} → #{made} → #{again}" in [c.value for c in at.caption]
 
 
 def test_edit_page_uploads_with_a_mask_of_the_wrong_size_explain_it(studio, demo_server):
     at = open_edit_page()
-    assert next(b for b in at.button if b.label == "Edit").disabled  # nothing to edit yet
+    assert next(b for b in at.button if b.label == "Edit image").disabled  # nothing to edit yet
     uploader = next(u for u in at.file_uploader if u.label == "Upload reference images")
     uploader.set_value([("a.png", png((300, 200)), "image/png"), ("b.webp", png((50, 50), fmt="WEBP"), "image/webp")]).run()
     assert not at.exception
@@ -248,7 +248,7 @@ def test_edit_page_uploads_with_a_mask_of_the_wrong_size_explain_it(studio, demo
     next(u for u in at.file_uploader if u.key == "mask_upload").set_value(("m.png", png((64, 64), (0, 0, 0, 0), mode="RGBA"), "image/png")).run()
     at.text_area(key="edit_prompt").input("x")
     before = demo_server.config.requests_seen
-    press(at, "Edit")
+    press(at, "Edit image")
     assert [e.value for e in at.error] == [
         "The mask is 64x64 but the first image is 300x200; resize the mask to the first image's size, or draw the mask instead."
     ]
@@ -264,7 +264,7 @@ def test_edit_page_uploads_with_a_good_mask(studio):
     assert "The mask lets the model change 50% of the first image." in [c.value for c in at.caption]
     at.text_area(key="edit_prompt").input("left half only")
     at.toggle(key="edit_live_preview").set_value(False)
-    press(at, "Edit")
+    press(at, "Edit image")
     assert not at.exception and not at.error
     outcome = studio.latest()
     assert outcome.generation.stream is None
