@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from studio.compare_cli import add_compare_parser, add_spend_parser, cmd_compare, cmd_spend
 from studio.config import ConfigError, load_settings
 from studio.db import migrate
 from studio.edits import EditImage, read_image
@@ -95,7 +96,9 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"generate": cmd_generate, "edit": cmd_edit, "migrate": cmd_migrate}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "generate": cmd_generate, "edit": cmd_edit, "migrate": cmd_migrate, "compare": cmd_compare, "spend": cmd_spend,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--mask", metavar="PNG", help="PNG the first image's size; its transparent pixels mark what to change")
     edit.add_argument("--input-fidelity", dest="input_fidelity", help="low or high: how closely to keep the input's details")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    add_compare_parser(commands)
+    add_spend_parser(commands)
     return parser
 
 

@@ -14,6 +14,9 @@ request through a directive in the prompt, so that a page test can trigger a ref
     [demo:partial_delay=0.3]  (seconds between streamed events)
     [demo:ignore-stream]  (answer stream=true with the plain JSON body, as some providers do)
 
+`[demo:only=FIELD:VALUE]` limits the prompt's fail directive to requests whose body has that value,
+e.g. `[demo:fail=moderation] [demo:only=quality:high]` fails only the high-quality cell of a comparison.
+
 Fail kinds: moderation, unknown_parameter, 401, 403, 404, 429, quota, 500, 500xN / 429xN (the first N
 requests with that prompt fail, then it succeeds), malformed, empty, null_data, not_image, bomb, and for
 url responses: url_html, url_404, url_redirect (to another host), url_huge (more bytes than any cap);
@@ -300,6 +303,9 @@ class DemoHandler(BaseHTTPRequestHandler):
         if delay:
             time.sleep(delay)
         fail = directives.get("fail") or self.config.fail
+        only = directives.get("only", "").partition(":")
+        if only[1] and str(body.get(only[0])) != only[2]:
+            fail = self.config.fail  # this request is not the one the directive aims at
         if "response_format" in body and self.config.reject_response_format:
             fail = "unknown_parameter"
         stream = body.get("stream") is True and "ignore-stream" not in directives  # some providers answer plain JSON

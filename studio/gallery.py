@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from studio.client import ApiResult
 from studio.db import get_engine, migrate
 from studio.errors import StudioError
+from studio.gallery_compare import CompareQueries
 from studio.models import Generation, GenerationSource, Image, utcnow
 from studio.request import ImageRequest
 
@@ -32,7 +33,7 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-class Gallery:
+class Gallery(CompareQueries):
     def __init__(self, engine: Engine):
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -112,3 +112,38 @@ class GenerationSource(Base):
     height: Mapped[int] = mapped_column(Integer)
     format: Mapped[str] = mapped_column(String(8))
     bytes: Mapped[int] = mapped_column(Integer)
+class CompareGroup(Base):
+    """One comparison: a prompt run over a grid of quality (rows) x an optional second axis (columns)."""
+
+    __tablename__ = "compare_groups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    prompt: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(128))
+    axis: Mapped[str | None] = mapped_column(String(32))  # size, model, background or output_format; None: quality only
+    request: Mapped[dict] = mapped_column(JSON)  # the fields every cell shares (ImageRequest names)
+    winner_position: Mapped[int | None] = mapped_column(Integer)
+
+    cells: Mapped[list["CompareCell"]] = relationship(
+        back_populates="group", order_by="CompareCell.position", cascade="all, delete-orphan"
+    )
+
+
+class CompareCell(Base):
+    """One cell of a comparison; its generation is a normal gallery generation."""
+
+    __tablename__ = "compare_cells"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("compare_groups.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # row-major: quality row, then axis column
+    quality: Mapped[str] = mapped_column(String(16))
+    axis_value: Mapped[str | None] = mapped_column(String(128))
+    # Null until the cell's request is recorded, and again if that generation is deleted from the gallery.
+    generation_id: Mapped[int | None] = mapped_column(ForeignKey("generations.id", ondelete="SET NULL"), index=True)
+
+    group: Mapped[CompareGroup] = relationship(back_populates="cells")
+    generation: Mapped[Generation | None] = relationship()
+
+    __table_args__ = (UniqueConstraint("group_id", "position", name="uq_compare_cells_group_position"),)

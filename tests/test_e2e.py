@@ -30,3 +30,26 @@ def test_generate_in_a_real_browser(studio_env, demo_server, tmp_path):
         page.reload()
         page.get_by_text("Generation #1").wait_for(timeout=30_000)
         page.locator("[data-testid='stImage'] img").first.wait_for(timeout=10_000)
+    logs = list(tmp_path.glob("streamlit-*.log"))
+    assert logs and all(TEST_KEY not in log.read_text() for log in logs)
+
+
+MARKUP = "**bold** <b>html</b> <script>window.__xss=1</script> <img src=x onerror=\"window.__xss=1\"> [link](http://example.com)"
+
+
+def test_prompts_with_markup_show_literally(studio_env, demo_server, tmp_path):
+    env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url,
+           "STUDIO_DATA_DIR": str(studio_env), "STUDIO_MAX_RETRIES": "0"}
+    with streamlit_server(env, tmp_path) as url, browser_page() as page:
+        page.goto(url)
+        page.get_by_label("Prompt").fill(MARKUP)
+        page.get_by_role("button", name="Generate").click()
+        page.get_by_text(f"A detailed rendering of: {MARKUP}", exact=True).wait_for(timeout=30_000)
+        for where in (url, f"{url}/gallery"):
+            page.goto(where)
+            page.get_by_text(MARKUP, exact=True).first.wait_for(timeout=30_000)
+            main = page.locator("[data-testid='stMain']")
+            assert main.locator("b", has_text="html").count() == 0
+            assert main.locator("strong", has_text="bold").count() == 0
+            assert main.locator("a", has_text="link").count() == 0
+            assert page.evaluate("window.__xss") is None

@@ -1,14 +1,14 @@
 """edits: endpoint, streaming and input_fidelity request fields, edit sources (lineage)
 
 Revision ID: 0004
-Revises: 0005
+Revises: 0002
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = "0004"
-down_revision = "0005"  # was "0001"; chained after main's 0005 when main was merged
+down_revision = "0002"  # was "0001"; chained after main's 0005 -> 0002 when main was merged
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,331 @@
+"""Compare: one prompt over a grid of quality (rows) x an optional second axis (columns), run concurrently.
+
+Every cell is a normal generation made through `Studio.generate`, so it lands in the gallery like any
+other; the grid itself is kept as a compare group that can be re-opened and given a winner.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from typing import Any, Callable, Iterator
+
+from studio.errors import StudioError
+from studio.models import CompareGroup, Generation
+from studio.pricing import Cost, PriceTable, SpendTotals, format_usd, generation_cost, load_prices, spend_totals
+from studio.request import BACKGROUNDS, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError, validate
+from studio.service import Outcome, Studio
+
+AXES = ("size", "model", "background", "output_format")  # the second axis; quality is always the first
+AXIS_CHOICES: dict[str, tuple[str, ...]] = {"size": STANDARD_SIZES, "background": BACKGROUNDS, "output_format": OUTPUT_FORMATS}
+DEFAULT_QUALITIES = ("low", "medium", "high")
+MAX_CELLS = 24  # a bigger grid is rarely what someone means, and it spends real money
+MAX_WORKERS = 8
+log = logging.getLogger(__name__)
+
+
+def default_workers(cells: int) -> int:
+    """One worker per cell, up to 8: the grid takes about as long as its slowest cell."""
+    return max(1, min(cells, MAX_WORKERS))
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    position: int  # row-major: quality row, then axis column
+    quality: str
+    axis: str | None
+    axis_value: str | None
+    request: ImageRequest
+
+    @property
+    def label(self) -> str:
+        return f"quality {self.quality}" + (f" · {self.axis} {self.axis_value}" if self.axis else "")
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    base: ImageRequest  # prompt, model, n and every shared field; its quality is ignored
+    qualities: tuple[str, ...] = DEFAULT_QUALITIES
+    axis: str | None = None
+    axis_values: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> tuple[str | None, ...]:
+        return self.axis_values if self.axis else (None,)
+
+    def cells(self) -> list[CellSpec]:
+        specs = []
+        for quality in self.qualities:
+            for value in self.columns:
+                request = replace(self.base, quality=quality, **({self.axis: value} if self.axis else {}))
+                specs.append(CellSpec(len(specs), quality, self.axis, value, request))
+        return specs
+
+
+def validate_grid(spec: GridSpec, accepts_response_format: bool = True) -> list[CellSpec]:
+    """The cells to run, or ValidationError listing every problem (each saying what to change) before any request."""
+    problems: list[str] = []
+    if not spec.qualities:
+        problems.append("Pick at least one quality to compare.")
+    for name, values in (("quality", spec.qualities), (spec.axis or "", spec.axis_values)):
+        if len(set(values)) != len(values):
+            problems.append(f"The {name} values repeat; pick each one once.")
+    bad_qualities = [q for q in spec.qualities if q not in QUALITIES]
+    if bad_qualities:
+        problems.append(f"quality {', '.join(bad_qualities)} is not allowed; choose from {', '.join(QUALITIES)}.")
+    if spec.axis is not None:
+        if spec.axis not in AXES:
+            problems.append(f"The second axis {spec.axis!r} is not one of {', '.join(AXES)}; pick one or none.")
+        elif not spec.axis_values:
+            problems.append(f"Pick at least one {spec.axis} to compare, or no second axis.")
+        elif any(not value.strip() for value in spec.axis_values):
+            problems.append(f"One of the {spec.axis} values is empty; remove it.")
+    cells = spec.cells() if not problems else []
+    if len(cells) > MAX_CELLS:
+        problems.append(f"This grid has {len(cells)} cells; make it at most {MAX_CELLS} by picking fewer values.")
+    if not problems:
+        for cell in cells:
+            try:
+                validate(cell.request, accepts_response_format)
+            except ValidationError as exc:
+                for problem in exc.problems:
+                    # Shared fields fail in every cell: say it once. Per-cell ones name their cell.
+                    text = problem if spec.axis is None or spec.axis not in problem else f"{cell.axis_value}: {problem}"
+                    if text not in problems:
+                        problems.append(text)
+    if problems:
+        raise ValidationError(problems)
+    return cells
+
+
+@dataclass(frozen=True)
+class GridEstimate:
+    usd: float  # the cells with a known price
+    unknown: tuple[str, ...]  # models of cells with no price known
+
+    @property
+    def text(self) -> str:
+        if self.unknown and not self.usd:
+            return f"{NO_PRICE_SENTENCE} for {', '.join(self.unknown)}, so this grid has no estimate"
+        known = f"this grid costs about {format_usd(self.usd)}"
+        return known + (f", plus cells with {', '.join(self.unknown)} ({NO_PRICE_SENTENCE})" if self.unknown else "")
+
+
+NO_PRICE_SENTENCE = "no price known"
+
+
+def estimate_grid(spec: GridSpec, prices: PriceTable) -> GridEstimate:
+    usd, unknown = 0.0, []
+    for cell in spec.cells():
+        r = cell.request
+        cost = prices.estimate(r.model, r.quality, r.size, r.n)
+        if cost is None:
+            if r.model not in unknown:
+                unknown.append(r.model)
+        else:
+            usd += cost
+    return GridEstimate(usd, tuple(unknown))
+
+
+@dataclass(frozen=True)
+class CellResult:
+    position: int
+    quality: str
+    axis: str | None
+    axis_value: str | None
+    outcome: Outcome | None  # None: the cell never ran (or its generation was deleted)
+    cost: Cost | None = None
+
+    @property
+    def status(self) -> str:
+        return self.outcome.status if self.outcome else "not run"
+
+    @property
+    def error(self) -> StudioError | None:
+        return self.outcome.error if self.outcome else None
+
+    @property
+    def generation(self) -> Generation | None:
+        return self.outcome.generation if self.outcome else None
+
+    @property
+    def label(self) -> str:
+        return f"quality {self.quality}" + (f" · {self.axis} {self.axis_value}" if self.axis else "")
+
+    def field(self, name: str) -> Any:
+        """A request field of this cell (the axis value, else what the generation recorded)."""
+        if name == "quality":
+            return self.quality
+        if name == self.axis:
+            return self.axis_value
+        return getattr(self.generation, name, None)
+
+
+@dataclass
+class GridRun:
+    """A grid under way: iterate `results()` to get each cell as soon as it finishes."""
+
+    group_id: int
+    cells: list[CellSpec]
+    workers: int
+    _futures: list[concurrent.futures.Future[CellResult]] = field(repr=False)
+    _executor: concurrent.futures.ThreadPoolExecutor = field(repr=False)
+    started: float = field(default_factory=time.perf_counter)
+    finished: float | None = None
+
+    @property
+    def total(self) -> int:
+        return len(self.cells)
+
+    def results(self) -> Iterator[CellResult]:
+        """Each cell's result in the order they finish. Cells keep running (and are saved) even if the caller stops."""
+        try:
+            for future in concurrent.futures.as_completed(self._futures):
+                yield future.result()
+        finally:
+            self._executor.shutdown(wait=False)
+        self.finished = time.perf_counter()
+
+    @property
+    def wall_s(self) -> float:
+        return (self.finished or time.perf_counter()) - self.started
+
+
+def _run_cell(studio: Studio, prices: PriceTable, cell: CellSpec, cell_id: int) -> CellResult:
+    # Studio.generate records every request it sends, failed or not; a cell never raises.
+    try:
+        outcome = studio.generate(cell.request)
+    except ValidationError as exc:  # validated up front; kept so a cell can never raise
+        return _unrecorded(cell, StudioError(" ".join(exc.problems), "invalid_request"))
+    except StudioError as exc:
+        return _unrecorded(cell, exc)
+    except Exception as exc:  # noqa: BLE001 - one cell's surprise must not sink the grid
+        return _unrecorded(cell, StudioError(f"The request failed unexpectedly ({type(exc).__name__}); try again.", "unexpected"))
+    try:
+        studio.gallery.link_compare_cell(cell_id, outcome.generation_id)
+    except Exception:  # noqa: BLE001 - the images are safe in the gallery; only the grid loses this link
+        log.warning("could not link generation %s to compare cell %s", outcome.generation_id, cell_id, exc_info=True)
+    cost = generation_cost(prices, outcome.generation, len(outcome.images))
+    return CellResult(cell.position, cell.quality, cell.axis, cell.axis_value, outcome, cost)
+
+
+def _unrecorded(cell: CellSpec, error: StudioError) -> CellResult:
+    generation = Generation(status="failed", prompt=cell.request.prompt, model=cell.request.model, error_message=error.message, error_code=error.code)
+    return CellResult(cell.position, cell.quality, cell.axis, cell.axis_value, Outcome(generation, [], error))
+
+
+def start_grid(studio: Studio, spec: GridSpec, workers: int | None = None) -> GridRun:
+    """Validate, save the group, and start every cell on a bounded pool; returns at once."""
+    cells = validate_grid(spec, studio.settings.provider.accepts_response_format)
+    if workers is not None and not 1 <= workers <= 32:
+        raise ValidationError([f"workers is {workers}; use 1 to 32 parallel requests."])
+    studio.client()  # a missing API key is one clear error now, not one per cell
+    prices = load_prices(studio.settings.data_dir)
+    shared = {k: v for k, v in asdict(spec.base).items() if k not in ("prompt", "quality", spec.axis)}
+    group_id, cell_ids = studio.gallery.create_compare_group(
+        spec.base.prompt, spec.base.model, spec.axis, shared, [(c.position, c.quality, c.axis_value) for c in cells]
+    )
+    size = workers or default_workers(len(cells))
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix="studio-compare")
+    started = time.perf_counter()
+    futures = [executor.submit(_run_cell, studio, prices, cell, cell_ids[cell.position]) for cell in cells]
+    return GridRun(group_id, cells, size, futures, executor, started)
+
+
+def run_grid(
+    studio: Studio, spec: GridSpec, workers: int | None = None, on_cell: Callable[[CellResult, int, int], None] | None = None
+) -> tuple[GridRun, list[CellResult]]:
+    """Run the whole grid; `on_cell(result, done, total)` is called as each cell finishes. Results by position."""
+    run = start_grid(studio, spec, workers)
+    results = []
+    for result in run.results():
+        results.append(result)
+        if on_cell:
+            on_cell(result, len(results), run.total)
+    return run, sorted(results, key=lambda r: r.position)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A saved comparison, re-opened from the gallery."""
+
+    id: int
+    created_at: datetime
+    prompt: str
+    model: str
+    axis: str | None
+    request: dict[str, Any]
+    winner_position: int | None
+    cells: list[CellResult]
+
+    @property
+    def qualities(self) -> list[str]:
+        return list(dict.fromkeys(cell.quality for cell in self.cells))
+
+    @property
+    def columns(self) -> list[str | None]:
+        return list(dict.fromkeys(cell.axis_value for cell in self.cells))
+
+    def cell(self, position: int) -> CellResult | None:
+        return next((c for c in self.cells if c.position == position), None)
+
+    @property
+    def winner(self) -> CellResult | None:
+        return None if self.winner_position is None else self.cell(self.winner_position)
+
+    @property
+    def done(self) -> int:
+        return sum(cell.status in ("succeeded", "failed") for cell in self.cells)
+
+    @property
+    def cost_usd(self) -> float | None:
+        costs = [c.cost.usd for c in self.cells if c.cost is not None]
+        return sum(costs) if costs else None
+
+    @property
+    def title(self) -> str:
+        shape = f"quality × {self.axis}" if self.axis else "quality"
+        prompt = self.prompt if len(self.prompt) <= 60 else self.prompt[:57] + "…"
+        return f"#{self.id} · {self.created_at:%Y-%m-%d %H:%M} · {shape} · {len(self.cells)} cells · {prompt}"
+
+
+def _comparison(studio: Studio, group: CompareGroup, prices: PriceTable | None) -> Comparison:
+    """With `prices`, the cells' generations (loaded with the group) become outcomes; without, only the layout."""
+    cells = []
+    for cell in group.cells:
+        outcome: Outcome | None = None
+        cost: Cost | None = None
+        if prices is not None and cell.generation is not None:
+            generation = cell.generation
+            error = StudioError(generation.error_message or "failed", generation.error_code or "error", generation.http_status) if generation.status == "failed" else None
+            outcome = Outcome(generation, studio.saved_images(generation), error)
+            cost = generation_cost(prices, generation, len(outcome.images))
+        cells.append(CellResult(cell.position, cell.quality, group.axis, cell.axis_value, outcome, cost))
+    return Comparison(group.id, group.created_at, group.prompt, group.model, group.axis, dict(group.request), group.winner_position, cells)
+
+
+def open_comparison(studio: Studio, group_id: int) -> Comparison:
+    """A saved comparison with every cell's generation, images and estimated cost."""
+    return _comparison(studio, studio.gallery.compare_group(group_id), load_prices(studio.settings.data_dir))
+
+
+def recent_comparisons(studio: Studio, limit: int = 50) -> list[Comparison]:
+    """Newest first, for a list (cells without their generations)."""
+    return [_comparison(studio, group, None) for group in studio.gallery.recent_compare_groups(limit)]
+
+
+def mark_winner(studio: Studio, group_id: int, position: int | None) -> None:
+    """Mark one cell the winner (None clears it)."""
+    if position is not None:
+        group = studio.gallery.compare_group(group_id)
+        if position not in {cell.position for cell in group.cells}:
+            raise StudioError(f"Comparison {group_id} has no cell {position}.", "not_found")
+    studio.gallery.set_compare_winner(group_id, position)
+
+
+def spend(studio: Studio) -> SpendTotals:
+    """Estimated spend per day and overall, over every succeeded generation in the gallery."""
+    return spend_totals(load_prices(studio.settings.data_dir), studio.gallery.spend_rollup())

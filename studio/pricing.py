@@ -1,0 +1,198 @@
+"""Cost estimates from an editable price table (`pricing.toml`, layered with `<data_dir>/pricing.toml`).
+
+Every figure here is an estimate. A model the table does not list has no price: functions return None
+and the pages say "no price known", never a made-up figure.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Literal, Mapping
+
+from studio.config import ConfigError
+
+PRICING_FILE = Path(__file__).with_name("pricing.toml")
+NO_PRICE = "no price known"
+PER_MILLION = 1_000_000
+
+
+@dataclass(frozen=True)
+class TokenPrices:
+    """USD per 1M tokens."""
+
+    text_input: float
+    image_input: float
+    image_output: float
+
+
+@dataclass(frozen=True)
+class ModelPrices:
+    per_image: Mapping[str, Mapping[str, float]]  # quality -> size -> USD per image
+    tokens: TokenPrices | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The `usage` tokens of a response, split the way they are priced."""
+
+    text_input: int
+    image_input: int
+    output: int
+
+    @classmethod
+    def from_api(cls, usage: Mapping[str, Any] | None) -> "Usage | None":
+        """None when the provider returned no usable usage (then the per-image table applies)."""
+        if not usage or usage.get("output_tokens") is None or usage.get("input_tokens") is None:
+            return None
+        details = usage.get("input_tokens_details") or {}
+        image = int(details.get("image_tokens") or 0)
+        text = details.get("text_tokens")
+        text = int(text) if text is not None else max(0, int(usage["input_tokens"]) - image)
+        return cls(text, image, int(usage["output_tokens"]))
+
+
+@dataclass(frozen=True)
+class Cost:
+    usd: float
+    basis: Literal["tokens", "per_image"]
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    models: Mapping[str, ModelPrices]
+    assume_quality: str = "medium"
+    assume_size: str = "1024x1024"
+
+    def knows(self, model: str) -> bool:
+        return model in self.models
+
+    def per_image(self, model: str, quality: str | None, size: str | None) -> float | None:
+        prices = self.models.get(model)
+        if prices is None:
+            return None
+        quality = self.assume_quality if quality in (None, "", "auto") else quality
+        size = self.assume_size if size in (None, "", "auto") else size
+        return prices.per_image.get(quality, {}).get(size)  # type: ignore[arg-type]
+
+    def estimate(self, model: str, quality: str | None, size: str | None, n: int | None) -> float | None:
+        """What a request should cost before it is sent: the per-image price times n."""
+        price = self.per_image(model, quality, size)
+        return None if price is None else price * (n or 1)
+
+    def cost(self, model: str, quality: str | None, size: str | None, images: int, usage: Usage | None) -> Cost | None:
+        """What a finished request cost: its usage tokens when the model has token prices, else per image."""
+        prices = self.models.get(model)
+        if prices is None:
+            return None
+        if usage is not None and prices.tokens is not None:
+            t = prices.tokens
+            usd = (usage.text_input * t.text_input + usage.image_input * t.image_input + usage.output * t.image_output) / PER_MILLION
+            return Cost(usd, "tokens")
+        price = self.per_image(model, quality, size)
+        return None if price is None else Cost(price * images, "per_image")
+
+
+def _model_prices(name: str, entry: Mapping[str, Any], source: Path) -> ModelPrices:
+    try:
+        per_image = {str(q): {str(s): float(v) for s, v in sizes.items()} for q, sizes in (entry.get("per_image") or {}).items()}
+        raw_tokens = entry.get("tokens")
+        tokens = TokenPrices(float(raw_tokens["text_input"]), float(raw_tokens["image_input"]), float(raw_tokens["image_output"])) if raw_tokens else None
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"{source}: the prices for {name!r} are not in the expected shape ({type(exc).__name__}: {exc}); "
+            "see the comments at the top of studio/pricing.toml."
+        ) from None
+    return ModelPrices(per_image, tokens)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it.") from None
+
+
+def load_prices(data_dir: Path | None = None) -> PriceTable:
+    """The shipped table, with models (and `[assume]`) from `<data_dir>/pricing.toml` replacing its entries."""
+    layers = [(PRICING_FILE, _read(PRICING_FILE))]
+    if data_dir is not None and (data_dir / "pricing.toml").is_file():
+        layers.append((data_dir / "pricing.toml", _read(data_dir / "pricing.toml")))
+    models: dict[str, ModelPrices] = {}
+    assume: dict[str, Any] = {}
+    for source, raw in layers:
+        assume.update(raw.get("assume") or {})
+        for name, entry in (raw.get("models") or {}).items():
+            models[name] = _model_prices(name, entry, source)
+    return PriceTable(models, str(assume.get("quality", "medium")), str(assume.get("size", "1024x1024")))
+
+
+def format_usd(usd: float | None) -> str:
+    if usd is None:
+        return NO_PRICE
+    return f"${usd:,.2f}" if usd >= 0.1 or usd == 0 else f"${usd:.3f}"
+
+
+def generation_cost(table: PriceTable, generation: Any, images: int) -> Cost | None:
+    """The estimated cost of a recorded generation; None when it failed or its model has no price."""
+    if generation.status != "succeeded":
+        return None
+    return table.cost(
+        generation.model,
+        generation.response_quality or generation.quality,
+        generation.response_size or generation.size,
+        images,
+        Usage.from_api(generation.usage),
+    )
+
+
+@dataclass(frozen=True)
+class SpendRow:
+    """Succeeded generations of one day sharing model, quality, size and whether usage came back."""
+
+    day: str  # YYYY-MM-DD, UTC
+    model: str
+    quality: str | None
+    size: str | None
+    generations: int
+    images: int
+    usage: Usage | None  # summed tokens; None when these generations returned no usage
+
+
+@dataclass
+class DaySpend:
+    day: str
+    usd: float = 0.0
+    priced: int = 0  # generations with a known price
+    unpriced: int = 0  # generations whose model has no price known
+
+
+@dataclass
+class SpendTotals:
+    days: list[DaySpend] = field(default_factory=list)  # newest first
+
+    @property
+    def usd(self) -> float:
+        return sum(day.usd for day in self.days)
+
+    @property
+    def unpriced(self) -> int:
+        return sum(day.unpriced for day in self.days)
+
+    def on(self, day: str) -> DaySpend:
+        return next((d for d in self.days if d.day == day), DaySpend(day))
+
+
+def spend_totals(table: PriceTable, rows: Iterable[SpendRow]) -> SpendTotals:
+    """Running totals per day and overall, priced with the current table."""
+    by_day: dict[str, DaySpend] = {}
+    for row in rows:
+        day = by_day.setdefault(row.day, DaySpend(row.day))
+        cost = table.cost(row.model, row.quality, row.size, row.images, row.usage)
+        if cost is None:
+            day.unpriced += row.generations
+        else:
+            day.usd += cost.usd
+            day.priced += row.generations
+    return SpendTotals(sorted(by_day.values(), key=lambda d: d.day, reverse=True))

@@ -1,0 +1,94 @@
+"""Cost estimates: the shipped table, the returned usage tokens, unknown models, overrides, spend totals."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from studio.compare import spend
+from studio.config import ConfigError
+from studio.pricing import NO_PRICE, Usage, format_usd, generation_cost, load_prices
+from studio.request import ImageRequest
+from studio.service import Studio
+
+
+def test_known_model_estimate_uses_the_per_image_table() -> None:
+    prices = load_prices()
+    assert prices.estimate("gpt-image-1", "high", "1024x1536", 2) == pytest.approx(0.50)
+    assert prices.estimate("gpt-image-1-mini", "low", "1024x1024", 1) == pytest.approx(0.005)
+    assert prices.estimate("gpt-image-1.5", "medium", "1536x1024", 3) == pytest.approx(0.15)
+
+
+def test_auto_quality_and_size_are_estimated_as_the_table_assumes() -> None:
+    prices = load_prices()
+    assert prices.estimate("gpt-image-1", "auto", "auto", 1) == pytest.approx(0.042)  # medium, 1024x1024
+    assert prices.estimate("gpt-image-1", None, None, None) == pytest.approx(0.042)
+
+
+def test_unknown_model_or_size_has_no_price_never_a_made_up_one() -> None:
+    prices = load_prices()
+    assert prices.estimate("gpt-image-2-official", "high", "1024x1024", 1) is None
+    assert prices.cost("gpt-image-2", "low", "1024x1024", 1, Usage(10, 0, 272)) is None
+    assert prices.estimate("gpt-image-1", "high", "2048x2048", 1) is None  # a size the table does not list
+    assert format_usd(None) == NO_PRICE == "no price known"
+
+
+def test_cost_uses_usage_tokens_when_present_else_the_per_image_table() -> None:
+    prices = load_prices()
+    by_tokens = prices.cost("gpt-image-1", "high", "1024x1024", 1, Usage(text_input=20, image_input=100, output=4160))
+    assert by_tokens is not None and by_tokens.basis == "tokens"
+    assert by_tokens.usd == pytest.approx((20 * 5 + 100 * 10 + 4160 * 40) / 1_000_000)
+    per_image = prices.cost("gpt-image-1", "high", "1024x1024", 2, None)
+    assert per_image is not None and per_image.basis == "per_image" and per_image.usd == pytest.approx(0.334)
+    # A model priced only per image is priced per image even when usage came back.
+    mini = prices.cost("gpt-image-1-mini", "medium", "1536x1024", 2, Usage(5, 0, 3000))
+    assert mini is not None and mini.basis == "per_image" and mini.usd == pytest.approx(0.03)
+
+
+def test_usage_is_read_in_both_shapes_and_ignored_when_incomplete() -> None:
+    assert Usage.from_api({"input_tokens": 50, "output_tokens": 272, "input_tokens_details": {"text_tokens": 40, "image_tokens": 10}}) == Usage(40, 10, 272)
+    assert Usage.from_api({"input_tokens": 50, "output_tokens": 272}) == Usage(50, 0, 272)
+    assert Usage.from_api({"total_tokens": 300}) is None
+    assert Usage.from_api(None) is None
+
+
+def test_the_table_is_editable_from_the_data_dir(tmp_path: Path) -> None:
+    (tmp_path / "pricing.toml").write_text(
+        '[assume]\nquality = "high"\n[models."gpt-image-2-official".per_image]\nhigh = { "1024x1024" = 0.2 }\n'
+    )
+    prices = load_prices(tmp_path)
+    assert prices.estimate("gpt-image-2-official", "auto", "1024x1024", 2) == pytest.approx(0.4)
+    assert prices.estimate("gpt-image-1", "auto", "1024x1024", 1) == pytest.approx(0.167)  # shipped models stay
+
+
+def test_a_broken_price_table_says_what_to_fix(tmp_path: Path) -> None:
+    (tmp_path / "pricing.toml").write_text("[models.x\n")
+    with pytest.raises(ConfigError, match="pricing.toml is not valid TOML"):
+        load_prices(tmp_path)
+    (tmp_path / "pricing.toml").write_text('[models."m"]\ntokens = { text_input = 1 }\n')
+    with pytest.raises(ConfigError, match="prices for 'm' are not in the expected shape"):
+        load_prices(tmp_path)
+
+
+def test_recorded_generations_are_priced_and_totalled_per_day(studio: Studio) -> None:
+    prices = load_prices()
+    known = studio.generate(ImageRequest(prompt="a red kite", model="gpt-image-1", quality="high", n=2))
+    cheap = studio.generate(ImageRequest(prompt="a blue kite", model="gpt-image-1-mini", quality="low", size="1024x1024"))
+    unknown = studio.generate(ImageRequest(prompt="a green kite", model="gpt-image-2-official", quality="low"))
+    failed = studio.generate(ImageRequest(prompt="a kite [demo:fail=moderation]", model="gpt-image-1", quality="high"))
+
+    known_cost = generation_cost(prices, known.generation, len(known.images))
+    assert known_cost is not None and known_cost.basis == "tokens"  # the demo returns usage like the real API
+    assert known_cost.usd == pytest.approx((3 * 5 + 2 * 4160 * 40) / 1_000_000)
+    cheap_cost = generation_cost(prices, cheap.generation, 1)
+    assert cheap_cost is not None and cheap_cost.usd == pytest.approx(0.005)
+    assert generation_cost(prices, unknown.generation, 1) is None
+    assert generation_cost(prices, failed.generation, 0) is None
+
+    totals = spend(studio)
+    today = totals.on(datetime.now(timezone.utc).date().isoformat())
+    assert today.usd == pytest.approx(known_cost.usd + cheap_cost.usd)
+    assert (today.priced, today.unpriced) == (2, 1)
+    assert totals.usd == pytest.approx(today.usd) and totals.unpriced == 1

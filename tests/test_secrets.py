@@ -1,0 +1,54 @@
+"""The API key is a secret: never in the database, the data dir, logs, or any message a user is shown."""
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+from streamlit.testing.v1 import AppTest
+
+from studio.request import ImageRequest
+from studio.service import redact
+from tests.conftest import ROOT, TEST_KEY
+
+
+def all_bytes_under(folder) -> list[tuple[str, bytes]]:
+    return [(str(p), p.read_bytes()) for p in folder.rglob("*") if p.is_file()]
+
+
+def test_the_key_is_in_no_file_of_the_data_dir(studio):
+    studio.generate(ImageRequest(prompt="with a key", model="gpt-image-2", n=2))
+    studio.generate(ImageRequest(prompt="refused [demo:fail=moderation]", model="gpt-image-2"))
+    studio.with_settings(replace(studio.settings, api_key=TEST_KEY + "-wrong")).generate(ImageRequest(prompt="wrong key", model="gpt-image-2"))
+    files = all_bytes_under(studio.settings.data_dir)
+    assert any(name.endswith("studio.db") for name, _ in files)
+    for name, data in files:  # the SQLite file, its WAL, the images
+        assert TEST_KEY.encode() not in data, name
+
+
+def test_the_key_is_in_no_log_or_cli_output(studio_env):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_LOG": "debug"}  # the client's most talkative logging
+    for prompt in ("fine", "refused [demo:fail=moderation]", "broken [demo:fail=500]"):
+        done = subprocess.run([sys.executable, "-m", "studio", "generate", prompt], capture_output=True, text=True, env=env, timeout=60)
+        assert "HTTP Request: POST" in done.stderr or "Sending HTTP Request" in done.stderr  # logging really was on
+        assert TEST_KEY not in done.stdout + done.stderr
+
+
+def test_the_key_is_in_no_message_even_when_the_provider_echoes_it(studio):
+    assert redact(f"Incorrect API key provided: {TEST_KEY}.", TEST_KEY) == "Incorrect API key provided: [redacted]."
+    wrong = studio.with_settings(replace(studio.settings, api_key="sk-wrong-key-0000"))
+    outcome = wrong.generate(ImageRequest(prompt="x", model="gpt-image-2"))
+    assert "sk-wrong-key-0000" not in outcome.error.message and TEST_KEY not in outcome.error.message
+
+
+def test_the_key_is_on_no_page(studio_env):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    next(t for t in at.text_area if t.label == "Prompt").input("page secret check")
+    next(b for b in at.button if b.label == "Generate").click()
+    at.run()
+    assert len(at.image) == 1
+    assert "API key: set" in [c.value for c in at.sidebar.caption]
+    everything = str(at._tree)  # every element of the rendered page, sidebar included
+    assert TEST_KEY not in everything
+    at.switch_page("pages/gallery.py").run()
+    assert TEST_KEY not in str(at._tree)
