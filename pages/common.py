@@ -214,12 +214,28 @@ def show_image_card(image: SavedImage, outcome: Outcome) -> None:
     st.page_link("pages/edit.py", label="Edit", icon=":material/brush:", query_params={"source_image": str(image.id)})
 
 
+def show_sources(outcome: Outcome) -> None:
+    """For an edit: what it was made from, with a link to the whole lineage in the gallery."""
+    sources = [s for s in getattr(outcome.generation, "sources", []) if s.role == "image"]
+    if not sources:
+        return
+    names = [f"#{s.image_id}" if s.image_id else (s.filename or "an upload") for s in sources]
+    masked = any(s.role == "mask" for s in outcome.generation.sources)
+    text = f"Edit of {names[0]}" + (f" with {', '.join(names[1:])}" if names[1:] else "") + (" · masked" if masked else "")
+    left, right = st.columns([3, 1])
+    left.caption(text)
+    if outcome.images:
+        right.page_link("pages/gallery.py", label="Lineage", icon=":material/account_tree:",
+                        query_params={"lineage": str(outcome.images[0].id)})
+
+
 def show_outcome(outcome: Outcome, columns: int = 2) -> None:
     if outcome.error or outcome.status == "failed":
         show_error(outcome.error or StudioError(outcome.generation.error_message or "failed"), outcome.generation_id)
         return
     if outcome.generation.stream is False:
         st.caption("Sent without live preview: the provider does not stream.")
+    show_sources(outcome)
     cells = st.columns(columns)
     for position, image in enumerate(outcome.images):
         with cells[position % len(cells)]:

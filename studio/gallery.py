@@ -153,6 +153,17 @@ class Gallery(CompareQueries):
             descendants = self._links_down(session, {image_id}, max_steps)
         return Lineage(image_id, ancestors, descendants)
 
+    def generations_with_images(self, image_ids: set[int]) -> list[Generation]:
+        """The generations that made any of these images, oldest first, with their images loaded."""
+        with self.sessions() as session:
+            query = (
+                select(Generation)
+                .options(selectinload(Generation.images))
+                .where(Generation.id.in_(select(Image.generation_id).where(Image.id.in_(image_ids))))
+                .order_by(Generation.created_at, Generation.id)
+            )
+            return list(session.scalars(query))
+
     def _links(self, session: Session, generation_ids: set[int]) -> list["LineageLink"]:
         if not generation_ids:
             return []

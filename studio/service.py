@@ -148,6 +148,10 @@ class Studio:
     def lineage(self, image_id: int) -> Lineage:
         return self.gallery.lineage(image_id)
 
+    def lineage_outcomes(self, image_id: int) -> list[Outcome]:
+        """Every generation in an image's lineage (its originals, the edits leading to it and made from it), oldest first."""
+        return [self._outcome(g) for g in self.gallery.generations_with_images(self.lineage(image_id).image_ids)]
+
     def image(self, image_id: int) -> SavedImage:
         """One gallery image, e.g. to open it on the Edit page."""
         row = self.gallery.get_image(image_id)

@@ -279,3 +279,23 @@ def test_edit_page_draw_mode_shows_the_canvas(studio):
     at.radio(key="mask_mode").set_value("draw").run()
     assert not at.exception
     assert "Nothing painted yet: without a mask the model may change the whole image." in [c.value for c in at.caption]
+
+
+def test_gallery_filters_by_lineage(studio):
+    original = studio.generate(ImageRequest(prompt="a bare tree", model="gpt-image-2", size="1024x1024", quality="low"))
+    root = original.images[0].id
+    first = edit_of(studio, root, "add leaves")
+    studio.generate(ImageRequest(prompt="unrelated", model="gpt-image-2", quality="low"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.query_params["lineage"] = str(first.images[0].id)
+    at.switch_page("pages/gallery.py").run()
+    assert not at.exception
+    assert f"Lineage of image #{first.images[0].id}: #{root} → #{first.images[0].id}, with every edit made from it." in [i.value for i in at.info]
+    assert [t.value for t in at.text if t.value in ("a bare tree", "add leaves", "unrelated")] == ["a bare tree", "add leaves"]
+    assert f"Edit of #{root}" in [c.value for c in at.caption]
+    press(at, "Show everything")
+    assert "unrelated" in [t.value for t in at.text]
+
+    at.query_params["lineage"] = "999"
+    at.run()
+    assert any("There is no image 999 in the gallery." in w.value for w in at.warning)
