@@ -183,3 +183,32 @@ def test_generate_page_turns_live_preview_off_for_a_provider_that_refused_it(stu
     next(b for b in at.button if b.label == "Try streaming again").click()
     at.run()
     assert at.toggle(key="live_preview").value is True and not at.toggle(key="live_preview").disabled
+
+
+def test_compare_streams_every_cell_when_live_preview_is_on(studio_env, demo_server):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/compare.py").run()
+    assert at.toggle(key="compare_live_preview").value is True
+    at.text_area(key="compare_prompt").input("a streamed grid [demo:partial_delay=0.4]")
+    before = demo_server.config.stream_requests
+    at.button(key="compare_run").click().run()
+    assert not at.exception and not at.error
+    assert demo_server.config.stream_requests == before + 3  # low, medium, high
+    generations = [o.generation for o in Studio.open(load_settings()).recent(3)]
+    assert sorted(g.quality for g in generations) == ["high", "low", "medium"]
+    assert all(g.stream is True and g.partial_images == 2 and g.status == "succeeded" for g in generations)
+
+
+def test_a_grid_run_hands_partial_images_to_the_page(studio):
+    from studio.compare import GridSpec, start_grid
+
+    run = start_grid(studio, GridSpec(ImageRequest(prompt="grid partials [demo:partial_delay=0.3]", model="gpt-image-2", stream=True, partial_images=2), ("low", "high"), None, ()))
+    ticks, results = 0, []
+    for result in run.results_or_ticks(0.1):
+        if result is None:
+            ticks += 1
+        else:
+            results.append(result)
+    assert ticks > 0 and len(results) == 2
+    assert set(run.partials) == {0, 1} and all(index == 1 for index, _ in run.partials.values())  # the latest of 2
+    assert all(open_png(data).size == (1024, 1024) for _, data in run.partials.values())
