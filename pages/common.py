@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import re
 import time
 from typing import Callable, TypeVar
 
@@ -214,12 +215,17 @@ def show_image_card(image: SavedImage, outcome: Outcome) -> None:
     st.page_link("pages/edit.py", label="Edit", icon=":material/brush:", query_params={"source_image": str(image.id)})
 
 
+def md_escape(text: str) -> str:
+    """Show a user's text (e.g. a file name) literally inside Markdown."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+
+
 def show_sources(outcome: Outcome) -> None:
     """For an edit: what it was made from, with a link to the whole lineage in the gallery."""
     sources = [s for s in getattr(outcome.generation, "sources", []) if s.role == "image"]
     if not sources:
         return
-    names = [f"#{s.image_id}" if s.image_id else (s.filename or "an upload") for s in sources]
+    names = [f"#{s.image_id}" if s.image_id else md_escape(s.filename or "an upload") for s in sources]
     masked = any(s.role == "mask" for s in outcome.generation.sources)
     text = f"Edit of {names[0]}" + (f" with {', '.join(names[1:])}" if names[1:] else "") + (" · masked" if masked else "")
     left, right = st.columns([3, 1])

@@ -299,3 +299,16 @@ def test_gallery_filters_by_lineage(studio):
     at.query_params["lineage"] = "999"
     at.run()
     assert any("There is no image 999 in the gallery." in w.value for w in at.warning)
+
+
+def test_edit_page_shows_file_names_literally(studio):
+    at = open_edit_page()
+    name = "**bold**_[x](y).png"
+    next(u for u in at.file_uploader if u.label == "Upload reference images").set_value((name, png((64, 64)), "image/png")).run()
+    at.radio(key="mask_mode").set_value("none")
+    at.text_area(key="edit_prompt").input("x")
+    at.toggle(key="edit_live_preview").set_value(False)
+    press(at, "Edit image")
+    assert not at.exception and not at.error
+    assert any("1 · edited · \\*\\*bold\\*\\*\\_\\[x\\]\\(y\\)\\.png · 64x64" == i.proto.imgs[0].caption for i in at.image)
+    assert "Edit of \\*\\*bold\\*\\*\\_\\[x\\]\\(y\\)\\.png" in [c.value for c in at.caption]
