@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -122,7 +123,8 @@ def _refuses_streaming(exc: Exception) -> bool:
     if (getattr(exc, "code", None) or "") in ("moderation_blocked", "content_policy_violation"):
         return False
     param = getattr(exc, "param", None) or ""
-    return param in ("stream", "partial_images") or "stream" in _detail(exc).lower()
+    # Whole words only: "upstream error" is not a refusal to stream.
+    return param in ("stream", "partial_images") or re.search(r"\b(stream|streaming|partial_images)\b", _detail(exc), re.I) is not None
 
 
 def _read_stream(stream: Any, timeout: Any, started: float, on_partial: PartialCallback | None) -> ApiResult:
