@@ -1,6 +1,8 @@
 """Gallery page: every image and request, searchable and filterable, paged by keyset; the view lives in
 the URL so a reload or a shared link reopens it."""
 
+from dataclasses import replace
+
 import streamlit as st
 
 from pages import gallery_parts as parts
@@ -14,15 +16,16 @@ parts.notice()
 
 library = parts.library_for(studio)
 view = parts.controls(library, parts.current_view())
+shown = parts.lineage_filter(studio, view)  # ?lineage=ID from an edit's "Lineage" link
 try:
-    page = library.page(view.filters, view.sort, view.per_page, view.after, view.before)
+    page = library.page(shown.filters, shown.sort, shown.per_page, shown.after, shown.before)
 except StudioError as exc:  # a damaged cursor in a link: say so and start at the first page
     st.warning(exc.message)
-    view = view.first_page()
-    page = library.page(view.filters, view.sort, view.per_page)
+    view, shown = view.first_page(), shown.first_page()
+    page = library.page(shown.filters, shown.sort, shown.per_page)
 if page.at_start and view.page != 1:
     view = view.first_page()
-parts.write_url(view)
+parts.write_url(replace(view, filters=replace(view.filters, lineage=shown.filters.lineage)))
 
 parts.toolbar(library)
 if not page.items:

@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages.common import settings
+from pages.common import md_escape, settings
 from studio.config import load_providers
 from studio.errors import StudioError
 from studio.gallery_query import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryItem, Page
@@ -92,7 +92,7 @@ def controls(library: Library, view: GalleryView) -> GalleryView:
         status=_value(state["g_status"]), date_from=dates[0] if len(dates) > 0 else None,
         date_to=dates[1] if len(dates) > 1 else (dates[0] if len(dates) == 1 else None),
         favourites=bool(state["g_fav"]), collection_id=state.get("g_collection"),
-        compare_group_id=state.get("g_compare"),
+        compare_group_id=state.get("g_compare"), lineage=view.filters.lineage,
     )
     chosen = replace(view, filters=filters, sort=state["g_sort"], per_page=int(state["g_per"]))
     if (chosen.filters, chosen.sort, chosen.per_page) != (view.filters, view.sort, view.per_page):
@@ -141,8 +141,18 @@ def clear_selection() -> None:
         del st.session_state[key]
 
 
+def edit_caption(sources: list[tuple[str, int | None, str | None]]) -> str | None:
+    """"Edit of #12 with #13 · masked", the same words as the Generate and Edit pages use."""
+    images = [f"#{image_id}" if image_id else md_escape(filename or "an upload") for role, image_id, filename in sources if role == "image"]
+    if not images:
+        return None
+    masked = any(role == "mask" for role, _, _ in sources)
+    return f"Edit of {images[0]}" + (f" with {', '.join(images[1:])}" if images[1:] else "") + (" · masked" if masked else "")
+
+
 def grid(library: Library, page: Page) -> None:
     cells = st.columns(COLUMNS)
+    sources = library.queries.edit_sources({item.generation_id for item in page.items})
     for position, item in enumerate(page.items):
         with cells[position % COLUMNS], st.container(border=True):
             thumb = library.storage.absolute(item.thumbnail_path) if item.thumbnail_path else None
@@ -157,6 +167,9 @@ def grid(library: Library, page: Page) -> None:
                 st.error((item.error_message or "The request failed.")[:160])
             else:
                 st.info(f"{item.status}: no image yet" if item.status == "pending" else "no image kept")
+            edit = edit_caption(sources.get(item.generation_id, []))
+            if edit:
+                st.caption(edit)
             star = "★ " if item.favourite else ""
             st.caption(f"{star}#{item.generation_id} · {item.created_at:%Y-%m-%d %H:%M} · {item.model}")
             st.text(item.prompt[:160] + ("…" if len(item.prompt) > 160 else ""))
@@ -218,6 +231,12 @@ def detail_dialog(library: Library, generation_id: int, image_id: int | None) ->
             st.error(f"This request {generation.status}: {generation.error_message or 'no image came back'}")
     with side:
         st.caption(f"Generation #{generation.id} · {generation.created_at:%Y-%m-%d %H:%M} · {generation.model} · {generation.status}")
+        edit = edit_caption(library.queries.edit_sources([generation.id]).get(generation.id, []))
+        if edit:
+            st.caption(edit)
+        if image is not None:
+            st.page_link("pages/gallery.py", label="Lineage: its originals and edits", icon=":material/account_tree:",
+                         query_params={"lineage": str(image.id)})
         _actions(library, generation, image, detail)
     prompt_html, revised_html = diff_html(generation.prompt, image.revised_prompt if image else None)
     left, right = st.columns(2)
@@ -383,3 +402,20 @@ def notice() -> None:
     message = st.session_state.pop("gallery_notice", None)
     if message:
         st.success(message)
+
+
+def lineage_filter(studio: Studio, view: GalleryView) -> GalleryView:
+    """Resolve ?lineage=ID into the images of that lineage, and say what is shown (with a way out)."""
+    if view.filters.lineage is None:
+        return view
+    try:
+        lineage = studio.lineage(view.filters.lineage)
+    except StudioError as exc:
+        st.warning(f"{exc.message} Showing everything instead.")
+        return replace(view, filters=replace(view.filters, lineage=None)).first_page()
+    st.info(f"Lineage of image #{lineage.image_id}: " + " → ".join(f"#{i}" for i in lineage.chain)
+            + ", with every edit made from it.")
+    if st.button("Show everything", key="g_lineage_clear"):
+        _go(replace(view, filters=replace(view.filters, lineage=None), sort="newest").first_page())
+        st.rerun()
+    return replace(view, filters=replace(view.filters, image_ids=tuple(sorted(lineage.image_ids))))

@@ -32,7 +32,8 @@ _XMP_RE = re.compile(r"<studio:metadata>(.*?)</studio:metadata>", re.S)
 
 def file_metadata(request: ImageRequest, revised_prompt: str | None, **extra: Any) -> dict[str, Any]:
     """What goes into the file: every request field by the API's names, the revised_prompt, and extras."""
-    fields = {k: v for k, v in asdict(request).items() if k != "user"}  # `user` may identify a person
+    # `user` may identify a person; stream and partial_images only change how the answer travelled.
+    fields = {k: v for k, v in asdict(request).items() if k not in ("user", "stream", "partial_images")}
     return {"generator": "Image Studio", **fields, "revised_prompt": revised_prompt, **extra}
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Engine, and_, exists, false, func, literal
 from sqlalchemy.orm import aliased, sessionmaker
 
 from studio.errors import StudioError
-from studio.models import Collection, CollectionImage, CompareCell, CompareGroup, Generation, Image
+from studio.models import Collection, CollectionImage, CompareCell, CompareGroup, Generation, GenerationSource, Image
 
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "favourites": "Favourites first"}
 PAGE_SIZES = (24, 48, 96)
@@ -53,6 +53,8 @@ class GalleryFilter:
     favourites: bool = False
     collection_id: int | None = None
     compare_group_id: int | None = None  # the generations of one comparison (the Compare page's grid)
+    lineage: int | None = None  # an image whose lineage (originals, edits of it) to show; resolved into image_ids
+    image_ids: tuple[int, ...] | None = None  # only these images (not part of the URL)
 
     def is_empty(self) -> bool:
         return self == GalleryFilter()
@@ -184,6 +186,8 @@ class GalleryQueries:
             conditions.append(Image.favourite == true())
         if f.collection_id is not None:
             conditions.append(exists().where(CollectionImage.image_id == Image.id, CollectionImage.collection_id == f.collection_id))
+        if f.image_ids is not None:
+            conditions.append(Image.id.in_(f.image_ids))
         if f.compare_group_id is not None:
             conditions.append(exists().where(CompareCell.generation_id == Generation.id, CompareCell.group_id == f.compare_group_id))
         return query.where(*conditions)
@@ -298,6 +302,18 @@ class GalleryQueries:
         with self.engine.connect() as connection:
             query = select(CompareGroup.id, CompareGroup.prompt).order_by(CompareGroup.created_at.desc(), CompareGroup.id.desc()).limit(limit)
             return [(gid, f"#{gid} · {prompt[:40]}") for gid, prompt in connection.execute(query)]
+
+    def edit_sources(self, generation_ids: Iterable[int]) -> dict[int, list[tuple[str, int | None, str | None]]]:
+        """For the edits among these generations: their inputs (role, gallery image id, file name), in order.
+        One query for a whole page."""
+        ids = list(generation_ids)
+        found: dict[int, list[tuple[str, int | None, str | None]]] = {}
+        with self.engine.connect() as connection:
+            query = (select(GenerationSource.generation_id, GenerationSource.role, GenerationSource.image_id, GenerationSource.filename)
+                     .where(GenerationSource.generation_id.in_(ids)).order_by(GenerationSource.generation_id, GenerationSource.position))
+            for generation_id, role, image_id, filename in connection.execute(query):
+                found.setdefault(generation_id, []).append((role, image_id, filename))
+        return found
 
     def collections_of(self, image_id: int) -> list[str]:
         with self.engine.connect() as connection:

@@ -14,8 +14,13 @@ from studio.gallery_query import PAGE_SIZES, SORTS, STATUSES, GalleryFilter
 FILTER_PARAMS = {
     "search": "q", "model": "model", "quality": "quality", "size": "size", "background": "background",
     "output_format": "output_format", "status": "status", "date_from": "from", "date_to": "to",
-    "favourites": "fav", "collection_id": "collection", "compare_group_id": "compare",
+    "favourites": "fav", "collection_id": "collection", "compare_group_id": "compare", "lineage": "lineage",
 }
+
+
+def default_sort(filters: GalleryFilter) -> str:
+    """Newest first; a lineage reads from the original to its edits, so oldest first there."""
+    return "oldest" if filters.lineage is not None else "newest"
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ def parse_view(params: Mapping[str, str]) -> tuple[GalleryView, list[str]]:
                 problems.append(f"The date {raw!r} in the link is not YYYY-MM-DD; that filter was dropped.")
         elif name == "favourites":
             values[name] = raw in ("1", "true", "yes")
-        elif name in ("collection_id", "compare_group_id"):
+        elif name in ("collection_id", "compare_group_id", "lineage"):
             if raw.isdigit():
                 values[name] = int(raw)
             else:
@@ -56,17 +61,18 @@ def parse_view(params: Mapping[str, str]) -> tuple[GalleryView, list[str]]:
             problems.append(f"status {raw!r} is not one of {', '.join(STATUSES)}; that filter was dropped.")
         else:
             values[name] = raw
-    sort = params.get("sort", "newest")
+    filters = GalleryFilter(**values)  # type: ignore[arg-type]
+    sort = params.get("sort", default_sort(filters))
     if sort not in SORTS:
-        problems.append(f"sort {sort!r} is not one of {', '.join(SORTS)}; showing newest first.")
-        sort = "newest"
+        problems.append(f"sort {sort!r} is not one of {', '.join(SORTS)}; showing {SORTS[default_sort(filters)].lower()}.")
+        sort = default_sort(filters)
     per_page = int(params["per"]) if params.get("per", "").isdigit() and int(params["per"]) in PAGE_SIZES else PAGE_SIZES[0]
     page = int(params["page"]) if params.get("page", "").isdigit() and int(params["page"]) > 0 else 1
     opened = params.get("open") or None
     if opened and not re.fullmatch(r"\d+-\d+", opened):
         problems.append("The image in the link is not one the gallery knows; it was not opened.")
         opened = None
-    view = GalleryView(GalleryFilter(**values), sort, per_page, params.get("after") or None, params.get("before") or None, page, opened)  # type: ignore[arg-type]
+    view = GalleryView(filters, sort, per_page, params.get("after") or None, params.get("before") or None, page, opened)  # type: ignore[arg-type]
     return view, problems
 
 
@@ -75,10 +81,10 @@ def view_params(view: GalleryView) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, key in FILTER_PARAMS.items():
         value = getattr(view.filters, name)
-        if value in (None, "", False):
+        if value is None or value == "" or value is False:
             continue
         params[key] = "1" if value is True else value.isoformat() if isinstance(value, date) else str(value)
-    if view.sort != "newest":
+    if view.sort != default_sort(view.filters):
         params["sort"] = view.sort
     if view.per_page != PAGE_SIZES[0]:
         params["per"] = str(view.per_page)

@@ -148,6 +148,10 @@ def test_view_round_trips_through_query_params() -> None:
     assert params["q"] == "fox map" and params["from"] == "2026-02-01" and params["per"] == "48" and params["compare"] == "7"
     assert parse_view(params) == (view, [])
     assert view_params(GalleryView()) == {}
+    # A lineage link reads from the original to its edits: oldest first unless the link says otherwise.
+    lineage, _ = parse_view({"lineage": "5"})
+    assert (lineage.filters.lineage, lineage.sort) == (5, "oldest") and view_params(lineage) == {"lineage": "5"}
+    assert parse_view({"lineage": "5", "sort": "newest"})[0].sort == "newest"
     broken, problems = parse_view({"sort": "random", "from": "yesterday", "status": "lost", "per": "1000", "open": "x"})
     assert broken == GalleryView()
     assert len(problems) == 4 and any("YYYY-MM-DD" in p for p in problems)

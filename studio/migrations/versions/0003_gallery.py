@@ -1,7 +1,7 @@
 """gallery: thumbnails, favourites, collections, filter indexes, full-text search
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-24 06:30:00
 
 Full-text search is kept in step by the database itself, so every writer (pages, CLI, import, other
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = "0003"
-down_revision = "0002"  # was "0001"; re-chained after merging main (0005, 0002)
+down_revision = "0004"  # was "0001"; re-chained after merging main (0005, 0002, 0004)
 branch_labels = None
 depends_on = None
 
@@ -134,6 +134,7 @@ def downgrade() -> None:
     op.drop_index("ix_generations_status_created_at_id", table_name="generations")
     op.drop_index("ix_images_favourite_generation_id", table_name="images")
     op.drop_index("ix_images_generation_id_batch_index", table_name="images")
-    with op.batch_alter_table("images") as batch_op:
-        batch_op.drop_column("favourite")
-        batch_op.drop_column("thumbnail_path")
+    # Plain DROP COLUMN (SQLite >= 3.35, PostgreSQL), not batch mode: rebuilding `images` would fire the
+    # ON DELETE actions of the tables that point at it (edit sources, compare cells) while it is copied.
+    op.execute("ALTER TABLE images DROP COLUMN favourite")
+    op.execute("ALTER TABLE images DROP COLUMN thumbnail_path")
