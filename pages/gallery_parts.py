@@ -177,6 +177,9 @@ def grid(library: Library, page: Page) -> None:
                 st.checkbox("Select", key=selection_key(item))
                 st.button("Open", key=f"open-{item.generation_id}-{item.image_id or 0}", on_click=_open,
                           args=(item.generation_id, item.image_id))
+                if item.image_id is not None:
+                    st.page_link("pages/edit.py", label="Edit", icon=":material/brush:",
+                                 query_params={"source_image": str(item.image_id)})
 
 
 def _open(generation_id: int, image_id: int | None) -> None:
@@ -235,6 +238,8 @@ def detail_dialog(library: Library, generation_id: int, image_id: int | None) ->
         if edit:
             st.caption(edit)
         if image is not None:
+            st.page_link("pages/edit.py", label="Edit this image", icon=":material/brush:",
+                         query_params={"source_image": str(image.id)})
             st.page_link("pages/gallery.py", label="Lineage: its originals and edits", icon=":material/account_tree:",
                          query_params={"lineage": str(image.id)})
         _actions(library, generation, image, detail)
