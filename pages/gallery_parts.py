@@ -52,7 +52,7 @@ def _widgets_from(view: GalleryView) -> None:
         "g_q": f.search, "g_model": f.model or ALL, "g_quality": f.quality or ALL, "g_size": f.size or ALL,
         "g_background": f.background or ALL, "g_output_format": f.output_format or ALL, "g_status": f.status or ALL,
         "g_dates": tuple(d for d in (f.date_from, f.date_to) if d), "g_fav": f.favourites,
-        "g_collection": f.collection_id, "g_compare": f.compare_group_id, "g_sort": view.sort, "g_per": view.per_page,
+        "g_collection": f.collection_id or 0, "g_compare": f.compare_group_id or 0, "g_sort": view.sort, "g_per": view.per_page,
     })
 
 
@@ -74,13 +74,14 @@ def controls(library: Library, view: GalleryView) -> GalleryView:
         row[1].selectbox("output_format", [ALL, *OUTPUT_FORMATS], key="g_output_format")
         row[2].date_input("Date range", key="g_dates", help="From the first day to the last, both included.")
         collections = dict(library.queries.collections())
-        row[3].selectbox("Collection", [None, *collections], key="g_collection",
-                         format_func=lambda c: ALL if c is None else collections.get(c, f"#{c}"))
+        # 0 stands for "All": a None value would show as an empty choice.
+        row[3].selectbox("Collection", [0, *collections], key="g_collection",
+                         format_func=lambda c: ALL if not c else collections.get(c, f"#{c}"))
         row = st.columns([1, 3])
         row[0].toggle("Favourites only", key="g_fav")
         comparisons = dict(library.queries.compare_groups())
-        row[1].selectbox("Comparison", [None, *comparisons], key="g_compare",
-                         format_func=lambda c: ALL if c is None else comparisons.get(c, f"#{c}"),
+        row[1].selectbox("Comparison", [0, *comparisons], key="g_compare",
+                         format_func=lambda c: ALL if not c else comparisons.get(c, f"#{c}"),
                          help="The images of one run of the Compare page.")
     state = st.session_state
     dates = state.get("g_dates") or ()
@@ -91,8 +92,8 @@ def controls(library: Library, view: GalleryView) -> GalleryView:
         background=_value(state["g_background"]), output_format=_value(state["g_output_format"]),
         status=_value(state["g_status"]), date_from=dates[0] if len(dates) > 0 else None,
         date_to=dates[1] if len(dates) > 1 else (dates[0] if len(dates) == 1 else None),
-        favourites=bool(state["g_fav"]), collection_id=state.get("g_collection"),
-        compare_group_id=state.get("g_compare"), lineage=view.filters.lineage,
+        favourites=bool(state["g_fav"]), collection_id=state.get("g_collection") or None,
+        compare_group_id=state.get("g_compare") or None, lineage=view.filters.lineage,
     )
     chosen = replace(view, filters=filters, sort=state["g_sort"], per_page=int(state["g_per"]))
     if (chosen.filters, chosen.sort, chosen.per_page) != (view.filters, view.sort, view.per_page):

@@ -103,6 +103,11 @@ def test_detail_shows_prompt_against_revised_prompt_and_every_field(studio: Stud
     form_input.input("Moodboard")
     at.button(key="FormSubmitter:d_collection-Add").click().run()
     assert any("Moodboard" in s.value for s in at.success)
+    studio.generate(ImageRequest(prompt="Not in the collection", model=studio.settings.model))
+    browse = gallery()
+    assert browse.selectbox(key="g_collection").value == 0 and len(open_keys(browse)) == 2  # 0: "All"
+    browse.selectbox(key="g_collection").set_value(1).run()  # the Moodboard collection (id 1)
+    assert open_keys(browse) == [f"open-{outcome.generation_id}-{image.id}"] and browse.query_params["collection"] == "1"
 
 
 def test_delete_asks_first_then_removes_the_row_and_its_file(studio: Studio) -> None:
