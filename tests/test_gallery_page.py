@@ -141,6 +141,10 @@ def test_multi_select_exports_a_zip_and_bulk_favourites(studio: Studio) -> None:
     assert at.get("download_button")
     at.button(key="b_fav").click().run()
     assert sum(c.value.startswith("★ ") for c in at.caption) == 2
+    # Importing the zip back into the same gallery adds nothing: every image is already there.
+    at.file_uploader(key="g_import").set_value(("export.zip", at.session_state["export_zip"], "application/zip")).run()
+    at.button(key="g_import_go").click().run()
+    assert any("Imported 0 image(s); skipped 2 already in the gallery." in s.value for s in at.success)
 
 
 def test_use_these_settings_opens_generate_prefilled_and_says_what_changed(studio: Studio) -> None:
