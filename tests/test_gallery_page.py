@@ -20,7 +20,7 @@ APP = str(ROOT / "app.py")
 def gallery(query_params: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     at.query_params.update(query_params or {})
-    at.switch_page("pages/gallery.py")
+    at.switch_page("views/gallery.py")
     return at.run()
 
 
