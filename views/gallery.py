@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import streamlit as st
 
-from pages import gallery_parts as parts
+from views import gallery_parts as parts
 from views.common import current_studio, sidebar
 from studio.errors import StudioError
 
