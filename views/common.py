@@ -235,7 +235,7 @@ def show_sources(outcome: Outcome) -> None:
                         query_params={"lineage": str(outcome.images[0].id)})
 
 
-def show_outcome(outcome: Outcome, columns: int = 2) -> None:
+def show_outcome(outcome: Outcome, columns: int = 3) -> None:
     if outcome.error or outcome.status == "failed":
         show_error(outcome.error or StudioError(outcome.generation.error_message or "failed"), outcome.generation_id)
         return
