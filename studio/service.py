@@ -20,7 +20,7 @@ from studio.gallery import Gallery
 from studio.imagefile import inspect_image
 from studio.models import Generation
 from studio.request import ImageRequest, validate
-from studio.storage import LocalStorage
+from studio.storage import Location, Storage, open_storage
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
 _demo_server: DemoServer | None = None
@@ -31,13 +31,14 @@ _demo_lock = threading.Lock()
 class SavedImage:
     id: int
     batch_index: int
-    path: Path  # absolute
+    path: Location  # a Path in a local folder, an S3Object (str() is its s3:// URL) in a bucket
     width: int
     height: int
     format: str
     sha256: str
     bytes: int
     revised_prompt: str | None
+    src: str = ""  # what st.image and a browser load: a local file's path or a presigned URL
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def redact(text: str, secret: str | None) -> str:
 
 
 class Studio:
-    def __init__(self, settings: Settings, gallery: Gallery, storage: LocalStorage):
+    def __init__(self, settings: Settings, gallery: Gallery, storage: Storage):
         self.settings = settings
         self.gallery = gallery
         self.storage = storage
@@ -91,7 +92,7 @@ class Studio:
     def open(cls, settings: Settings) -> "Studio":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings = replace(settings, provider=demo_provider(settings.provider))
-        studio = cls(settings, Gallery.open(settings.database_url), LocalStorage(settings.data_dir))
+        studio = cls(settings, Gallery.open(settings.database_url), open_storage(settings.storage_url, settings.data_dir))
         # A request can run at most timeout x attempts; anything pending longer than that is dead.
         studio.gallery.settle_interrupted(older_than_s=settings.timeout_s * (settings.max_retries + 1) + 60)
         return studio
@@ -171,6 +172,7 @@ class Studio:
                 sha256=image.sha256,
                 bytes=image.bytes,
                 revised_prompt=image.revised_prompt,
+                src=self.storage.source(image.path),
             )
             for image in generation.images
         ]
