@@ -10,6 +10,7 @@ require_sign_in()
 pages = [
     st.Page("pages/generate.py", title="Generate", icon=":material/auto_awesome:", default=True),
     st.Page("pages/gallery.py", title="Gallery", icon=":material/photo_library:"),
+    st.Page("pages/edit.py", title="Edit", icon=":material/brush:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
 ]
 st.navigation(pages).run()

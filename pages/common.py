@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import re
 import time
 from typing import Callable, TypeVar
 
 import streamlit as st
 
 from studio.auth import password_matches
+from studio.client import PartialCallback
 from studio.config import ConfigError, DEMO_PROVIDER, Settings, load_providers, load_settings
 from studio.errors import StudioError
+from studio.request import MAX_PARTIAL_IMAGES
 from studio.service import Outcome, SavedImage, Studio
 
 T = TypeVar("T")
@@ -89,6 +92,59 @@ def run_off_thread(label: str, work: Callable[[], T]) -> T:
     return future.result()
 
 
+def run_with_preview(label: str, work: Callable[[PartialCallback], T], preview: "st.delta_generator.DeltaGenerator") -> T:
+    """Like run_off_thread, for a streamed request: `work` gets an on_partial callback, and each partial image
+    is shown in `preview` (an st.empty()) as it arrives. The worker thread only hands the bytes over; this
+    script thread draws them, since Streamlit elements belong to the script run."""
+    latest: dict[str, tuple[int, bytes]] = {}
+
+    def on_partial(index: int, data: bytes) -> None:
+        latest["partial"] = (index, data)
+
+    started = time.monotonic()
+    shown = None
+    with st.status(label, expanded=False) as status:
+        future = _executor().submit(work, on_partial)
+        while not future.done():
+            concurrent.futures.wait([future], timeout=0.2)
+            current = latest.get("partial")
+            if current is not None and current is not shown:
+                preview.image(current[1], caption=f"Live preview: partial image {current[0] + 1}", width=512)
+                shown = current
+            status.update(label=f"{label} {time.monotonic() - started:.0f} s")
+        status.update(label=f"{label} done in {time.monotonic() - started:.1f} s", state="complete")
+    preview.empty()  # the final image takes the preview's place
+    return future.result()
+
+
+def live_preview_controls(studio: Studio, key_prefix: str = "") -> tuple[bool | None, int | None]:
+    """The "Live preview" toggle (on by default unless this provider is known not to stream) and
+    partial_images; returns the request's (stream, partial_images)."""
+    streams = studio.streams()
+    if streams is False:
+        st.session_state[f"{key_prefix}live_preview"] = False  # show it off, as it will be sent
+    left, right = st.columns(2)
+    live = left.toggle(
+        "Live preview", value=streams is not False, key=f"{key_prefix}live_preview", disabled=streams is False,
+        help="Stream the request (stream=true) and show partial images while the final one is made. "
+             "Partial images cost extra output tokens.",
+    )
+    partial_images = right.selectbox(
+        "partial_images", list(range(MAX_PARTIAL_IMAGES + 1)), index=2, key=f"{key_prefix}partial_images", disabled=not live,
+        help="How many partial images to show before the final one (0: only the final image, still streamed).",
+    )
+    if streams is False:
+        left.caption("This provider refused streaming before, so requests go without live preview.")
+        left.button("Try streaming again", key=f"{key_prefix}retry_stream", on_click=_retry_streaming, args=(studio, key_prefix))
+        return None, None
+    return (True, int(partial_images)) if live else (None, None)
+
+
+def _retry_streaming(studio: Studio, key_prefix: str) -> None:
+    studio.capabilities.forget(studio.settings.provider)
+    st.session_state[f"{key_prefix}live_preview"] = True
+
+
 def sidebar(studio: Studio) -> None:
     s = studio.settings
     providers = load_providers(s.data_dir)
@@ -156,12 +212,36 @@ def show_image_card(image: SavedImage, outcome: Outcome) -> None:
         key=f"download-{image.id}",
         on_click="ignore",
     )
+    st.page_link("pages/edit.py", label="Edit", icon=":material/brush:", query_params={"source_image": str(image.id)})
+
+
+def md_escape(text: str) -> str:
+    """Show a user's text (e.g. a file name) literally inside Markdown."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+
+
+def show_sources(outcome: Outcome) -> None:
+    """For an edit: what it was made from, with a link to the whole lineage in the gallery."""
+    sources = [s for s in getattr(outcome.generation, "sources", []) if s.role == "image"]
+    if not sources:
+        return
+    names = [f"#{s.image_id}" if s.image_id else md_escape(s.filename or "an upload") for s in sources]
+    masked = any(s.role == "mask" for s in outcome.generation.sources)
+    text = f"Edit of {names[0]}" + (f" with {', '.join(names[1:])}" if names[1:] else "") + (" · masked" if masked else "")
+    left, right = st.columns([3, 1])
+    left.caption(text)
+    if outcome.images:
+        right.page_link("pages/gallery.py", label="Lineage", icon=":material/account_tree:",
+                        query_params={"lineage": str(outcome.images[0].id)})
 
 
 def show_outcome(outcome: Outcome, columns: int = 2) -> None:
     if outcome.error or outcome.status == "failed":
         show_error(outcome.error or StudioError(outcome.generation.error_message or "failed"), outcome.generation_id)
         return
+    if outcome.generation.stream is False:
+        st.caption("Sent without live preview: the provider does not stream.")
+    show_sources(outcome)
     cells = st.columns(columns)
     for position, image in enumerate(outcome.images):
         with cells[position % len(cells)]:

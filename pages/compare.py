@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from pages.common import NOT_RETURNED, current_studio, sidebar
+from pages.common import NOT_RETURNED, current_studio, live_preview_controls, sidebar
 from studio.compare import (
     AXES, AXIS_CHOICES, DEFAULT_QUALITIES, MAX_WORKERS, CellResult, Comparison, GridRun, GridSpec, default_workers,
     estimate_grid, mark_winner, open_comparison, recent_comparisons, spend, start_grid,
@@ -96,7 +96,19 @@ def run_live(run: GridRun, spec: GridSpec) -> None:
             st.markdown(f"**{cell.label}**")
             st.caption("waiting for the provider…")
     done = 0
-    for result in run.results():
+    finished: set[int] = set()
+    shown: dict[int, tuple[int, bytes]] = {}
+    labels = {cell.position: cell.label for cell in run.cells}
+    for result in run.results_or_ticks(0.3):
+        if result is None:  # nothing finished yet: show the partial images that arrived (live preview)
+            for position, partial in list(run.partials.items()):
+                if position not in finished and shown.get(position) is not partial:
+                    with slots[position].container():
+                        st.markdown(f"**{labels[position]}**")
+                        st.image(partial[1], caption=f"Live preview: partial image {partial[0] + 1}", width="stretch")
+                    shown[position] = partial
+            continue
+        finished.add(result.position)
         done += 1
         progress.progress(done / run.total, text=f"{done} of {run.total} done")
         with slots[result.position].container():
@@ -163,6 +175,7 @@ for column, name in zip(st.columns(len(fields)), fields):
 compression_applies = axis != "output_format" and shared.get("output_format") in COMPRESSIBLE_FORMATS
 if compression_applies:
     shared["output_compression"] = st.slider("output_compression", 0, 100, 100, key="compare_output_compression")
+stream, partial_images = live_preview_controls(studio, key_prefix="compare_")
 with st.expander("Advanced"):
     accepts = studio.settings.provider.accepts_response_format
     response_format = st.selectbox(
@@ -174,7 +187,8 @@ with st.expander("Advanced"):
                               help="How many cells run at once. Lower it if the provider rate-limits you.")
 
 spec = GridSpec(
-    ImageRequest(prompt=prompt, model=studio.settings.model, n=int(n), response_format=response_format if accepts else None, **shared),  # type: ignore[arg-type]
+    ImageRequest(prompt=prompt, model=studio.settings.model, n=int(n), response_format=response_format if accepts else None,
+                 stream=stream, partial_images=partial_images, **shared),  # type: ignore[arg-type]
     tuple(qualities), axis, tuple(axis_values),
 )
 cell_count = len(spec.cells())

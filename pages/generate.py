@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.common import current_studio, run_off_thread, show_outcome, sidebar
+from pages.common import current_studio, live_preview_controls, run_with_preview, show_outcome, sidebar
 from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, RESPONSE_FORMATS, STANDARD_SIZES, ImageRequest, ValidationError, size_is_experimental
 
 studio = current_studio()
@@ -22,6 +22,7 @@ moderation = right.selectbox("moderation", MODERATIONS, key="moderation")
 output_compression = None
 if output_format in COMPRESSIBLE_FORMATS:
     output_compression = st.slider("output_compression", 0, 100, 100, key="output_compression")
+stream, partial_images = live_preview_controls(studio)
 with st.expander("Advanced"):
     accepts = studio.settings.provider.accepts_response_format
     response_format = st.selectbox(
@@ -36,10 +37,12 @@ if st.button("Generate", type="primary"):
     request = ImageRequest(
         prompt=prompt, model=studio.settings.model, n=int(n), size=size, quality=quality, background=background,
         moderation=moderation, output_format=output_format, output_compression=output_compression,
-        response_format=response_format if accepts else None,
+        response_format=response_format if accepts else None, stream=stream, partial_images=partial_images,
     )
+    preview = st.empty()
     try:
-        outcome = run_off_thread(f"Generating {int(n)} image(s) with {studio.settings.model}…", lambda: studio.generate(request))
+        outcome = run_with_preview(f"Generating {int(n)} image(s) with {studio.settings.model}…",
+                                   lambda on_partial: studio.generate(request, on_partial=on_partial), preview)
     except ValidationError as exc:
         for problem in exc.problems:
             st.error(problem)

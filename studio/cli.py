@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from studio.compare_cli import add_compare_parser, add_spend_parser, cmd_compare, cmd_spend
 from studio.config import ConfigError, load_settings
 from studio.db import migrate
+from studio.edits import EditImage, read_image
 from studio.errors import StudioError
 from studio.request import ImageRequest, ValidationError
 from studio.service import Outcome, Studio
@@ -65,6 +68,26 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_file(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise StudioError(f"Cannot read the {what} {path} ({exc.strerror}); check the path.", "unreadable_file") from None
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    images: list[EditImage] = [read_image(Path(path).name, _read_file(path, "image")) for path in args.image]
+    mask = _read_file(args.mask, "mask") if args.mask else None
+    studio = Studio.open(load_settings())
+    request = replace(request_from_args(args, studio.settings.model), input_fidelity=args.input_fidelity)
+    outcome = studio.edit(request, images, mask)
+    if outcome.error:
+        print(f"error: {outcome.error.message} (generation {outcome.generation_id} recorded as failed)", file=sys.stderr)
+        return 1
+    print(json.dumps(outcome_json(outcome)))
+    return 0
+
+
 def cmd_migrate(_args: argparse.Namespace) -> int:
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -73,13 +96,21 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"generate": cmd_generate, "migrate": cmd_migrate, "compare": cmd_compare, "spend": cmd_spend}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "generate": cmd_generate, "edit": cmd_edit, "migrate": cmd_migrate, "compare": cmd_compare, "spend": cmd_spend,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m studio", description="Image Studio from the command line.")
     commands = parser.add_subparsers(dest="command", required=True)
     add_request_arguments(commands.add_parser("generate", help="generate images into the gallery; prints JSON"))
+    edit = commands.add_parser("edit", help="edit images (the first is the one edited) into the gallery; prints JSON")
+    add_request_arguments(edit)
+    edit.add_argument("--image", action="append", required=True, metavar="FILE",
+                      help="a reference image (PNG, WebP or JPEG); repeat for up to 16, the first is edited")
+    edit.add_argument("--mask", metavar="PNG", help="PNG the first image's size; its transparent pixels mark what to change")
+    edit.add_argument("--input-fidelity", dest="input_fidelity", help="low or high: how closely to keep the input's details")
     commands.add_parser("migrate", help="bring the database schema up to date")
     add_compare_parser(commands)
     add_spend_parser(commands)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
 import httpx2
@@ -19,6 +20,8 @@ from studio.request import ImageRequest
 
 DOWNLOAD_TIMEOUT_S = 60.0
 DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024
+# Called with (partial_image_index, image bytes) as each partial image of a streamed request arrives.
+PartialCallback = Callable[[int, bytes], None]
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,21 @@ class ApiResult:
     latency_s: float
 
 
+@dataclass(frozen=True)
+class InputFile:
+    """A file to upload to /images/edits. The MIME type is always sent: without it some servers
+    take the upload for application/octet-stream and refuse it."""
+
+    filename: str
+    data: bytes
+    mime: str
+
+    def as_tuple(self) -> tuple[str, bytes, str]:
+        return (self.filename, self.data, self.mime)
+
+
+class StreamingRejected(StudioError):
+    """The provider refused `stream`/`partial_images`: send the request again without them."""
 def _no_retry_when_out_of_quota(response: httpx2.Response) -> None:
     """The client retries every 429, but `insufficient_quota` will not clear by waiting: mark it final with
     the `x-should-retry` header, which the client obeys before its own rules."""
@@ -57,17 +75,108 @@ def make_client(base_url: str, api_key: str, timeout_s: float, max_retries: int)
 
 def generate_images(client: OpenAI, request: ImageRequest) -> ApiResult:
     """Send the request and return the images' bytes; raise StudioError with a user's message on failure."""
+    return send_request(client, request)
+
+
+def edit_images(
+    client: OpenAI, request: ImageRequest, images: Sequence[InputFile], mask: InputFile | None = None,
+    on_partial: PartialCallback | None = None,
+) -> ApiResult:
+    """POST /images/edits (multipart): one or more reference images and an optional mask."""
+    return send_request(client, request, images=images, mask=mask, on_partial=on_partial)
+
+
+def send_request(
+    client: OpenAI, request: ImageRequest, *, images: Sequence[InputFile] | None = None,
+    mask: InputFile | None = None, on_partial: PartialCallback | None = None,
+) -> ApiResult:
+    """A generation, or an edit when `images` are given; streamed when `request.stream` is set.
+    Raises StreamingRejected when the provider refuses to stream, StudioError for any other failure."""
+    params = request.to_params()
+    if params.get("stream") is False:
+        del params["stream"]  # not streaming is the default; a provider without streaming may refuse the field itself
+    call = client.images.generate
+    if images is not None:
+        call = client.images.edit
+        # One file goes as `image`, several as `image[]` (the official client's encoding of a list).
+        params["image"] = images[0].as_tuple() if len(images) == 1 else [f.as_tuple() for f in images]
+        if mask is not None:
+            params["mask"] = mask.as_tuple()
     started = time.perf_counter()
     try:
-        response = client.images.generate(**request.to_params())
+        if params.get("stream"):
+            return _read_stream(call(**params), client.timeout, started, on_partial)
+        response = call(**params)
     except openai.OpenAIError as exc:
+        if params.get("stream") and _refuses_streaming(exc):
+            raise StreamingRejected("The provider does not stream images; sent without live preview.", "stream_unsupported", getattr(exc, "status_code", None)) from None
         raise describe_error(exc) from None
     except ValueError:  # a 200 whose body is not JSON
         raise StudioError("The provider's answer was not valid JSON; check the base URL.", "malformed_response") from None
+    return _result(response, client.timeout, started)
+
+
+def _refuses_streaming(exc: Exception) -> bool:
+    """A 400/422 that names `stream` or `partial_images`: the provider has no streaming, the request is fine."""
+    if not isinstance(exc, (openai.BadRequestError, openai.UnprocessableEntityError)):
+        return False
+    if (getattr(exc, "code", None) or "") in ("moderation_blocked", "content_policy_violation"):
+        return False
+    param = getattr(exc, "param", None) or ""
+    # Whole words only: "upstream error" is not a refusal to stream.
+    return param in ("stream", "partial_images") or re.search(r"\b(stream|streaming|partial_images)\b", _detail(exc), re.I) is not None
+
+
+def _read_stream(stream: Any, timeout: Any, started: float, on_partial: PartialCallback | None) -> ApiResult:
+    """Collect a stream of `*.partial_image` / `*.completed` events into the same result as a plain request."""
+    response = getattr(stream, "response", None)
+    if response is not None and "json" in (response.headers.get("content-type") or ""):
+        # Some providers ignore stream=true and answer with the plain JSON body.
+        response.read()
+        from openai.types import ImagesResponse
+
+        return _result(ImagesResponse.model_validate(response.json()), timeout, started)
+    images: list[ReturnedImage] = []
+    usage = None
+    last: Any = None
+    for event in stream:
+        kind = getattr(event, "type", "") or ""
+        if kind.endswith(".partial_image"):
+            if on_partial is not None:
+                _show_partial(on_partial, event)
+        elif kind.endswith(".completed"):
+            # The API's completed events carry no revised_prompt; keep one if a provider adds it.
+            images.append(ReturnedImage(_item_bytes(event, timeout), getattr(event, "revised_prompt", None)))
+            usage = event.usage.model_dump(exclude_none=True) if getattr(event, "usage", None) else usage
+            last = event
+    if last is None:
+        raise StudioError("The provider's stream ended without a final image; try again, or turn off live preview.", "no_images")
+    return ApiResult(
+        images=images,
+        created=getattr(last, "created_at", None),
+        usage=usage,
+        size=getattr(last, "size", None),
+        quality=getattr(last, "quality", None),
+        background=getattr(last, "background", None),
+        output_format=getattr(last, "output_format", None),
+        latency_s=time.perf_counter() - started,
+    )
+
+
+def _show_partial(on_partial: PartialCallback, event: Any) -> None:
+    # A preview is a nicety: a bad partial image or a failing callback must not cost the final image.
+    try:
+        data = base64.b64decode(event.b64_json, validate=True)
+        on_partial(int(getattr(event, "partial_image_index", 0) or 0), data)
+    except Exception:  # noqa: BLE001 - deliberately broad, see above
+        pass
+
+
+def _result(response: Any, timeout: Any, started: float) -> ApiResult:
     data = getattr(response, "data", None)
     if not isinstance(data, list) or not data:
         raise StudioError("The provider answered but returned no images; try again or check the model.", "no_images")
-    images = [ReturnedImage(_item_bytes(item, client.timeout), getattr(item, "revised_prompt", None)) for item in data]
+    images = [ReturnedImage(_item_bytes(item, timeout), getattr(item, "revised_prompt", None)) for item in data]
     latency = time.perf_counter() - started
     usage = response.usage.model_dump(exclude_none=True) if getattr(response, "usage", None) else None
     return ApiResult(

@@ -175,10 +175,27 @@ class GridRun:
     _executor: concurrent.futures.ThreadPoolExecutor = field(repr=False)
     started: float = field(default_factory=time.perf_counter)
     finished: float | None = None
+    # Streamed cells (live preview): the latest (partial_image_index, bytes) per cell position.
+    partials: dict[int, tuple[int, bytes]] = field(default_factory=dict, repr=False)
 
     @property
     def total(self) -> int:
         return len(self.cells)
+
+    def results_or_ticks(self, poll_s: float) -> Iterator[CellResult | None]:
+        """Like results(), but yields None every `poll_s` seconds while no cell finished, so a page can draw
+        the `partials` that arrived meanwhile."""
+        pending = set(self._futures)
+        try:
+            while pending:
+                done, pending = concurrent.futures.wait(pending, timeout=poll_s, return_when=concurrent.futures.FIRST_COMPLETED)
+                if not done:
+                    yield None
+                for future in done:
+                    yield future.result()
+        finally:
+            self._executor.shutdown(wait=False)
+        self.finished = time.perf_counter()
 
     def results(self) -> Iterator[CellResult]:
         """Each cell's result in the order they finish. Cells keep running (and are saved) even if the caller stops."""
@@ -194,10 +211,16 @@ class GridRun:
         return (self.finished or time.perf_counter()) - self.started
 
 
-def _run_cell(studio: Studio, prices: PriceTable, cell: CellSpec, cell_id: int) -> CellResult:
+def _run_cell(
+    studio: Studio, prices: PriceTable, cell: CellSpec, cell_id: int, partials: dict[int, tuple[int, bytes]] | None = None,
+) -> CellResult:
     # Studio.generate records every request it sends, failed or not; a cell never raises.
+    def on_partial(index: int, data: bytes) -> None:
+        if partials is not None:
+            partials[cell.position] = (index, data)
+
     try:
-        outcome = studio.generate(cell.request)
+        outcome = studio.generate(cell.request, on_partial=on_partial)
     except ValidationError as exc:  # validated up front; kept so a cell can never raise
         return _unrecorded(cell, StudioError(" ".join(exc.problems), "invalid_request"))
     except StudioError as exc:
@@ -231,8 +254,9 @@ def start_grid(studio: Studio, spec: GridSpec, workers: int | None = None) -> Gr
     size = workers or default_workers(len(cells))
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix="studio-compare")
     started = time.perf_counter()
-    futures = [executor.submit(_run_cell, studio, prices, cell, cell_ids[cell.position]) for cell in cells]
-    return GridRun(group_id, cells, size, futures, executor, started)
+    partials: dict[int, tuple[int, bytes]] = {}
+    futures = [executor.submit(_run_cell, studio, prices, cell, cell_ids[cell.position], partials) for cell in cells]
+    return GridRun(group_id, cells, size, futures, executor, started, partials=partials)
 
 
 def run_grid(

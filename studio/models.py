@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -38,6 +38,10 @@ class Generation(Base):
     output_compression: Mapped[int | None] = mapped_column(Integer)
     response_format: Mapped[str | None] = mapped_column(String(16))
     user: Mapped[str | None] = mapped_column(String(255))
+    stream: Mapped[bool | None] = mapped_column(Boolean)  # what was sent: False after a fallback from streaming
+    partial_images: Mapped[int | None] = mapped_column(Integer)
+    input_fidelity: Mapped[str | None] = mapped_column(String(8))
+    endpoint: Mapped[str] = mapped_column(String(16), default="generations", server_default="generations")  # or "edits"
     # What came back.
     created: Mapped[int | None] = mapped_column(Integer)  # the API's unix timestamp
     response_size: Mapped[str | None] = mapped_column(String(16))
@@ -56,6 +60,10 @@ class Generation(Base):
 
     images: Mapped[list["Image"]] = relationship(
         back_populates="generation", order_by="Image.batch_index", cascade="all, delete-orphan"
+    )
+    # An edit's inputs, always loaded with the generation (a handful of rows, one IN query per page).
+    sources: Mapped[list["GenerationSource"]] = relationship(
+        order_by="GenerationSource.position", cascade="all, delete-orphan", lazy="selectin"
     )
 
     __table_args__ = (
@@ -83,6 +91,27 @@ class Image(Base):
     generation: Mapped[Generation] = relationship(back_populates="images")
 
 
+class GenerationSource(Base):
+    """One input file of an edit: a reference image (`role` "image", in the order sent) or the mask.
+
+    `image_id` links to the gallery image it was taken from, which is what makes lineage
+    (source -> edit -> edit); it is null for an uploaded file, whose bytes are kept in storage all the same.
+    """
+
+    __tablename__ = "generation_sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation_id: Mapped[int] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(8))  # image, mask
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id", ondelete="SET NULL"), index=True)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    path: Mapped[str] = mapped_column(String(512))  # relative to the data dir
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(8))
+    bytes: Mapped[int] = mapped_column(Integer)
 class CompareGroup(Base):
     """One comparison: a prompt run over a grid of quality (rows) x an optional second axis (columns)."""
 

@@ -18,6 +18,8 @@ MODERATIONS = ("auto", "low")
 OUTPUT_FORMATS = ("png", "jpeg", "webp")
 RESPONSE_FORMATS = ("url", "b64_json")
 COMPRESSIBLE_FORMATS = ("jpeg", "webp")
+INPUT_FIDELITIES = ("low", "high")
+MAX_PARTIAL_IMAGES = 3
 # Custom WxH sizes: gpt-image-2 only, both sides multiples of 16, long:short at most 3:1,
 # at most 3840x2160 worth of pixels; above 2560x1440 the API calls it experimental.
 MAX_CUSTOM_LONG_SIDE = 3840
@@ -47,6 +49,10 @@ class ImageRequest:
     output_compression: int | None = None
     response_format: str | None = None
     user: str | None = None
+    # Streaming (live preview) and edits; None, as everywhere, means "not sent".
+    stream: bool | None = None
+    partial_images: int | None = None
+    input_fidelity: str | None = None  # edits only
 
     def to_params(self) -> dict[str, Any]:
         """The fields to send: only those the user set, and always `model`."""
@@ -101,8 +107,9 @@ def _choice(problems: list[str], name: str, value: str | None, allowed: tuple[st
         problems.append(f"{name} {value!r} is not allowed; choose one of {', '.join(allowed)}.")
 
 
-def validate(request: ImageRequest, accepts_response_format: bool = True) -> ImageRequest:
-    """Return the request if it can be sent; otherwise raise ValidationError listing every problem."""
+def validate(request: ImageRequest, accepts_response_format: bool = True, edit: bool = False) -> ImageRequest:
+    """Return the request if it can be sent; otherwise raise ValidationError listing every problem.
+    `edit`: the request goes to /images/edits, which takes input_fidelity and no moderation."""
     problems: list[str] = []
     if not request.prompt.strip():
         problems.append("The prompt is empty; describe the image you want.")
@@ -132,6 +139,26 @@ def validate(request: ImageRequest, accepts_response_format: bool = True) -> Ima
             problems.append("output_compression only applies to jpeg or webp; clear it or change output_format.")
     if request.response_format is not None and not accepts_response_format:
         problems.append("This provider does not accept response_format; leave it unset.")
+    problems.extend(_streaming_problems(request))
+    _choice(problems, "input_fidelity", request.input_fidelity, INPUT_FIDELITIES)
+    if request.input_fidelity is not None and not edit:
+        problems.append("input_fidelity only applies to edits; clear it or use the Edit page.")
+    if request.moderation is not None and edit:
+        problems.append("moderation is not taken by edits; clear it.")
     if problems:
         raise ValidationError(problems)
     return request
+
+
+def _streaming_problems(request: ImageRequest) -> list[str]:
+    problems = []
+    if request.stream is not None and not isinstance(request.stream, bool):
+        problems.append(f"stream is {request.stream!r}; use true or false.")
+    if request.partial_images is not None:
+        if isinstance(request.partial_images, bool) or not isinstance(request.partial_images, int) or not 0 <= request.partial_images <= MAX_PARTIAL_IMAGES:
+            problems.append(f"partial_images is {request.partial_images!r}; ask for 0 to {MAX_PARTIAL_IMAGES} partial images.")
+        elif not request.stream:
+            problems.append("partial_images only applies when streaming; turn on live preview (stream) or clear partial_images.")
+    if request.stream and request.response_format == "url":
+        problems.append("A streamed result always comes as b64_json; turn off live preview or clear response_format.")
+    return problems

@@ -7,19 +7,21 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from openai import OpenAI
 from sqlalchemy.exc import OperationalError
 
-from studio.client import generate_images, make_client
+from studio.capabilities import Capabilities
+from studio.client import InputFile, PartialCallback, StreamingRejected, make_client, send_request
 from studio.config import DEMO_PROVIDER, Provider, Settings
 from studio.demo_api import DemoServer, start_demo_server
+from studio.edits import EditImage, check_inputs, read_image
 from studio.errors import StudioError
-from studio.gallery import Gallery
+from studio.gallery import Gallery, Lineage
 from studio.imagefile import inspect_image
 from studio.models import Generation
-from studio.request import ImageRequest, validate
+from studio.request import ImageRequest, ValidationError, validate
 from studio.storage import Location, Storage, open_storage
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
@@ -112,17 +114,103 @@ class Studio:
             )
         return make_client(settings.base_url, key, settings.timeout_s, settings.max_retries)
 
-    def generate(self, request: ImageRequest) -> Outcome:
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(self.settings.data_dir)
+
+    def streams(self) -> bool | None:
+        """Whether the current provider streams: False once it refused, True once it did, None untried."""
+        return self.capabilities.streams(self.settings.provider)
+
+    def generate(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> Outcome:
         """Validate, send, save the files, then commit the rows. Raises ValidationError before any request
-        for bad input; every request that was sent is recorded, succeeded or failed."""
+        for bad input; every request that was sent is recorded, succeeded or failed.
+        With `request.stream`, `on_partial(index, bytes)` sees each partial image as it arrives."""
         validate(request, self.settings.provider.accepts_response_format)
+        return self._run(request, "generations", None, None, on_partial)
+
+    def edit(
+        self, request: ImageRequest, images: Sequence[EditImage], mask: bytes | None = None,
+        on_partial: PartialCallback | None = None,
+    ) -> Outcome:
+        """An edit of one or more reference images (the first one is the one edited), with an optional mask
+        in the API's convention (see studio.mask). Saved like a generation, with links to its sources."""
+        problems: list[str] = []
+        for check in (lambda: validate(request, self.settings.provider.accepts_response_format, edit=True),
+                      lambda: check_inputs(images, mask)):
+            try:
+                check()
+            except ValidationError as exc:  # report the fields' and the files' problems together
+                problems.extend(exc.problems)
+        if problems:
+            raise ValidationError(problems)
+        return self._run(request, "edits", images, mask, on_partial)
+
+    def lineage(self, image_id: int) -> Lineage:
+        return self.gallery.lineage(image_id)
+
+    def lineage_outcomes(self, image_id: int) -> list[Outcome]:
+        """Every generation in an image's lineage (its originals, the edits leading to it and made from it), oldest first."""
+        return [self._outcome(g) for g in self.gallery.generations_with_images(self.lineage(image_id).image_ids)]
+
+    def image(self, image_id: int) -> SavedImage:
+        """One gallery image, e.g. to open it on the Edit page."""
+        row = self.gallery.get_image(image_id)
+        return SavedImage(row.id, row.batch_index, self.storage.absolute(row.path), row.width, row.height,
+                          row.format, row.sha256, row.bytes, row.revised_prompt, self.storage.source(row.path))
+
+    def edit_source(self, image_id: int) -> EditImage:
+        """A gallery image as a reference image for an edit, linked to it for lineage."""
+        saved = self.image(image_id)
+        try:
+            data = saved.path.read_bytes()
+        except OSError:
+            raise StudioError(f"The file of image #{image_id} is missing from the gallery's storage; pick another image.", "file_missing") from None
+        return read_image(f"image-{image_id}.{saved.format}", data, image_id=image_id)
+
+    def _store_sources(self, images: Sequence[EditImage], mask: bytes | None) -> list[dict[str, Any]]:
+        """Keep an edit's input files before sending (gallery images already are: same bytes, same file)."""
+        rows = []
+        for position, item in enumerate(images):
+            stored = self.storage.put(item.file.data, item.format, folder="images" if item.image_id else "uploads")
+            rows.append({"position": position, "role": "image", "image_id": item.image_id, "filename": item.file.filename,
+                         "path": stored.path, "sha256": stored.sha256, "width": item.width, "height": item.height,
+                         "format": item.format, "bytes": stored.bytes})
+        if mask is not None:
+            facts = inspect_image(mask)
+            stored = self.storage.put(mask, facts.format, folder="uploads")
+            rows.append({"position": len(images), "role": "mask", "image_id": None, "filename": "mask.png",
+                         "path": stored.path, "sha256": stored.sha256, "width": facts.width, "height": facts.height,
+                         "format": facts.format, "bytes": stored.bytes})
+        return rows
+
+    def _run(
+        self, request: ImageRequest, endpoint: str, images: Sequence[EditImage] | None, mask: bytes | None,
+        on_partial: PartialCallback | None,
+    ) -> Outcome:
         client = self.client()
+        provider = self.settings.provider
+        if request.stream and self.streams() is False:
+            request = replace(request, stream=False, partial_images=None)  # learnt earlier: it would be refused
+        sources = self._store_sources(images, mask) if images is not None else []
         with database_errors():
-            pending = self.gallery.start_generation(request, self.settings.provider.key, self.settings.provider.host)
+            pending = self.gallery.start_generation(request, provider.key, provider.host, endpoint, sources)
+        files = [item.file for item in images] if images is not None else None
+        mask_file = InputFile("mask.png", mask, "image/png") if mask is not None else None
         started = time.perf_counter()
         written: list[str] = []
         try:
-            result = generate_images(client, request)
+            try:
+                result = send_request(client, request, images=files, mask=mask_file, on_partial=on_partial)
+                if request.stream:
+                    self.capabilities.note_stream(provider, True)
+            except StreamingRejected:
+                # Same request without streaming; remembered so the next one is not refused first.
+                self.capabilities.note_stream(provider, False)
+                with database_errors():
+                    self.gallery.note_stream_fallback(pending)
+                request = replace(request, stream=False, partial_images=None)
+                result = send_request(client, request, images=files, mask=mask_file)
             rows = [self._save(index, item.data, item.revised_prompt, written) for index, item in enumerate(result.images)]
         except Exception as exc:  # recorded whatever it is: the prompt must not be lost
             for path in written:  # a batch is kept whole or not at all

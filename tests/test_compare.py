@@ -169,6 +169,7 @@ def test_page_shows_the_estimate_then_the_grid_with_a_failing_cell_beside_the_ot
     at.text_area(key="compare_prompt").input("a fox [demo:fail=moderation] [demo:only=quality:high]")
     at.selectbox(key="compare_axis").select("size").run()
     assert any("6 cell(s), 6 image(s): This grid costs about $0.55" in i.value for i in at.info)
+    at.toggle(key="compare_live_preview").set_value(False)  # streamed results carry no revised_prompt at the API
 
     at.button(key="compare_run").click().run()
     assert not at.exception

@@ -14,6 +14,7 @@ def test_generate_in_a_real_browser(studio_env, demo_server, tmp_path):
     with streamlit_server(env, tmp_path) as url, browser_page() as page:
         page.goto(url)
         page.get_by_label("Prompt").fill("a lighthouse on a cliff at dawn")
+        page.get_by_text("Live preview").click()  # streamed results carry no revised_prompt at the API
         page.get_by_role("button", name="Generate").click()
         page.get_by_text("A detailed rendering of: a lighthouse on a cliff at dawn").wait_for(timeout=30_000)
         images = page.locator("[data-testid='stImage'] img")
@@ -42,6 +43,7 @@ def test_prompts_with_markup_show_literally(studio_env, demo_server, tmp_path):
     with streamlit_server(env, tmp_path) as url, browser_page() as page:
         page.goto(url)
         page.get_by_label("Prompt").fill(MARKUP)
+        page.get_by_text("Live preview").click()  # streamed results carry no revised_prompt at the API
         page.get_by_role("button", name="Generate").click()
         page.get_by_text(f"A detailed rendering of: {MARKUP}", exact=True).wait_for(timeout=30_000)
         for where in (url, f"{url}/gallery"):

@@ -79,6 +79,7 @@ def test_two_servers_share_one_data_dir_through_their_pages(studio_env, demo_ser
                 page.goto(url)
                 prompt = f"{name} server, round {round_}"
                 page.get_by_label("Prompt").fill(prompt)
+                page.get_by_text("Live preview").click()  # streamed results carry no revised_prompt at the API
                 page.get_by_role("button", name="Generate").click()
                 page.get_by_text(f"A detailed rendering of: {prompt}").wait_for(timeout=30_000)
         page.goto(f"{second}/gallery")

@@ -1,0 +1,96 @@
+"""Edit page: reference images from the gallery or uploaded, an optional mask, the usual fields.
+Open it prefilled from the gallery with `?source_image=ID`."""
+
+import streamlit as st
+
+from pages.common import current_studio, live_preview_controls, run_with_preview, show_outcome, sidebar
+from pages.editing import gather_images, mask_input, show_thumbnails
+from studio.edits import MAX_EDIT_IMAGES
+from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, INPUT_FIDELITIES, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError
+
+studio = current_studio()
+sidebar(studio)
+st.title("Edit")
+
+# Opened from a gallery image ("Edit" link): start from that image, once per link followed.
+source = st.query_params.get("source_image")
+if source and source.isdigit() and st.session_state.get("edit_prefilled") != source:
+    st.session_state["edit_prefilled"] = source
+    st.session_state["edit_gallery_ids"] = [int(source)]
+    st.session_state["mask_mode"] = "none"
+
+choices = {image.id: f"#{image.id} · {outcome.generation.prompt[:50]}" for outcome in studio.recent(48) for image in outcome.images}
+for image_id in st.session_state.get("edit_gallery_ids", []):
+    choices.setdefault(image_id, f"#{image_id}")
+st.multiselect("Reference images from the gallery", list(choices), format_func=lambda i: choices[i], key="edit_gallery_ids",
+               max_selections=MAX_EDIT_IMAGES, help="The first image is the one edited; the others guide the edit.")
+uploads = st.file_uploader("Upload reference images", type=["png", "jpg", "jpeg", "webp"], accept_multiple_files=True,
+                           key=f"edit_uploads_{st.session_state.get('edit_uploads_round', 0)}",
+                           help=f"PNG, WebP or JPEG under 50 MB each; up to {MAX_EDIT_IMAGES} images in all.")
+images, problems = gather_images(studio, st.session_state.get("edit_gallery_ids", []), uploads)
+mask = None
+if images:
+    show_thumbnails(images)
+    mask, mask_problems = mask_input(images[0])
+    problems += mask_problems
+else:
+    st.info("Pick a gallery image or upload one to edit.")
+
+prompt = st.text_area("Prompt", height=120, key="edit_prompt", placeholder="Replace the sky with a pink sunset")
+left, middle, right = st.columns(3)
+size = left.selectbox("size", STANDARD_SIZES, key="edit_size", accept_new_options=True,
+                      help="auto keeps the model's choice; or type WIDTHxHEIGHT (gpt-image-2).")
+quality = middle.selectbox("quality", QUALITIES, key="edit_quality")
+n = right.number_input("n", min_value=1, max_value=10, value=1, step=1, key="edit_n")
+left, middle, right = st.columns(3)
+background = left.selectbox("background", BACKGROUNDS, key="edit_background")
+output_format = middle.selectbox("output_format", OUTPUT_FORMATS, key="edit_output_format")
+input_fidelity = right.selectbox("input_fidelity", [None, *INPUT_FIDELITIES], key="input_fidelity",
+                                 format_func=lambda v: "not sent (model default)" if v is None else v,
+                                 help="high keeps faces, logos and fine details of the inputs closer (costs more input tokens).")
+output_compression = None
+if output_format in COMPRESSIBLE_FORMATS:
+    output_compression = st.slider("output_compression", 0, 100, 100, key="edit_output_compression")
+stream, partial_images = live_preview_controls(studio, key_prefix="edit_")
+
+if st.button("Edit image", type="primary", disabled=not images):
+    request = ImageRequest(
+        prompt=prompt, model=studio.settings.model, n=int(n), size=size, quality=quality, background=background,
+        output_format=output_format, output_compression=output_compression, input_fidelity=input_fidelity,
+        stream=stream, partial_images=partial_images,
+    )
+    preview = st.empty()
+    try:
+        if problems:
+            raise ValidationError(problems)
+        outcome = run_with_preview(f"Editing with {studio.settings.model}…",
+                                   lambda on_partial: studio.edit(request, images, mask, on_partial=on_partial), preview)
+    except ValidationError as exc:
+        for problem in exc.problems:
+            st.error(problem)
+    except Exception as exc:  # a clear line, never a traceback on the page
+        st.error(str(exc))
+    else:
+        st.session_state["last_edit_id"] = outcome.generation_id
+elif problems:
+    for problem in problems:
+        st.warning(problem)
+
+
+def edit_again(image_id: int) -> None:
+    st.session_state["edit_gallery_ids"] = [image_id]
+    st.session_state["edit_uploads_round"] = st.session_state.get("edit_uploads_round", 0) + 1  # clears the uploads
+    st.session_state["mask_mode"] = "none"
+
+
+last_id = st.session_state.get("last_edit_id")
+last = studio.outcome(int(last_id)) if last_id else None
+if last is not None:
+    st.subheader(f"Edit #{last.generation_id}")
+    st.text(last.generation.prompt)
+    for image in last.images:
+        chain = studio.lineage(image.id).chain
+        st.caption("Lineage: " + " → ".join(f"#{i}" for i in chain))
+    show_outcome(last)
+    for image in last.images:
+        st.button(f"Edit image #{image.id} again", key=f"again-{image.id}", on_click=edit_again, args=(image.id,))
