@@ -16,6 +16,7 @@ from studio.edits import EditImage, read_image
 from studio.errors import StudioError
 from studio.request import ImageRequest, ValidationError
 from studio.service import Outcome, Studio
+from studio.storage_migrate import add_migrate_storage_parser, cmd_migrate_storage
 
 
 def add_request_arguments(parser: argparse.ArgumentParser) -> None:
@@ -97,7 +98,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "generate": cmd_generate, "edit": cmd_edit, "migrate": cmd_migrate, "compare": cmd_compare, "spend": cmd_spend,
+    "generate": cmd_generate, "edit": cmd_edit, "migrate": cmd_migrate, "compare": cmd_compare, "spend": cmd_spend, "migrate-storage": cmd_migrate_storage,
 }
 
 
@@ -114,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date")
     add_compare_parser(commands)
     add_spend_parser(commands)
+    add_migrate_storage_parser(commands)
     return parser
 
 
