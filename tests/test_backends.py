@@ -204,3 +204,18 @@ def test_migrate_storage_reports_missing_and_damaged_files(studio, s3_server):
     assert [p.rsplit("/", 1)[1] for p in report["damaged"]] == [damaged.path.name]
     assert "were not copied" in done.stderr
     assert any(key.endswith(kept.path.name) for key in s3_server.keys(target))
+
+
+@pytest.mark.parametrize("backend", ["postgres+s3"], indirect=True)
+def test_four_processes_write_into_one_database_and_bucket(studio, backend_env):
+    """Replicas are separate processes: each writes its own rows and objects, none is lost."""
+    from tests.test_load import WRITER, counts
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER.replace("range(25)", "range(10)"), str(w)], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(4)]
+    results = [w.communicate(timeout=240) for w in writers]
+    assert [w.returncode for w in writers] == [0] * 4, [err for _, err in results]
+    assert sum(json.loads(out)["errors"] for out, _ in results) == 0
+    assert counts(studio) == (40, 40, 40)
+    assert all(o.images[0].path.is_file() for o in studio.recent(40))
