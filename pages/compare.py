@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from pages.common import NOT_RETURNED, current_studio, live_preview_controls, sidebar
+from pages.gallery_parts import apply_pending_settings
 from studio.compare import (
     AXES, AXIS_CHOICES, DEFAULT_QUALITIES, MAX_WORKERS, CellResult, Comparison, GridRun, GridSpec, default_workers,
     estimate_grid, mark_winner, open_comparison, recent_comparisons, spend, start_grid,
@@ -17,8 +18,11 @@ from studio.pricing import format_usd, load_prices
 from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, RESPONSE_FORMATS, STANDARD_SIZES, ImageRequest, ValidationError
 from studio.service import Studio
 
+replaced = apply_pending_settings("pending_compare")  # "compare tiers" from the Gallery, before any widget
 studio = current_studio()
 sidebar(studio)
+if replaced:
+    st.info("  \n".join(replaced))
 try:
     prices = load_prices(studio.settings.data_dir)
 except ConfigError as exc:

@@ -1,35 +1,37 @@
-"""Gallery page: everything made so far, newest first, failed requests included."""
+"""Gallery page: every image and request, searchable and filterable, paged by keyset; the view lives in
+the URL so a reload or a shared link reopens it."""
+
+from dataclasses import replace
 
 import streamlit as st
 
-from pages.common import current_studio, show_outcome, sidebar
+from pages import gallery_parts as parts
+from pages.common import current_studio, sidebar
 from studio.errors import StudioError
 
 studio = current_studio()
 sidebar(studio)
 st.title("Gallery")
+parts.notice()
 
-lineage_of = st.query_params.get("lineage")
-outcomes = None
-if lineage_of and lineage_of.isdigit():  # filtered to one image's lineage (source -> edit -> edit)
-    try:
-        chain = studio.lineage(int(lineage_of)).chain
-        outcomes = studio.lineage_outcomes(int(lineage_of))
-    except StudioError as exc:
-        st.warning(f"{exc.message} Showing everything instead.")
-    else:
-        st.info(f"Lineage of image #{lineage_of}: " + " → ".join(f"#{i}" for i in chain) + ", with every edit made from it.")
-        if st.button("Show everything"):
-            del st.query_params["lineage"]
-            st.rerun()
-if outcomes is None:
-    limit = st.selectbox("Show", [24, 48, 96], key="gallery_limit")
-    outcomes = studio.recent(limit)
-if not outcomes:
-    st.info("Nothing here yet. Generate an image and it is kept here.")
-for outcome in outcomes:
-    generation = outcome.generation
-    with st.container(border=True):
-        st.caption(f"#{generation.id} · {generation.created_at:%Y-%m-%d %H:%M} · {generation.model} · {generation.status}")
-        st.text(generation.prompt)
-        show_outcome(outcome, columns=4)
+library = parts.library_for(studio)
+view = parts.controls(library, parts.current_view())
+shown = parts.lineage_filter(studio, view)  # ?lineage=ID from an edit's "Lineage" link
+try:
+    page = library.page(shown.filters, shown.sort, shown.per_page, shown.after, shown.before)
+except StudioError as exc:  # a damaged cursor in a link: say so and start at the first page
+    st.warning(exc.message)
+    view, shown = view.first_page(), shown.first_page()
+    page = library.page(shown.filters, shown.sort, shown.per_page)
+if page.at_start and view.page != 1:
+    view = view.first_page()
+parts.write_url(replace(view, filters=replace(view.filters, lineage=shown.filters.lineage)))
+
+parts.toolbar(library)
+if not page.items:
+    st.info("Nothing matches these filters; clear some of them." if not view.filters.is_empty()
+            else "Nothing here yet. Generate an image and it is kept here.")
+parts.grid(library, page)
+parts.open_detail(library)
+parts.pager(view, page)
+parts.importer(library)

@@ -3,13 +3,17 @@
 import streamlit as st
 
 from pages.common import current_studio, live_preview_controls, run_with_preview, show_outcome, sidebar
+from pages.gallery_parts import apply_pending_settings
 from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, RESPONSE_FORMATS, STANDARD_SIZES, ImageRequest, ValidationError, size_is_experimental
 
+replaced = apply_pending_settings()  # "use these settings" from the Gallery, before any widget is drawn
 studio = current_studio()
 sidebar(studio)
 st.title("Generate")
+if replaced:
+    st.info("  \n".join(replaced))
 
-prompt = st.text_area("Prompt", height=140, placeholder="A watercolor fox reading a map by lantern light")
+prompt = st.text_area("Prompt", height=140, key="prompt", placeholder="A watercolor fox reading a map by lantern light")
 left, middle, right = st.columns(3)
 size = left.selectbox("size", STANDARD_SIZES, key="size", accept_new_options=True,
                       help="Or type WIDTHxHEIGHT (gpt-image-2: multiples of 16, up to 3840x2160).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -97,8 +97,53 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from studio.filemeta import read_metadata
+
+    if not Path(args.file).is_file():
+        print(f"error: there is no file {args.file}; give the path of a PNG, JPEG or WebP image.", file=sys.stderr)
+        return 1
+    metadata = read_metadata(args.file)
+    if metadata is None:
+        print(f"error: {args.file} carries no Image Studio metadata.", file=sys.stderr)
+        return 1
+    print(json.dumps(metadata, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from studio.library import Library
+
+    studio = Studio.open(load_settings())
+    report = Library(studio.gallery, studio.storage, studio.settings.data_dir).doctor(fix=args.fix)
+    print(json.dumps({"healthy": report.healthy, **asdict(report)}, indent=2))
+    return 0 if report.healthy or args.fix else 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from studio.library import Library
+
+    studio = Studio.open(load_settings())
+    library = Library(studio.gallery, studio.storage, studio.settings.data_dir)
+    ids = [image_id for image_id, *_ in library.queries.file_rows()]
+    library.export_zip(ids, args.zip)
+    print(json.dumps({"zip": args.zip, "images": len(ids)}))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from studio.library import Library
+
+    studio = Studio.open(load_settings())
+    report = Library(studio.gallery, studio.storage, studio.settings.data_dir).import_zip(Path(args.zip))
+    print(json.dumps(asdict(report)))
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "generate": cmd_generate, "edit": cmd_edit, "migrate": cmd_migrate, "compare": cmd_compare, "spend": cmd_spend, "migrate-storage": cmd_migrate_storage,
+    "generate": cmd_generate, "edit": cmd_edit, "migrate": cmd_migrate, "compare": cmd_compare, "spend": cmd_spend,
+    "inspect": cmd_inspect, "doctor": cmd_doctor, "export": cmd_export, "import": cmd_import,
+    "migrate-storage": cmd_migrate_storage,
 }
 
 
@@ -113,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     edit.add_argument("--mask", metavar="PNG", help="PNG the first image's size; its transparent pixels mark what to change")
     edit.add_argument("--input-fidelity", dest="input_fidelity", help="low or high: how closely to keep the input's details")
     commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("inspect", help="print the prompt and settings saved inside an image file, as JSON").add_argument("file")
+    doctor = commands.add_parser("doctor", help="check that the gallery's rows and files agree")
+    doctor.add_argument("--fix", action="store_true", help="settle what it finds: drop rows whose file is gone, take stray images back in, remove stray thumbnails, rebuild missing ones")
+    commands.add_parser("export", help="write every image and a metadata.jsonl to a zip").add_argument("zip")
+    commands.add_parser("import", help="add the images of an exported zip, skipping ones already kept").add_argument("zip")
     add_compare_parser(commands)
     add_spend_parser(commands)
     add_migrate_storage_parser(commands)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -69,6 +69,9 @@ class Generation(Base):
     __table_args__ = (
         Index("ix_generations_created_at_id", "created_at", "id"),
         Index("ix_generations_status", "status"),
+        # Gallery filters that are common and selective walk these in sort order (migration 0003).
+        Index("ix_generations_status_created_at_id", "status", "created_at", "id"),
+        Index("ix_generations_model_created_at_id", "model", "created_at", "id"),
     )
 
 
@@ -87,9 +90,34 @@ class Image(Base):
     format: Mapped[str] = mapped_column(String(8))  # what the bytes are, read by Pillow
     bytes: Mapped[int] = mapped_column(Integer)
     revised_prompt: Mapped[str | None] = mapped_column(Text)
+    # Gallery (migration 0003): a small WebP beside the original, and the user's mark.
+    thumbnail_path: Mapped[str | None] = mapped_column(String(512))
+    favourite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     generation: Mapped[Generation] = relationship(back_populates="images")
 
+    __table_args__ = (
+        Index("ix_images_generation_id_batch_index", "generation_id", "batch_index"),
+        Index("ix_images_favourite_generation_id", "favourite", "generation_id"),
+    )
+
+
+class Collection(Base):
+    """A named set of images the user gathers by hand (an image may be in several)."""
+
+    __tablename__ = "collections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CollectionImage(Base):
+    __tablename__ = "collection_images"
+
+    collection_id: Mapped[int] = mapped_column(ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 class GenerationSource(Base):
     """One input file of an edit: a reference image (`role` "image", in the order sent) or the mask.

@@ -18,11 +18,13 @@ from studio.config import DEMO_PROVIDER, Provider, Settings
 from studio.demo_api import DemoServer, start_demo_server
 from studio.edits import EditImage, check_inputs, read_image
 from studio.errors import StudioError
+from studio.filemeta import embed_metadata, file_metadata
 from studio.gallery import Gallery, Lineage
 from studio.imagefile import inspect_image
 from studio.models import Generation
 from studio.request import ImageRequest, ValidationError, validate
 from studio.storage import Location, Storage, open_storage
+from studio.thumbnails import make_thumbnails_soon
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
 _demo_server: DemoServer | None = None
@@ -211,7 +213,7 @@ class Studio:
                     self.gallery.note_stream_fallback(pending)
                 request = replace(request, stream=False, partial_images=None)
                 result = send_request(client, request, images=files, mask=mask_file)
-            rows = [self._save(index, item.data, item.revised_prompt, written) for index, item in enumerate(result.images)]
+            rows = [self._save(index, item.data, item.revised_prompt, written, request) for index, item in enumerate(result.images)]
         except Exception as exc:  # recorded whatever it is: the prompt must not be lost
             for path in written:  # a batch is kept whole or not at all
                 self.storage.delete(path)
@@ -230,10 +232,15 @@ class Studio:
             for path in written:
                 self.storage.delete(path)
             raise
+        # Thumbnails are made just after, off the caller's path: a decode + resize + encode per image would
+        # add a third to a fast request, and the full image is what the caller shows first.
+        make_thumbnails_soon(self.storage, self.gallery.engine, [(image.id, image.path) for image in generation.images])
         return Outcome(generation, self.saved_images(generation))
 
-    def _save(self, index: int, data: bytes, revised_prompt: str | None, written: list[str]) -> dict[str, Any]:
+    def _save(self, index: int, data: bytes, revised_prompt: str | None, written: list[str], request: ImageRequest) -> dict[str, Any]:
         facts = inspect_image(data)
+        # The prompt and settings go inside the file before hashing, so the stored bytes carry them.
+        data = embed_metadata(data, facts.format, file_metadata(request, revised_prompt, provider=self.settings.provider.key))
         stored = self.storage.put(data, facts.format)
         if stored.created:
             written.append(stored.path)

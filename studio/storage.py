@@ -49,6 +49,7 @@ Location = Union[Path, StoredObject]  # what `absolute()` returns: a real Path f
 
 class Storage(Protocol):
     url: str  # where the files are: a folder or s3://bucket/prefix (for messages and the CLI)
+    remote: bool  # True when each existence check is a network round trip
 
     def put(self, data: bytes, extension: str, folder: str = "images") -> StoredFile: ...
     def read(self, path: str) -> bytes: ...
@@ -74,6 +75,8 @@ def open_storage(url: str | None, data_dir: Path) -> Storage:
 
 
 class LocalStorage:
+    remote = False
+
     def __init__(self, root: Path):
         self.root = Path(root)
         self.url = str(self.root)

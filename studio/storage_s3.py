@@ -69,6 +69,8 @@ class S3Object:
 
 
 class S3Storage:
+    remote = True
+
     def __init__(self, bucket: str, prefix: str = ""):
         self.bucket = bucket
         self.prefix = prefix.strip("/")

@@ -1,0 +1,191 @@
+"""Gallery speed at 100,000 images: seed a fresh gallery, then time the queries the Gallery page runs.
+
+    .venv/bin/python bench/gallery.py [--images 100000] [--keep DIR]
+
+Seeding uses bulk inserts through the real schema (the FTS triggers fire for every row) and a few
+dozen real image files that rows share, as content-addressed files may be shared. Goals (issue 4):
+first page < 100 ms; page 1,000 deep <= 1.5x the first; FTS search < 50 ms and >= 10x faster than
+LIKE; RSS growth < 50 MB while paging through 20 pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PIL import Image as PILImage  # noqa: E402
+from sqlalchemy import insert, select, func, text  # noqa: E402
+
+from studio.gallery import Gallery  # noqa: E402
+from studio.gallery_query import GalleryFilter  # noqa: E402
+from studio.library import Library  # noqa: E402
+from studio.models import Generation, Image  # noqa: E402
+from studio.storage import LocalStorage  # noqa: E402
+from studio.thumbnails import save_thumbnail  # noqa: E402
+
+SUBJECTS = "fox owl whale lighthouse teapot robot dancer castle bicycle orchid dragon violin astronaut cactus tram glacier harbor samurai koi jellyfish".split()
+STYLES = "watercolor gouache isometric risograph cyanotype linocut vaporwave ukiyo-e bauhaus art-deco pixel-art charcoal claymation baroque cubist noir".split()
+MOODS = "serene eerie joyful melancholy stormy dreamy dusty neon misty golden frozen tangled quiet roaring".split()
+PLACES = "forest desert rooftop subway library canyon market observatory greenhouse harbour attic lagoon village tundra".split()
+EXTRAS = [f"motif{n:04d}" for n in range(2000)]  # rare words: each in about 1 in 2,000 prompts
+MODELS = ("gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5")
+QUALITIES = ("low", "medium", "high")
+SIZES = ("1024x1024", "1536x1024", "1024x1536")
+FORMATS = ("png", "jpeg", "webp")
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def timed(work: Callable[[], object], repeat: int = 7) -> tuple[float, float]:
+    """(first run, median of the rest) in milliseconds."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - started) * 1000)
+    return times[0], statistics.median(times[1:])
+
+
+def seed(library: Library, count: int, rng: random.Random) -> None:
+    storage = library.storage
+    files = []
+    for n in range(48):  # small real images and their real thumbnails, shared by many rows
+        picture = PILImage.new("RGB", (384, 384), (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+        buffer = io.BytesIO()
+        picture.save(buffer, "PNG", compress_level=1)
+        data = buffer.getvalue()
+        stored = storage.put(data, "png")
+        files.append((stored, save_thumbnail(storage, data)))
+    start = datetime.now(timezone.utc) - timedelta(days=365)
+    step = timedelta(days=365) / count
+    engine = library.gallery.engine
+    batch = 5000
+    with engine.begin() as connection:
+        for first in range(0, count, batch):
+            generations, images = [], []
+            for number in range(first, min(first + batch, count)):
+                words = [rng.choice(MOODS), rng.choice(STYLES), rng.choice(SUBJECTS), "in a", rng.choice(PLACES), rng.choice(EXTRAS)]
+                prompt = " ".join(words)
+                stored, thumb = files[number % len(files)]
+                status = "failed" if number % 97 == 0 else "succeeded"
+                generations.append({
+                    "id": number + 1, "created_at": start + step * number, "status": status, "provider": "bench",
+                    "base_url_host": "bench.local", "prompt": prompt, "model": MODELS[number % 3],
+                    "quality": QUALITIES[number // 3 % 3], "size": SIZES[number % 3], "output_format": FORMATS[number % 3],
+                    "latency_s": 12.5, "error_message": "refused" if status == "failed" else None,
+                })
+                if status == "succeeded":
+                    images.append({
+                        "generation_id": number + 1, "batch_index": 0, "path": stored.path, "sha256": stored.sha256,
+                        "width": 384, "height": 384, "format": "png", "bytes": stored.bytes,
+                        "revised_prompt": f"A {prompt}, detailed, {rng.choice(STYLES)} lighting", "thumbnail_path": thumb,
+                        "favourite": number % 50 == 0,
+                    })
+            connection.execute(insert(Generation), generations)
+            connection.execute(insert(Image), images)
+        connection.execute(text("ANALYZE"))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=100_000, help="gallery items to seed (failed requests included)")
+    parser.add_argument("--keep", help="seed into this folder and keep it (default: a temp folder)")
+    args = parser.parse_args()
+    root = Path(args.keep or tempfile.mkdtemp(prefix="gallery-bench-"))
+    root.mkdir(parents=True, exist_ok=True)
+    database_url = f"sqlite:///{root / 'studio.db'}"
+    library = Library(Gallery.open(database_url), LocalStorage(root))
+    rng = random.Random(7)
+
+    started = time.perf_counter()
+    with library.gallery.engine.connect() as connection:
+        reuse = bool(connection.scalar(select(func.count()).select_from(Generation)))
+    if not reuse:  # --keep on a seeded folder measures it again without seeding
+        seed(library, args.images, rng)
+    seeded_s = time.perf_counter() - started
+    with library.gallery.engine.connect() as connection:
+        rows = connection.scalar(select(func.count()).select_from(Generation))
+        image_rows = connection.scalar(select(func.count()).select_from(Image))
+    print(f"{'reused' if reuse else 'seeded'} {rows:,} generations / {image_rows:,} images in {seeded_s:.1f} s ({root})")
+
+    everything = GalleryFilter()
+    first_cold, first = timed(lambda: library.page(everything, limit=24))
+    print(f"first page (24, newest):          {first:7.2f} ms median (first run {first_cold:.2f} ms)")
+
+    cursor = None
+    walk_started = time.perf_counter()
+    for _ in range(999):
+        cursor = library.page(everything, limit=24, after=cursor).next_cursor
+    walk_s = time.perf_counter() - walk_started
+    deep_cold, deep = timed(lambda: library.page(everything, limit=24, after=cursor))
+    deep_items = library.page(everything, limit=24, after=cursor).items
+    print(f"page 1,000 deep (keyset):         {deep:7.2f} ms median ({deep / first:.2f}x the first page; "
+          f"walking 999 pages took {walk_s:.1f} s; first item #{deep_items[0].generation_id})")
+    offset_sql = text("SELECT g.id FROM generations g LEFT JOIN images i ON i.generation_id = g.id "
+                      "ORDER BY g.created_at DESC, g.id DESC LIMIT 24 OFFSET 23976")
+    with library.gallery.engine.connect() as connection:
+        _, offset_ms = timed(lambda: connection.execute(offset_sql).all())
+    print(f"  (the same page by OFFSET:       {offset_ms:7.2f} ms, for contrast; the gallery never does this)")
+
+    for name, filters in [("status=failed", GalleryFilter(status="failed")), ("favourites", GalleryFilter(favourites=True)),
+                          ("model+quality", GalleryFilter(model="gpt-image-1-mini", quality="high")),
+                          ("none match", GalleryFilter(model="gpt-image-1", background="transparent"))]:  # worst case: walks a third
+        _, ms = timed(lambda: library.page(filters, limit=24))
+        print(f"first page, filter {name:<14} {ms:7.2f} ms")
+    _, fav_first = timed(lambda: library.page(everything, sort="favourites", limit=24))
+    print(f"first page, favourites first:     {fav_first:7.2f} ms")
+
+    for term in ("motif0042", "lighthouse", "dreamy koi", "in", "foggy lighthouse"):
+        fts_filter = GalleryFilter(search=term)
+        fts_cold, fts = timed(lambda: library.queries.page(fts_filter, limit=24, search_mode="fts"))
+        like_cold, like = timed(lambda: library.queries.page(fts_filter, limit=24, search_mode="like"), repeat=3)
+        hits = len(library.queries.page(fts_filter, limit=24, search_mode="fts").items)
+        same = [i.key for i in library.queries.page(fts_filter, limit=24, search_mode="fts").items] == [
+            i.key for i in library.queries.page(fts_filter, limit=24, search_mode="like").items]
+        print(f"search {term!r:<20} FTS {fts:7.2f} ms (first run {fts_cold:.2f}) | LIKE {like:8.2f} ms | "
+              f"{like / fts:6.1f}x faster | {hits} on page 1, same results: {same}")
+
+    try:  # reset the high-water mark (Linux), so the peak below is the paging's own
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+    rss_before = rss_mb()
+    peak_before = peak_rss_mb()
+    cursor = None
+    for _ in range(20):
+        page = library.page(everything, limit=96, after=cursor)
+        for item in page.items:  # what the page does: read every thumbnail
+            if item.thumbnail_path:
+                library.storage.read(item.thumbnail_path)
+        cursor = page.next_cursor
+    print(f"RSS while paging 20 pages of 96:  {rss_before:.1f} MB -> {rss_mb():.1f} MB; peak {peak_before:.1f} -> "
+          f"{peak_rss_mb():.1f} MB (growth {max(0.0, peak_rss_mb() - rss_before):.1f} MB)")
+    print(f"database file: {os.path.getsize(root / 'studio.db') / 1e6:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,390 @@
+"""Gallery browsing: filters, full-text search and keyset pagination, as SQL behind one class.
+
+A gallery item is one image, or one generation without images (a failed or pending request), so the
+query is `generations LEFT JOIN images`. Pages are cut by keyset, never OFFSET: the cursor is the sort
+key of the last item seen, so page 1,000 costs what page 1 costs and images that arrive while someone
+pages never shift what they see. Newest and oldest walk `ix_generations_created_at_id` (or the
+status/model variants when those filters are set); "favourites first" is two such walks, favourites
+then the rest, and the cursor says which one it is in.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import ColumnElement, Engine, and_, exists, false, func, literal, not_, or_, select, text, true, tuple_
+from sqlalchemy.orm import aliased, sessionmaker
+
+from studio.errors import StudioError
+from studio.models import Collection, CollectionImage, CompareCell, CompareGroup, Generation, GenerationSource, Image
+
+SORTS = {"newest": "Newest first", "oldest": "Oldest first", "favourites": "Favourites first"}
+PAGE_SIZES = (24, 48, 96)
+STATUSES = ("succeeded", "failed", "pending")
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+COMMON_HITS = 1000  # from this many matching generations on, a search walks the sort index
+_BATCH = func.coalesce(Image.batch_index, -1)  # a generation without images sorts as batch -1
+
+# What a request asked for may be unset ("auto" or not sent); the response says what the image is.
+EFFECTIVE = {
+    "quality": func.coalesce(Generation.response_quality, Generation.quality),
+    "size": func.coalesce(Generation.response_size, Generation.size),
+    "background": func.coalesce(Generation.response_background, Generation.background),
+    "output_format": func.coalesce(Generation.response_output_format, Generation.output_format),
+}
+
+
+@dataclass(frozen=True)
+class GalleryFilter:
+    search: str = ""
+    model: str | None = None
+    quality: str | None = None
+    size: str | None = None
+    background: str | None = None
+    output_format: str | None = None
+    status: str | None = None  # None: every status
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+    favourites: bool = False
+    collection_id: int | None = None
+    compare_group_id: int | None = None  # the generations of one comparison (the Compare page's grid)
+    lineage: int | None = None  # an image whose lineage (originals, edits of it) to show; resolved into image_ids
+    image_ids: tuple[int, ...] | None = None  # only these images (not part of the URL)
+
+    def is_empty(self) -> bool:
+        return self == GalleryFilter()
+
+
+@dataclass(frozen=True)
+class GalleryItem:
+    generation_id: int
+    image_id: int | None
+    batch_index: int | None
+    created_at: datetime
+    status: str
+    prompt: str
+    model: str
+    thumbnail_path: str | None
+    path: str | None
+    favourite: bool
+    width: int | None
+    height: int | None
+    format: str | None
+    error_message: str | None
+    segment: int = 0  # which walk of the sort the item came from
+
+    @property
+    def key(self) -> str:
+        return encode_cursor(self.segment, self.created_at, self.generation_id, -1 if self.batch_index is None else self.batch_index)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[GalleryItem]
+    next_cursor: str | None  # pass as `after` for the next page
+    prev_cursor: str | None  # pass as `before` for the previous page
+    at_start: bool = field(default=False)
+
+
+def encode_cursor(segment: int, created_at: datetime, generation_id: int, batch: int) -> str:
+    raw = json.dumps([segment, created_at.isoformat(), generation_id, batch], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, datetime, int, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        segment, created_at, generation_id, batch = json.loads(raw)
+        return int(segment), datetime.fromisoformat(created_at), int(generation_id), int(batch)
+    except Exception:
+        raise StudioError("The page link is damaged; the gallery went back to the first page.", "bad_cursor") from None
+
+
+def fts5_query(search: str) -> str | None:
+    """User text to an FTS5 query: every word must appear, as a word prefix. Punctuation is dropped
+    (the tokenizer drops it too), so no input can be an FTS syntax error."""
+    words = _WORD_RE.findall(search)
+    return " ".join(f'"{word}"*' for word in words) or None
+
+
+def tsquery(search: str) -> str | None:
+    words = _WORD_RE.findall(search.lower())
+    return " & ".join(f"{word}:*" for word in words) or None
+
+
+class GalleryQueries:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+        self.dialect = engine.dialect.name
+
+    # --- browsing -------------------------------------------------------------------------------
+
+    def page(self, filters: GalleryFilter, sort: str = "newest", limit: int = 24, after: str | None = None,
+             before: str | None = None, search_mode: str = "fts") -> Page:
+        """One page of items. `after`/`before` are cursors from a previous Page; neither: the first page."""
+        if sort not in SORTS:
+            raise StudioError(f"Unknown sort {sort!r}; use one of {', '.join(SORTS)}.", "bad_sort")
+        segments = self._segments(sort)
+        base = self._filtered(filters, search_mode)
+        with self.engine.connect() as connection:
+            if before:
+                seg, *key = decode_cursor(before)
+                rows = self._walk(connection, base, segments, seg, tuple(key), limit + 1, backward=True)
+                if len(rows) <= limit:  # reached the start: show a full first page instead
+                    return self.page(filters, sort, limit, search_mode=search_mode)
+                items = list(reversed(rows[:limit]))
+                return Page(items, next_cursor=items[-1].key, prev_cursor=items[0].key)
+            if after:
+                seg, *key = decode_cursor(after)
+                rows = self._walk(connection, base, segments, seg, tuple(key), limit + 1, backward=False)
+            else:
+                rows = self._walk(connection, base, segments, 0, None, limit + 1, backward=False)
+        items = rows[:limit]
+        return Page(
+            items,
+            next_cursor=items[-1].key if len(rows) > limit else None,
+            prev_cursor=items[0].key if after and items else None,
+            at_start=not after,
+        )
+
+    def _segments(self, sort: str) -> list[tuple[ColumnElement[bool] | None, bool]]:
+        """The walks that make a sort, each (extra condition, descending)."""
+        if sort == "oldest":
+            return [(None, False)]
+        if sort == "favourites":
+            return [(Image.favourite == true(), True), (or_(Image.id.is_(None), Image.favourite == false()), True)]
+        return [(None, True)]
+
+    def _filtered(self, f: GalleryFilter, search_mode: str) -> Any:
+        query = select(
+            Generation.id, Image.id, Image.batch_index, Generation.created_at, Generation.status, Generation.prompt,
+            Generation.model, Image.thumbnail_path, Image.path, Image.favourite, Image.width, Image.height,
+            Image.format, Generation.error_message,
+        ).select_from(Generation).outerjoin(Image, Image.generation_id == Generation.id)
+        conditions: list[ColumnElement[bool]] = []
+        if f.search.strip():
+            conditions.append(self._search_condition(f.search, search_mode))
+        if f.model:
+            conditions.append(Generation.model == f.model)
+        for name, column in EFFECTIVE.items():
+            value = getattr(f, name)
+            if value:
+                conditions.append(column == value)
+        if f.status:
+            conditions.append(Generation.status == f.status)
+        if f.date_from:
+            conditions.append(Generation.created_at >= datetime.combine(f.date_from, time(), timezone.utc))
+        if f.date_to:
+            conditions.append(Generation.created_at < datetime.combine(f.date_to + timedelta(days=1), time(), timezone.utc))
+        if f.favourites:
+            conditions.append(Image.favourite == true())
+        if f.collection_id is not None:
+            conditions.append(exists().where(CollectionImage.image_id == Image.id, CollectionImage.collection_id == f.collection_id))
+        if f.image_ids is not None:
+            conditions.append(Image.id.in_(f.image_ids))
+        if f.compare_group_id is not None:
+            conditions.append(exists().where(CompareCell.generation_id == Generation.id, CompareCell.group_id == f.compare_group_id))
+        return query.where(*conditions)
+
+    def _search_condition(self, search: str, mode: str) -> ColumnElement[bool]:
+        if mode == "fts" and self.dialect == "sqlite":
+            match = fts5_query(search)
+            if match:
+                # Two plans, picked by how common the words are (a bounded count costs < 10 ms):
+                # rare words: fetch the few hits by rowid and sort them; common words: walk the sort index
+                # and probe the hit list (the unary + keeps SQLite from driving the join by rowid).
+                common = self._fts_hits(match, COMMON_HITS) >= COMMON_HITS
+                probe = "+generations.id" if common else "generations.id"
+                return text(f"{probe} IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :match)").bindparams(match=match)
+        if mode == "fts" and self.dialect == "postgresql":
+            query = tsquery(search)
+            if query:
+                return text("generations.search_vector @@ to_tsquery('simple', :tsq)").bindparams(tsq=query)
+        # LIKE: every word in the prompt or in a revised_prompt of the generation (the slow way, kept for
+        # other databases and to measure FTS against).
+        words = _WORD_RE.findall(search) or [search.strip()]
+        sibling = aliased(Image)  # any image of the generation, not just the row's own
+        return and_(*(
+            or_(
+                Generation.prompt.ilike(f"%{word}%"),
+                exists().where(sibling.generation_id == Generation.id, sibling.revised_prompt.ilike(f"%{word}%")),
+            )
+            for word in words
+        ))
+
+    def _fts_hits(self, match: str, cap: int) -> int:
+        with self.engine.connect() as connection:
+            return connection.scalar(
+                text("SELECT count(*) FROM (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :m LIMIT :cap)"),
+                {"m": match, "cap": cap},
+            )
+
+    def _walk(self, connection: Any, base: Any, segments: list, start: int, key: tuple | None, want: int,
+              backward: bool) -> list[GalleryItem]:
+        """Collect `want` items from segment `start` (after/before `key`), going on into the next segments."""
+        rows: list[GalleryItem] = []
+        order = range(start, len(segments)) if not backward else range(start, -1, -1)
+        for index in order:
+            condition, descending = segments[index]
+            query = base if condition is None else base.where(condition)
+            gen_descending = descending != backward  # walking a segment backward flips its order
+            if key is not None and index == start:
+                query = query.where(self._beyond(key, gen_descending, backward))
+            query = query.order_by(*self._order(gen_descending, backward)).limit(want - len(rows))
+            rows.extend(GalleryItem(*row, segment=index) for row in connection.execute(query))
+            if len(rows) >= want:
+                break
+        return rows
+
+    @staticmethod
+    def _beyond(key: tuple, gen_descending: bool, backward: bool) -> ColumnElement[bool]:
+        """Rows strictly past the cursor in walk direction. The generation part is a row-value range, so
+        the index seeks to it; the batch part only trims images of the cursor's own generation."""
+        created_at, generation_id, batch = key
+        gen_key = tuple_(Generation.created_at, Generation.id)
+        bound = tuple_(literal(created_at, Generation.created_at.type), literal(generation_id))
+        within = gen_key <= bound if gen_descending else gen_key >= bound
+        # Images of one generation read batch 0, 1, 2... so a backward walk meets them in reverse.
+        seen = _BATCH >= batch if backward else _BATCH <= batch
+        return and_(within, not_(and_(Generation.id == generation_id, seen)))
+
+    @staticmethod
+    def _order(gen_descending: bool, backward: bool) -> list[Any]:
+        batch = _BATCH.desc() if backward else _BATCH.asc()
+        if gen_descending:
+            return [Generation.created_at.desc(), Generation.id.desc(), batch]
+        return [Generation.created_at.asc(), Generation.id.asc(), batch]
+
+    # --- facts for the filter widgets -------------------------------------------------------------
+
+    def distinct_values(self, name: str) -> list[str]:
+        column = Generation.model if name == "model" else EFFECTIVE[name]
+        with self.engine.connect() as connection:
+            return sorted(v for v in connection.scalars(select(column).distinct()) if v)
+
+    # --- changes --------------------------------------------------------------------------------
+
+    def set_favourite(self, image_ids: Iterable[int], value: bool) -> int:
+        ids = list(image_ids)
+        with self.sessions.begin() as session:
+            result = session.execute(Image.__table__.update().where(Image.id.in_(ids)).values(favourite=value))
+            return result.rowcount
+
+    def collections(self) -> list[tuple[int, str]]:
+        with self.engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(select(Collection.id, Collection.name).order_by(Collection.name))]
+
+    def add_to_collection(self, name: str, image_ids: Iterable[int]) -> int:
+        """Add the images to the collection called `name` (made if new); returns the collection's id."""
+        name = name.strip()
+        if not name:
+            raise StudioError("The collection needs a name; type one.", "bad_collection")
+        ids = list(image_ids)
+        with self.sessions.begin() as session:
+            collection = session.scalar(select(Collection).where(Collection.name == name))
+            if collection is None:
+                collection = Collection(name=name)
+                session.add(collection)
+                session.flush()
+            present = set(session.scalars(select(CollectionImage.image_id).where(
+                CollectionImage.collection_id == collection.id, CollectionImage.image_id.in_(ids))))
+            session.add_all(CollectionImage(collection_id=collection.id, image_id=i) for i in ids if i not in present)
+            return collection.id
+
+    def compare_groups(self, limit: int = 100) -> list[tuple[int, str]]:
+        """(id, short title) of the newest comparisons, for the filter."""
+        with self.engine.connect() as connection:
+            query = select(CompareGroup.id, CompareGroup.prompt).order_by(CompareGroup.created_at.desc(), CompareGroup.id.desc()).limit(limit)
+            return [(gid, f"#{gid} · {prompt[:40]}") for gid, prompt in connection.execute(query)]
+
+    def edit_sources(self, generation_ids: Iterable[int]) -> dict[int, list[tuple[str, int | None, str | None]]]:
+        """For the edits among these generations: their inputs (role, gallery image id, file name), in order.
+        One query for a whole page."""
+        ids = list(generation_ids)
+        found: dict[int, list[tuple[str, int | None, str | None]]] = {}
+        with self.engine.connect() as connection:
+            query = (select(GenerationSource.generation_id, GenerationSource.role, GenerationSource.image_id, GenerationSource.filename)
+                     .where(GenerationSource.generation_id.in_(ids)).order_by(GenerationSource.generation_id, GenerationSource.position))
+            for generation_id, role, image_id, filename in connection.execute(query):
+                found.setdefault(generation_id, []).append((role, image_id, filename))
+        return found
+
+    def collections_of(self, image_id: int) -> list[str]:
+        with self.engine.connect() as connection:
+            query = select(Collection.name).join(CollectionImage).where(CollectionImage.image_id == image_id)
+            return list(connection.scalars(query.order_by(Collection.name)))
+
+    def delete(self, items: Sequence[tuple[int, int | None]]) -> set[str]:
+        """Delete images (generation_id, image_id) and image-less generations (generation_id, None); a
+        generation whose last image goes is deleted too. Returns the file paths no row uses any more,
+        for the caller to remove after this commit (so a crash can leave a stray file, never a row
+        pointing at nothing)."""
+        image_ids = [i for _, i in items if i is not None]
+        generation_ids = {g for g, i in items if i is None}
+        with self.sessions.begin() as session:
+            files = session.execute(select(Image.path, Image.thumbnail_path, Image.generation_id).where(Image.id.in_(image_ids))).all()
+            touched = {g for _, _, g in files}
+            if image_ids:
+                session.execute(Image.__table__.delete().where(Image.id.in_(image_ids)))
+            emptied = set(session.scalars(
+                select(Generation.id).where(Generation.id.in_(touched), ~exists().where(Image.generation_id == Generation.id))))
+            doomed = generation_ids | emptied
+            if doomed:
+                # Images of a deleted generation go with it (and their files are checked below).
+                files += session.execute(select(Image.path, Image.thumbnail_path, Image.generation_id).where(Image.generation_id.in_(doomed))).all()
+                session.execute(Image.__table__.delete().where(Image.generation_id.in_(doomed)))
+                session.execute(Generation.__table__.delete().where(Generation.id.in_(doomed)))
+            candidates = {p for path, thumb, _ in files for p in (path, thumb) if p}
+            still_used = set(session.scalars(select(Image.path).where(Image.path.in_(candidates)))) | set(
+                session.scalars(select(Image.thumbnail_path).where(Image.thumbnail_path.in_(candidates))))
+        return candidates - still_used
+
+    # --- whole-gallery facts, for export, import and the doctor ---------------------------------
+
+    def images_with_generations(self, image_ids: Sequence[int]) -> list[tuple[Image, Generation]]:
+        with self.sessions() as session:
+            rows = session.execute(select(Image, Generation).join(Generation).where(Image.id.in_(list(image_ids))).order_by(Image.id))
+            return [(image, generation) for image, generation in rows]
+
+    def known_sha256(self, digests: Iterable[str]) -> set[str]:
+        digests = list(digests)
+        with self.engine.connect() as connection:
+            return set(connection.scalars(select(Image.sha256).where(Image.sha256.in_(digests)).distinct()))
+
+    def add_generation(self, generation: dict[str, Any], images: Sequence[dict[str, Any]]) -> int:
+        with self.sessions.begin() as session:
+            row = Generation(**generation)
+            session.add(row)
+            session.flush()
+            session.add_all(Image(generation_id=row.id, **image) for image in images)
+            return row.id
+
+    def file_rows(self) -> list[tuple[int, str, str | None, str]]:
+        """(image id, path, thumbnail_path, format) of every image, in id order."""
+        with self.engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(select(Image.id, Image.path, Image.thumbnail_path, Image.format).order_by(Image.id))]
+
+    def set_thumbnail(self, image_ids: Sequence[int], path: str | None) -> None:
+        with self.sessions.begin() as session:
+            session.execute(Image.__table__.update().where(Image.id.in_(list(image_ids))).values(thumbnail_path=path))
+
+    def count_fts(self, search: str) -> int:
+        """How many generations the full-text index finds (SQLite), to check it is in step."""
+        with self.engine.connect() as connection:
+            return connection.scalar(text("SELECT count(*) FROM generations_fts WHERE generations_fts MATCH :m"), {"m": fts5_query(search)})
+
+    def delete_image_rows(self, image_ids: Sequence[int]) -> set[str]:
+        """Drop image rows only (their generation, with its prompt, stays): for files that are gone.
+        Returns the thumbnail paths no row uses any more."""
+        ids = list(image_ids)
+        with self.sessions.begin() as session:
+            thumbs = set(session.scalars(select(Image.thumbnail_path).where(Image.id.in_(ids), Image.thumbnail_path.is_not(None))))
+            session.execute(Image.__table__.delete().where(Image.id.in_(ids)))
+            used = set(session.scalars(select(Image.thumbnail_path).where(Image.thumbnail_path.in_(thumbs))))
+        return thumbs - used

@@ -1,0 +1,132 @@
+"""What lives in files: metadata inside every image, thumbnails, delete with shared files, zip export and
+import, and the doctor. All through the real demo endpoint, a real SQLite gallery and real files."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image as PILImage
+
+from studio.cli import main
+from studio.config import load_settings
+from studio.filemeta import read_metadata
+from studio.gallery_query import GalleryFilter
+from studio.library import Library
+from studio.request import ImageRequest
+from studio.service import Studio
+from studio.thumbnails import wait_for_thumbnails
+
+
+@pytest.fixture
+def library(studio: Studio) -> Library:
+    return Library(studio.gallery, studio.storage)
+
+
+def generate(studio: Studio, prompt: str, **fields) -> object:
+    outcome = studio.generate(ImageRequest(prompt=prompt, model=studio.settings.model, **fields))
+    assert outcome.error is None
+    return outcome
+
+
+@pytest.mark.parametrize("output_format", ["png", "jpeg", "webp"])
+def test_every_saved_file_carries_prompt_revised_prompt_and_settings(studio: Studio, output_format: str, capsys) -> None:
+    outcome = generate(studio, "A lantern-lit fox ✨ reading a map", size="1536x1024", quality="high",
+                       output_format=output_format, output_compression=None if output_format == "png" else 70)
+    image = outcome.images[0]
+    metadata = read_metadata(image.path)
+    assert metadata["prompt"] == "A lantern-lit fox ✨ reading a map"
+    assert metadata["revised_prompt"] == image.revised_prompt and image.revised_prompt
+    assert (metadata["size"], metadata["quality"], metadata["output_format"], metadata["model"]) == ("1536x1024", "high", output_format, studio.settings.model)
+    with PILImage.open(image.path) as picture:  # still a valid image of the right size
+        picture.load()
+        assert picture.size == (1536, 1024) and picture.format.lower() == output_format
+    assert main(["inspect", str(image.path)]) == 0
+    assert json.loads(capsys.readouterr().out)["revised_prompt"] == image.revised_prompt
+
+
+def test_inspect_says_when_a_file_has_no_metadata(tmp_path: Path, capsys) -> None:
+    plain = tmp_path / "plain.png"
+    PILImage.new("RGB", (4, 4)).save(plain)
+    assert main(["inspect", str(plain)]) == 1
+    assert "carries no Image Studio metadata" in capsys.readouterr().err
+    assert main(["inspect", str(tmp_path / "nope.png")]) == 1
+
+
+def test_thumbnail_is_a_small_webp_beside_the_original(studio: Studio, library: Library) -> None:
+    outcome = generate(studio, "A tall lighthouse", size="1024x1536")
+    wait_for_thumbnails()  # made on a background thread, just after the rows are committed
+    item = library.page(GalleryFilter()).items[0]
+    thumb = studio.storage.absolute(item.thumbnail_path)
+    with PILImage.open(thumb) as picture:
+        assert picture.format == "WEBP" and picture.size == (171, 256)
+    assert thumb.parent.parent.parent == outcome.images[0].path.parent.parent.parent  # same data dir
+
+
+def test_delete_keeps_a_file_another_row_still_uses(studio: Studio, library: Library) -> None:
+    first = generate(studio, "Same bytes twice")
+    second = generate(studio, "Same bytes twice")  # the demo draws the same image: one shared file
+    assert first.images[0].path == second.images[0].path
+    library.delete([(first.generation_id, first.images[0].id)])
+    assert second.images[0].path.is_file()
+    library.delete([(second.generation_id, second.images[0].id)])
+    assert not second.images[0].path.exists()
+    assert library.page(GalleryFilter()).items == []  # generations without images left go too
+
+
+def test_export_then_import_into_another_gallery_skips_duplicates(studio: Studio, library: Library, tmp_path: Path, monkeypatch) -> None:
+    kept = generate(studio, "Export me, a red kite", n=2, quality="low")
+    other = generate(studio, "And a blue heron", output_format="webp")
+    wait_for_thumbnails()
+    library.favourite([kept.images[1].id])
+    ids = [kept.images[0].id, kept.images[1].id, other.images[0].id]
+    data = library.export_zip(ids)
+    with zipfile.ZipFile(__import__("io").BytesIO(data)) as archive:
+        lines = [json.loads(line) for line in archive.read("metadata.jsonl").decode().splitlines()]
+        assert len([n for n in archive.namelist() if n.startswith("images/")]) == 3
+    assert lines[0]["prompt"] == "Export me, a red kite" and lines[0]["quality"] == "low" and lines[0]["usage"]
+    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path / "second"))
+    fresh = Studio.open(load_settings())
+    second = Library(fresh.gallery, fresh.storage)
+    report = second.import_zip(data)
+    assert (report.added, report.skipped_duplicates, report.problems) == (3, 0, [])
+    items = second.page(GalleryFilter(), "oldest").items
+    assert [(i.prompt, i.batch_index, i.favourite) for i in items] == [
+        ("Export me, a red kite", 0, False), ("Export me, a red kite", 1, True), ("And a blue heron", 0, False)]
+    assert items[0].generation_id == items[1].generation_id  # one request stays one generation
+    detail = second.detail(items[2].generation_id, items[2].image_id)
+    assert detail.image.revised_prompt == other.images[0].revised_prompt and detail.file_exists
+    assert fresh.storage.exists(items[0].thumbnail_path)
+    assert second.page(GalleryFilter(search="heron")).items  # FTS kept in step by the import
+    again = second.import_zip(data)
+    assert (again.added, again.skipped_duplicates) == (0, 3)
+    with pytest.raises(Exception, match="not a zip"):
+        second.import_zip(b"not a zip at all")
+
+
+def test_doctor_finds_a_missing_file_and_a_stray_file_and_fixes_them(studio: Studio, library: Library, capsys) -> None:
+    lost = generate(studio, "A lost kestrel: this file goes missing")
+    stray = generate(studio, "A stray heron: its row goes missing")
+    healthy = generate(studio, "A healthy one")
+    wait_for_thumbnails()
+    lost.images[0].path.unlink()
+    stray_file = stray.images[0].path
+    library.queries.delete_image_rows([stray.images[0].id])  # as if the process died before its commit
+    library.queries.set_thumbnail([healthy.images[0].id], None)  # as if made before thumbnails existed
+    assert main(["doctor"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["healthy"] is False
+    assert report["missing_files"] == [str(lost.images[0].path.relative_to(studio.storage.root))]
+    assert report["stray_files"] == [str(stray_file.relative_to(studio.storage.root))]
+    assert report["missing_thumbnails"] == 1
+    assert main(["doctor", "--fix"]) == 0
+    fixed = json.loads(capsys.readouterr().out)["fixed"]
+    # Thumbnails removed: the two no row pointed to (one is made again) and the dropped row's.
+    assert fixed == {"rows_dropped": 1, "files_adopted": 1, "strays_removed": 3, "thumbnails_made": 1}
+    # The stray file came back with the prompt it carries inside; the lost one's prompt is still kept.
+    assert library.page(GalleryFilter(search="heron")).items[0].path == str(stray_file.relative_to(studio.storage.root))
+    assert library.page(GalleryFilter(search="kestrel")).items[0].image_id is None
+    assert main(["doctor"]) == 0
+    assert json.loads(capsys.readouterr().out)["healthy"] is True
