@@ -6,7 +6,7 @@ BACKENDS): then the same tests run on a real PostgreSQL and a real S3-compatible
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -72,6 +72,25 @@ def backend_env(backend: str, request: pytest.FixtureRequest, monkeypatch: pytes
         except ImportError:
             pass
         postgres.drop_database(env["STUDIO_DATABASE_URL"])
+
+
+@pytest.fixture
+def another_gallery(backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[str], None]]:
+    """Point the environment at a second, empty gallery on the same kind of backend (e.g. to import into)."""
+    made: list[str] = []
+
+    def switch(name: str) -> None:
+        database, storage = backend.split("+")
+        monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path / name))
+        if database == "postgres":
+            made.append(request.getfixturevalue("postgres_server").create_database())
+            monkeypatch.setenv("STUDIO_DATABASE_URL", made[-1])
+        if storage == "s3":
+            monkeypatch.setenv("STUDIO_STORAGE_URL", request.getfixturevalue("s3_server").storage_url())
+
+    yield switch
+    for url in made:
+        request.getfixturevalue("postgres_server").drop_database(url)
 
 
 @pytest.fixture
