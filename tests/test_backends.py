@@ -219,3 +219,57 @@ def test_four_processes_write_into_one_database_and_bucket(studio, backend_env):
     assert sum(json.loads(out)["errors"] for out, _ in results) == 0
     assert counts(studio) == (40, 40, 40)
     assert all(o.images[0].path.is_file() for o in studio.recent(40))
+
+
+@pytest.mark.parametrize("backend", ["postgres+local"], indirect=True)
+def test_postgres_search_is_a_tsvector_match_the_gin_index_can_serve(studio):
+    """The Gallery's search on PostgreSQL goes through the tsvector column and its GIN index, not LIKE."""
+    from sqlalchemy import event
+
+    from studio.gallery_query import GalleryFilter
+    from studio.library import Library
+
+    studio.generate(ImageRequest(prompt="A heron at dawn over the marsh", model="gpt-image-2"))
+    studio.generate(ImageRequest(prompt="An owl in a lighthouse", model="gpt-image-2"))
+    library = Library(studio.gallery, studio.storage)
+    engine = studio.gallery.engine
+    seen: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        found = library.page(GalleryFilter(search="HERON daw"))
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert [i.prompt for i in found.items] == ["A heron at dawn over the marsh"]
+    statement, parameters = next((s, p) for s, p in seen if "search_vector" in s)
+    assert "ILIKE" not in statement.upper() and "to_tsquery" in statement
+    with engine.connect() as connection:
+        indexes = connection.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_generations_search_vector'")).scalar()
+        assert "USING gin (search_vector)" in indexes
+        connection.exec_driver_sql("SET enable_seqscan = off")  # two rows: only then does the planner show its index choice
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+    assert "ix_generations_search_vector" in plan, plan
+
+
+@pytest.mark.parametrize("backend", ["postgres+s3"], indirect=True)
+def test_gallery_page_on_s3_hands_the_browser_presigned_urls(studio, s3_server):
+    """Tiles and the detail view point the browser at the bucket; the app server streams no image bytes."""
+    from streamlit.testing.v1 import AppTest
+
+    from studio.thumbnails import wait_for_thumbnails
+
+    outcome = studio.generate(ImageRequest(prompt="A kite over the dunes", model="gpt-image-2"))
+    wait_for_thumbnails()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.switch_page("pages/gallery.py")
+    at.run()
+    [tile] = [img.url for element in at.image for img in element.proto.imgs]
+    assert tile.startswith(f"{s3_server.endpoint}/studio-test/") and "/thumbs/" in tile
+    assert Image.open(io.BytesIO(served_bytes(tile))).format == "WEBP"
+    at.button(key=f"open-{outcome.generation_id}-{outcome.images[0].id}").click().run()
+    urls = [img.url.split("?")[0] for element in at.image for img in element.proto.imgs]
+    assert outcome.images[0].src.split("?")[0] in urls  # the original, from the bucket (signed by this process)
+    assert served_bytes(outcome.images[0].src) == outcome.images[0].path.read_bytes()
