@@ -16,6 +16,7 @@ from studio.edits import EditImage, read_image
 from studio.errors import StudioError
 from studio.request import ImageRequest, ValidationError
 from studio.service import Outcome, Studio
+from studio.storage import read_location
 from studio.storage_migrate import add_migrate_storage_parser, cmd_migrate_storage
 
 
@@ -71,9 +72,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def _read_file(path: str, what: str) -> bytes:
     try:
-        return Path(path).read_bytes()
+        return read_location(path)  # a file, or an s3:// URL as `generate` prints for a bucket
     except OSError as exc:
-        raise StudioError(f"Cannot read the {what} {path} ({exc.strerror}); check the path.", "unreadable_file") from None
+        raise StudioError(f"Cannot read the {what} {path} ({exc.strerror or 'not found'}); check the path.", "unreadable_file") from None
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
@@ -100,10 +101,12 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     from studio.filemeta import read_metadata
 
-    if not Path(args.file).is_file():
+    try:
+        data = read_location(args.file)
+    except OSError:
         print(f"error: there is no file {args.file}; give the path of a PNG, JPEG or WebP image.", file=sys.stderr)
         return 1
-    metadata = read_metadata(args.file)
+    metadata = read_metadata(data)
     if metadata is None:
         print(f"error: {args.file} carries no Image Studio metadata.", file=sys.stderr)
         return 1

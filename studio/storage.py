@@ -74,6 +74,15 @@ def open_storage(url: str | None, data_dir: Path) -> Storage:
     return LocalStorage(Path(url.removeprefix("file://")).expanduser() if url else data_dir)
 
 
+def read_location(location: str) -> bytes:
+    """The bytes at a path or an `s3://bucket/key` URL (what the CLI prints as an image's `path`).
+    Raises FileNotFoundError (or OSError) as reading a local file would."""
+    if location.startswith("s3://"):
+        bucket, _, key = location.removeprefix("s3://").partition("/")
+        return open_storage(f"s3://{bucket}", Path(".")).read(key)
+    return Path(location).read_bytes()
+
+
 class LocalStorage:
     remote = False
 

@@ -102,6 +102,14 @@ def test_cli_prints_s3_urls_and_reads_them_back(studio_env, s3_server, backend_e
         key = image["path"].removeprefix("s3://studio-test/")
         data = s3_server.client().get_object(Bucket="studio-test", Key=key)["Body"].read()
         assert hashlib.sha256(data).hexdigest() == image["sha256"]
+    # The printed URL works wherever the CLI takes a file: inspect it, edit it.
+    inspected = run_cli("inspect", images[0]["path"])
+    assert inspected.returncode == 0 and json.loads(inspected.stdout)["prompt"] == "a cli lantern"
+    edited = run_cli("edit", "make it glow", "--image", images[0]["path"])
+    assert edited.returncode == 0, edited.stderr
+    assert json.loads(edited.stdout)["images"][0]["path"].startswith(prefix + "/images/")
+    missing = run_cli("inspect", prefix + "/images/no-such.png")
+    assert missing.returncode == 1 and "there is no file" in missing.stderr
 
 
 @pytest.mark.parametrize("backend", ["sqlite+s3"], indirect=True)
