@@ -16,6 +16,7 @@ from studio.edits import EditImage, read_image
 from studio.errors import StudioError
 from studio.request import ImageRequest, ValidationError
 from studio.service import Outcome, Studio
+from studio.database_copy import add_copy_database_parser, cmd_copy_database
 from studio.storage import read_location
 from studio.storage_migrate import add_migrate_storage_parser, cmd_migrate_storage
 
@@ -146,7 +147,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "generate": cmd_generate, "edit": cmd_edit, "migrate": cmd_migrate, "compare": cmd_compare, "spend": cmd_spend,
     "inspect": cmd_inspect, "doctor": cmd_doctor, "export": cmd_export, "import": cmd_import,
-    "migrate-storage": cmd_migrate_storage,
+    "migrate-storage": cmd_migrate_storage, "copy-database": cmd_copy_database,
 }
 
 
@@ -169,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_parser(commands)
     add_spend_parser(commands)
     add_migrate_storage_parser(commands)
+    add_copy_database_parser(commands)
     return parser
 
 

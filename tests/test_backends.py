@@ -145,6 +145,12 @@ def test_migrate_command_builds_the_schema_on_an_empty_postgres(studio_env, post
         assert version == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
         assert {"generations", "images", "compare_groups", "compare_cells"} <= tables
         assert run_cli("migrate").returncode == 0  # a second run (another replica starting) changes nothing
+        from alembic import command
+
+        command.downgrade(alembic_config(url), "base")  # every migration also goes back down on PostgreSQL
+        with get_engine(url).connect() as connection:
+            assert set(connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()) == {"alembic_version"}
+        command.upgrade(alembic_config(url), "head")
         studio = Studio.open(load_settings())
         assert studio.generate(ImageRequest(prompt="first on postgres", model="gpt-image-2")).status == "succeeded"
     finally:
@@ -281,3 +287,46 @@ def test_gallery_page_on_s3_hands_the_browser_presigned_urls(studio, s3_server):
     urls = [img.url.split("?")[0] for element in at.image for img in element.proto.imgs]
     assert outcome.images[0].src.split("?")[0] in urls  # the original, from the bucket (signed by this process)
     assert served_bytes(outcome.images[0].src) == outcome.images[0].path.read_bytes()
+
+
+# --- moving a gallery's rows from SQLite to PostgreSQL ----------------------------------------------
+
+def test_copy_database_moves_a_sqlite_gallery_to_postgres_with_ids_lineage_and_search(studio, postgres_server, monkeypatch):
+    from studio.compare import GridSpec, open_comparison, run_grid
+    from studio.gallery_query import GalleryFilter
+    from studio.library import Library
+
+    made = studio.generate(ImageRequest(prompt="A heron over the marsh", model="gpt-image-2", n=2))
+    refused = studio.generate(ImageRequest(prompt="refused [demo:fail=moderation]", model="gpt-image-2"))
+    edited = studio.edit(ImageRequest(prompt="at night", model="gpt-image-2"), [studio.edit_source(made.images[0].id)])
+    grid, _ = run_grid(studio, GridSpec(ImageRequest(prompt="a compared owl", model="gpt-image-2"), ("low", "high")))
+    library = Library(studio.gallery, studio.storage)
+    library.favourite([made.images[1].id])
+    library.add_to_collection("Marsh", [made.images[0].id])
+    before = [(o.generation_id, o.status, o.generation.prompt, [i.sha256 for i in o.images]) for o in studio.recent(50)]
+
+    target = postgres_server.create_database(migrated=False)
+    try:
+        done = run_cli("copy-database", "--to", target)
+        assert done.returncode == 0, done.stderr
+        copied = json.loads(done.stdout)["copied"]
+        assert copied["generations"] == len(before) and copied["images"] == sum(len(b[3]) for b in before)
+        again = run_cli("copy-database", "--to", target)  # never on top of a gallery
+        assert again.returncode == 1 and "already holds a gallery" in again.stderr
+
+        monkeypatch.setenv("STUDIO_DATABASE_URL", target)
+        moved = Studio.open(load_settings())
+        assert [(o.generation_id, o.status, o.generation.prompt, [i.sha256 for i in o.images]) for o in moved.recent(50)] == before
+        assert moved.outcome(refused.generation_id).error.code == "moderation_blocked"
+        assert moved.lineage(edited.images[0].id).image_ids == {made.images[0].id, edited.images[0].id}
+        comparison = open_comparison(moved, grid.group_id)
+        assert comparison.prompt == "a compared owl" and [c.status for c in comparison.cells] == ["succeeded", "succeeded"]
+        moved_library = Library(moved.gallery, moved.storage)
+        assert {i.generation_id for i in moved_library.page(GalleryFilter(search="heron")).items} == {made.generation_id}
+        assert [i.image_id for i in moved_library.page(GalleryFilter(favourites=True)).items] == [made.images[1].id]
+        assert moved_library.queries.collections_of(made.images[0].id) == ["Marsh"]
+        newest = moved.generate(ImageRequest(prompt="the first new one on postgres", model="gpt-image-2"))
+        assert newest.status == "succeeded" and newest.generation_id > max(b[0] for b in before)
+        assert newest.images[0].path.read_bytes()  # files stay where they were (local folder here)
+    finally:
+        postgres_server.drop_database(target)
