@@ -77,5 +77,5 @@ def cmd_copy_database(args: argparse.Namespace) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     counts = copy_database(settings.database_url, args.to)
     print(json.dumps({"copied": counts}))
-    print(f"The gallery's rows are in the new database: set STUDIO_DATABASE_URL to it and restart the studio.", file=sys.stderr)
+    print("The gallery's rows are in the new database: set STUDIO_DATABASE_URL to it and restart the studio.", file=sys.stderr)
     return 0
