@@ -32,6 +32,7 @@ import base64
 import hashlib
 import io
 import json
+import math
 import re
 import struct
 import threading
@@ -88,12 +89,17 @@ def prompt_colour(prompt: str, index: int) -> tuple[int, int, int]:
     return (digest[0], digest[1], digest[2])
 
 
-def render_image(prompt: str, size: str, output_format: str, background: str, compression: int | None, index: int) -> bytes:
+def render_image(prompt: str, size: str, output_format: str, background: str, compression: int | None, index: int, quality: str = "auto") -> bytes:
     """A real image of the requested size and format, coloured by the prompt so results differ."""
-    return encode_image(draw_image(prompt, size, output_format, background, index), output_format, compression)
+    return encode_image(draw_image(prompt, size, output_format, background, index, quality), output_format, compression)
 
 
-def draw_image(prompt: str, size: str, output_format: str, background: str, index: int) -> Image.Image:
+# How many small satellites the demo draws around its disc: the higher the quality, the more detail,
+# so a Compare grid of quality tiers shows a visible difference even offline.
+DETAIL = {"low": 0, "medium": 8, "high": 24, "auto": 8}
+
+
+def draw_image(prompt: str, size: str, output_format: str, background: str, index: int, quality: str = "auto") -> Image.Image:
     width, height = (1024, 1024) if size in ("auto", "") else map(int, size.split("x"))
     colour = prompt_colour(prompt, index)
     transparent = background == "transparent" and output_format in ("png", "webp")
@@ -102,7 +108,13 @@ def draw_image(prompt: str, size: str, output_format: str, background: str, inde
     inset = min(width, height) // 6
     accent = (255 - colour[0], 255 - colour[1], 255 - colour[2], 255)
     draw.ellipse((inset, inset, width - inset, height - inset), fill=accent)
-    draw.text((16, 16), f"demo #{index + 1}: {prompt[:60]}", fill=(255, 255, 255, 255))
+    satellites = DETAIL.get(quality, 8)
+    centre_x, centre_y, radius, dot = width / 2, height / 2, min(width, height) * 0.42, max(4, min(width, height) // 40)
+    for k in range(satellites):
+        angle = 2 * math.pi * k / satellites
+        x, y = centre_x + radius * math.cos(angle), centre_y + radius * math.sin(angle)
+        draw.ellipse((x - dot, y - dot, x + dot, y + dot), fill=(255, 255, 255, 255))
+    draw.text((16, 16), f"demo #{index + 1} ({quality}): {prompt[:60]}", fill=(255, 255, 255, 255))
     return image
 
 
@@ -324,7 +336,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         compression = body.get("output_compression")
         as_url = body.get("response_format") == "url" and not stream
         pictures = [
-            draw_edit(prompt, sources, mask, size, index) if sources else draw_image(prompt, size, output_format, background, index)
+            draw_edit(prompt, sources, mask, size, index) if sources else draw_image(prompt, size, output_format, background, index, quality)
             for index in range(n)
         ]
         data = []

@@ -29,7 +29,7 @@ def test_with_a_password_nothing_shows_before_sign_in(studio_env, monkeypatch):
     at.button[0].click().run()
     assert [t.value for t in at.title] == ["Generate"]
     assert [t.label for t in at.text_area] == ["Prompt"]
-    at.switch_page("pages/gallery.py").run()
+    at.switch_page("views/gallery.py").run()
     assert [t.value for t in at.title] == ["Gallery"]
 
 

@@ -158,7 +158,7 @@ def compare_page(studio_env: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     monkeypatch.setenv("STUDIO_MODEL", "gpt-image-1")
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("views/compare.py").run()
     assert not at.exception
     return at
 
@@ -202,7 +202,7 @@ def test_page_marks_a_winner_zooms_two_cells_and_reopens_a_past_comparison(compa
     # A later session: nothing open until a past comparison is picked.
     later = AppTest.from_file(APP, default_timeout=30)
     later.run()
-    later.switch_page("pages/compare.py").run()
+    later.switch_page("views/compare.py").run()
     assert not [m for m in later.markdown if m.value.startswith("**quality")]
     later.selectbox(key="compare_open").select(1).run()
     assert [m.value for m in later.markdown if m.value.startswith("**quality")] == [
@@ -215,7 +215,7 @@ def test_page_says_no_price_known_for_a_model_without_one(studio_env: Path, monk
     monkeypatch.setenv("STUDIO_MODEL", "gpt-image-2-official")
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("views/compare.py").run()
     assert any("No price known for gpt-image-2-official, so this grid has no estimate" in i.value for i in at.info)
     at.text_area(key="compare_prompt").input("a fox")
     at.button(key="compare_run").click().run()

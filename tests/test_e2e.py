@@ -54,3 +54,17 @@ def test_prompts_with_markup_show_literally(studio_env, demo_server, tmp_path):
             assert main.locator("strong", has_text="bold").count() == 0
             assert main.locator("a", has_text="link").count() == 0
             assert page.evaluate("window.__xss") is None
+
+
+def test_direct_links_go_through_the_app_and_its_sign_in(studio_env, demo_server, tmp_path):
+    env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url,
+           "STUDIO_DATA_DIR": str(studio_env), "STUDIO_MAX_RETRIES": "0", "STUDIO_PASSWORD": "open sesame"}
+    with streamlit_server(env, tmp_path) as url, browser_page() as page:
+        page.goto(f"{url}/gallery")
+        page.get_by_label("Password", exact=True).wait_for(timeout=30_000)
+        assert page.get_by_text("Gallery", exact=True).count() == 0
+        page.get_by_label("Password", exact=True).fill("open sesame")
+        page.get_by_role("button", name="Sign in").click()
+        nav = page.locator("[data-testid='stSidebarNav']")
+        nav.get_by_role("link", name="Compare").wait_for(timeout=30_000)
+        assert nav.get_by_role("link").count() == 4  # only the app's own pages are offered

@@ -203,7 +203,7 @@ def open_edit_page(query: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     for key, value in (query or {}).items():
         at.query_params[key] = value
-    return at.switch_page("pages/edit.py").run()
+    return at.switch_page("views/edit.py").run()
 
 
 def press(at: AppTest, label: str) -> AppTest:
@@ -288,7 +288,7 @@ def test_gallery_filters_by_lineage(studio):
     studio.generate(ImageRequest(prompt="unrelated", model="gpt-image-2", quality="low"))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     at.query_params["lineage"] = str(first.images[0].id)
-    at.switch_page("pages/gallery.py").run()
+    at.switch_page("views/gallery.py").run()
     assert not at.exception
     assert f"Lineage of image #{first.images[0].id}: #{root} → #{first.images[0].id}, with every edit made from it." in [i.value for i in at.info]
     assert [t.value for t in at.text if t.value in ("a bare tree", "add leaves", "unrelated")] == ["a bare tree", "add leaves"]

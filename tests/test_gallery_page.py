@@ -22,7 +22,7 @@ local_and_s3 = pytest.mark.parametrize("backend", ["sqlite+local", "postgres+s3"
 def gallery(query_params: dict[str, str] | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     at.query_params.update(query_params or {})
-    at.switch_page("pages/gallery.py")
+    at.switch_page("views/gallery.py")
     return at.run()
 
 

@@ -101,7 +101,7 @@ def test_gallery_lists_successes_and_failures(studio_env):
     press(at, "Generate")
     next(t for t in at.text_area if t.label == "Prompt").input("refused one [demo:fail=moderation]")
     press(at, "Generate")
-    at.switch_page("pages/gallery.py").run()
+    at.switch_page("views/gallery.py").run()
     assert not at.exception
     texts = [t.value for t in at.text]
     assert "first picture" in texts and "refused one [demo:fail=moderation]" in texts

@@ -50,5 +50,5 @@ def test_the_key_is_on_no_page(studio_env):
     assert "API key: set" in [c.value for c in at.sidebar.caption]
     everything = str(at._tree)  # every element of the rendered page, sidebar included
     assert TEST_KEY not in everything
-    at.switch_page("pages/gallery.py").run()
+    at.switch_page("views/gallery.py").run()
     assert TEST_KEY not in str(at._tree)

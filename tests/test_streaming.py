@@ -188,7 +188,7 @@ def test_generate_page_turns_live_preview_off_for_a_provider_that_refused_it(stu
 
 def test_compare_streams_every_cell_when_live_preview_is_on(studio_env, demo_server):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("views/compare.py").run()
     assert at.toggle(key="compare_live_preview").value is True
     at.text_area(key="compare_prompt").input("a streamed grid [demo:partial_delay=0.4]")
     before = demo_server.config.stream_requests

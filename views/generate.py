@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from pages.common import current_studio, live_preview_controls, run_with_preview, show_outcome, sidebar
-from pages.gallery_parts import apply_pending_settings
+from views.common import current_studio, live_preview_controls, run_with_preview, show_outcome, sidebar
+from views.gallery_parts import apply_pending_settings
 from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, RESPONSE_FORMATS, STANDARD_SIZES, ImageRequest, ValidationError, size_is_experimental
 
 replaced = apply_pending_settings()  # "use these settings" from the Gallery, before any widget is drawn

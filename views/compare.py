@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from pages.common import NOT_RETURNED, current_studio, live_preview_controls, sidebar
-from pages.gallery_parts import apply_pending_settings
+from views.common import NOT_RETURNED, current_studio, live_preview_controls, sidebar
+from views.gallery_parts import apply_pending_settings
 from studio.compare import (
     AXES, AXIS_CHOICES, DEFAULT_QUALITIES, MAX_WORKERS, CellResult, Comparison, GridRun, GridSpec, default_workers,
     estimate_grid, mark_winner, open_comparison, recent_comparisons, spend, start_grid,

@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages.common import md_escape, settings
+from views.common import md_escape, settings
 from studio.config import load_providers
 from studio.errors import StudioError
 from studio.gallery_query import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryItem, Page
@@ -176,7 +176,7 @@ def grid(library: Library, page: Page) -> None:
                 st.button("Open", key=f"open-{item.generation_id}-{item.image_id or 0}", on_click=_open,
                           args=(item.generation_id, item.image_id))
                 if item.image_id is not None:
-                    st.page_link("pages/edit.py", label="Edit", icon=":material/brush:",
+                    st.page_link("views/edit.py", label="Edit", icon=":material/brush:",
                                  query_params={"source_image": str(item.image_id)})
 
 
@@ -236,9 +236,9 @@ def detail_dialog(library: Library, generation_id: int, image_id: int | None) ->
         if edit:
             st.caption(edit)
         if image is not None:
-            st.page_link("pages/edit.py", label="Edit this image", icon=":material/brush:",
+            st.page_link("views/edit.py", label="Edit this image", icon=":material/brush:",
                          query_params={"source_image": str(image.id)})
-            st.page_link("pages/gallery.py", label="Lineage: its originals and edits", icon=":material/account_tree:",
+            st.page_link("views/gallery.py", label="Lineage: its originals and edits", icon=":material/account_tree:",
                          query_params={"lineage": str(image.id)})
         _actions(library, generation, image, detail)
     prompt_html, revised_html = diff_html(generation.prompt, image.revised_prompt if image else None)
@@ -283,11 +283,11 @@ def _actions(library: Library, generation: Any, image: Any, detail: Any) -> None
     if row[0].button("Use these settings", key="d_use", help="Opens Generate with this prompt and these settings"):
         st.session_state["pending_settings"] = {"generation_id": generation.id, **_generate_values(generation)}
         _close()
-        st.switch_page("pages/generate.py")
+        st.switch_page("views/generate.py")
     if row[1].button("Compare tiers", key="d_compare", help="Opens Compare with this prompt and these settings, over quality tiers"):
         st.session_state["pending_compare"] = {"generation_id": generation.id, **_compare_values(generation)}
         _close()
-        st.switch_page("pages/compare.py")
+        st.switch_page("views/compare.py")
     if st.button("Delete…", key="d_delete"):
         st.session_state["confirm_delete"] = (generation.id, image.id if image else None)
     if st.session_state.get("confirm_delete") == (generation.id, image.id if image else None):

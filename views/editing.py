@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from pages.common import md_escape
+from views.common import md_escape
 from studio.edits import EditImage, read_image
 from studio.errors import StudioError
 from studio.mask import changed_fraction, mask_from_drawing, mask_from_upload

@@ -212,7 +212,7 @@ def show_image_card(image: SavedImage, outcome: Outcome) -> None:
         key=f"download-{image.id}",
         on_click="ignore",
     )
-    st.page_link("pages/edit.py", label="Edit", icon=":material/brush:", query_params={"source_image": str(image.id)})
+    st.page_link("views/edit.py", label="Edit", icon=":material/brush:", query_params={"source_image": str(image.id)})
 
 
 def md_escape(text: str) -> str:
@@ -231,7 +231,7 @@ def show_sources(outcome: Outcome) -> None:
     left, right = st.columns([3, 1])
     left.caption(text)
     if outcome.images:
-        right.page_link("pages/gallery.py", label="Lineage", icon=":material/account_tree:",
+        right.page_link("views/gallery.py", label="Lineage", icon=":material/account_tree:",
                         query_params={"lineage": str(outcome.images[0].id)})
 
 

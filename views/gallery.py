@@ -5,8 +5,8 @@ from dataclasses import replace
 
 import streamlit as st
 
-from pages import gallery_parts as parts
-from pages.common import current_studio, sidebar
+from views import gallery_parts as parts
+from views.common import current_studio, sidebar
 from studio.errors import StudioError
 
 studio = current_studio()
