@@ -278,7 +278,7 @@ def test_gallery_page_on_s3_hands_the_browser_presigned_urls(studio, s3_server):
     outcome = studio.generate(ImageRequest(prompt="A kite over the dunes", model="gpt-image-2"))
     wait_for_thumbnails()
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-    at.switch_page("pages/gallery.py")
+    at.switch_page("views/gallery.py")
     at.run()
     [tile] = [img.url for element in at.image for img in element.proto.imgs]
     assert tile.startswith(f"{s3_server.endpoint}/studio-test/") and "/thumbs/" in tile
