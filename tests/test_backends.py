@@ -330,3 +330,13 @@ def test_copy_database_moves_a_sqlite_gallery_to_postgres_with_ids_lineage_and_s
         assert newest.images[0].path.read_bytes()  # files stay where they were (local folder here)
     finally:
         postgres_server.drop_database(target)
+
+
+@pytest.mark.parametrize("backend", ["sqlite+s3"], indirect=True)
+def test_presigned_urls_can_name_the_address_browsers_use(studio_env, monkeypatch, s3_server):
+    """Replicas may reach the bucket at an internal address; browsers get URLs signed for the public one."""
+    monkeypatch.setenv("STUDIO_S3_PUBLIC_ENDPOINT", f"http://localhost:{s3_server.port}")
+    studio = Studio.open(load_settings())
+    image = studio.generate(ImageRequest(prompt="signed for the public name", model="gpt-image-2")).images[0]
+    assert image.src.startswith(f"http://localhost:{s3_server.port}/studio-test/")
+    assert served_bytes(image.src) == image.path.read_bytes()  # and the signature holds at that address
