@@ -9,4 +9,10 @@ if [ ! -x "${STUDIO_CHROMIUM:-/usr/bin/chromium}" ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+# The backend tests start a real PostgreSQL (Debian's package) and an S3-compatible server (npm's s3rver).
+if [ ! -x "$(ls /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | tail -1)" ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
+[ -x tools/s3rver/node_modules/.bin/s3rver ] || npm ci --prefix tools/s3rver --no-audit --no-fund --loglevel=error
 exec .venv/bin/python -m pytest -n 2 "$@"

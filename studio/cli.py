@@ -16,6 +16,9 @@ from studio.edits import EditImage, read_image
 from studio.errors import StudioError
 from studio.request import ImageRequest, ValidationError
 from studio.service import Outcome, Studio
+from studio.database_copy import add_copy_database_parser, cmd_copy_database
+from studio.storage import read_location
+from studio.storage_migrate import add_migrate_storage_parser, cmd_migrate_storage
 
 
 def add_request_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,9 +73,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def _read_file(path: str, what: str) -> bytes:
     try:
-        return Path(path).read_bytes()
+        return read_location(path)  # a file, or an s3:// URL as `generate` prints for a bucket
     except OSError as exc:
-        raise StudioError(f"Cannot read the {what} {path} ({exc.strerror}); check the path.", "unreadable_file") from None
+        raise StudioError(f"Cannot read the {what} {path} ({exc.strerror or 'not found'}); check the path.", "unreadable_file") from None
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
@@ -99,10 +102,12 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     from studio.filemeta import read_metadata
 
-    if not Path(args.file).is_file():
+    try:
+        data = read_location(args.file)
+    except OSError:
         print(f"error: there is no file {args.file}; give the path of a PNG, JPEG or WebP image.", file=sys.stderr)
         return 1
-    metadata = read_metadata(args.file)
+    metadata = read_metadata(data)
     if metadata is None:
         print(f"error: {args.file} carries no Image Studio metadata.", file=sys.stderr)
         return 1
@@ -114,7 +119,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from studio.library import Library
 
     studio = Studio.open(load_settings())
-    report = Library(studio.gallery, studio.storage).doctor(fix=args.fix)
+    report = Library(studio.gallery, studio.storage, studio.settings.data_dir).doctor(fix=args.fix)
     print(json.dumps({"healthy": report.healthy, **asdict(report)}, indent=2))
     return 0 if report.healthy or args.fix else 1
 
@@ -123,7 +128,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from studio.library import Library
 
     studio = Studio.open(load_settings())
-    library = Library(studio.gallery, studio.storage)
+    library = Library(studio.gallery, studio.storage, studio.settings.data_dir)
     ids = [image_id for image_id, *_ in library.queries.file_rows()]
     library.export_zip(ids, args.zip)
     print(json.dumps({"zip": args.zip, "images": len(ids)}))
@@ -134,7 +139,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from studio.library import Library
 
     studio = Studio.open(load_settings())
-    report = Library(studio.gallery, studio.storage).import_zip(Path(args.zip))
+    report = Library(studio.gallery, studio.storage, studio.settings.data_dir).import_zip(Path(args.zip))
     print(json.dumps(asdict(report)))
     return 0
 
@@ -142,6 +147,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "generate": cmd_generate, "edit": cmd_edit, "migrate": cmd_migrate, "compare": cmd_compare, "spend": cmd_spend,
     "inspect": cmd_inspect, "doctor": cmd_doctor, "export": cmd_export, "import": cmd_import,
+    "migrate-storage": cmd_migrate_storage, "copy-database": cmd_copy_database,
 }
 
 
@@ -163,6 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("import", help="add the images of an exported zip, skipping ones already kept").add_argument("zip")
     add_compare_parser(commands)
     add_spend_parser(commands)
+    add_migrate_storage_parser(commands)
+    add_copy_database_parser(commands)
     return parser
 
 

@@ -26,6 +26,7 @@ SETTING_KEYS = (
     "STUDIO_MODEL",
     "STUDIO_DATA_DIR",
     "STUDIO_DATABASE_URL",
+    "STUDIO_STORAGE_URL",
     "STUDIO_TIMEOUT_S",
     "STUDIO_MAX_RETRIES",
     "STUDIO_PASSWORD",
@@ -59,6 +60,7 @@ class Settings:
     timeout_s: float = 300.0
     max_retries: int = 2
     password: str | None = field(default=None, repr=False)  # STUDIO_PASSWORD: a shared deployment's sign-in
+    storage_url: str | None = None  # STUDIO_STORAGE_URL: a folder or s3://bucket/prefix; None: data_dir
 
     @property
     def base_url(self) -> str:
@@ -140,6 +142,7 @@ def load_settings(
         timeout_s=float(timeout_s),
         max_retries=int(max_retries),
         password=get("STUDIO_PASSWORD"),
+        storage_url=get("STUDIO_STORAGE_URL"),
     )
 
 

@@ -375,8 +375,10 @@ class GalleryQueries:
             session.execute(Image.__table__.update().where(Image.id.in_(list(image_ids))).values(thumbnail_path=path))
 
     def count_fts(self, search: str) -> int:
-        """How many generations the full-text index finds (SQLite), to check it is in step."""
+        """How many generations the full-text index finds (FTS5 on SQLite, tsvector on PostgreSQL), to check it is in step."""
         with self.engine.connect() as connection:
+            if self.dialect == "postgresql":
+                return connection.scalar(text("SELECT count(*) FROM generations WHERE search_vector @@ to_tsquery('simple', :q)"), {"q": tsquery(search)})
             return connection.scalar(text("SELECT count(*) FROM generations_fts WHERE generations_fts MATCH :m"), {"m": fts5_query(search)})
 
     def delete_image_rows(self, image_ids: Sequence[int]) -> set[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
+import shutil
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,7 +22,7 @@ from studio.imagefile import inspect_image
 from studio.models import Generation, Image
 from studio.pricing import NO_PRICE, format_usd, generation_cost, load_prices
 from studio.request import field_names
-from studio.storage import LocalStorage
+from studio.storage import Location, Storage
 from studio.thumbnails import THUMBNAIL_FOLDER, save_thumbnail
 
 IMAGES_FOLDER = "images"
@@ -37,7 +37,8 @@ class Detail:
     image: Image | None
     collections: list[str]
     file_exists: bool
-    absolute_path: Path | None
+    absolute_path: Location | None  # a Path, or an S3Object (str() is its s3:// URL)
+    src: str | None = None  # what st.image and the browser load: the file's path or a presigned URL
 
 
 @dataclass
@@ -61,9 +62,11 @@ class DoctorReport:
 
 
 class Library:
-    def __init__(self, gallery: Gallery, storage: LocalStorage):
+    def __init__(self, gallery: Gallery, storage: Storage, data_dir: Path | None = None):
         self.gallery = gallery
         self.storage = storage
+        # pricing.toml lives in the data dir, which is the storage root only for a local folder
+        self.data_dir = data_dir if data_dir is not None else getattr(storage, "root", None)
         self.queries = GalleryQueries(gallery.engine)
 
     # --- browsing -------------------------------------------------------------------------------
@@ -79,14 +82,26 @@ class Library:
             raise StudioError(f"Image {image_id} is no longer in the gallery.", "not_found")
         path = self.storage.absolute(image.path) if image else None
         collections = self.queries.collections_of(image.id) if image else []
-        return Detail(generation, image, collections, bool(path and path.is_file()), path)
+        exists = bool(path and path.is_file())
+        return Detail(generation, image, collections, exists, path, self.storage.source(image.path) if image and exists else None)
+
+    def thumbnail_source(self, image_id: int | None, path: str | None, thumbnail_path: str | None) -> str | None:
+        """What a gallery tile shows: its thumbnail (made now if it has none), or None when the image's
+        file is gone. In object storage the row is trusted without a request per tile (the doctor checks
+        files), so a page of thumbnails costs no round trips; a local file is checked, which is cheap."""
+        if thumbnail_path and (self.storage.remote or self.storage.exists(thumbnail_path)):
+            return self.storage.source(thumbnail_path)
+        if image_id is None or not path:
+            return None
+        made = self.ensure_thumbnail(image_id, path)  # a backfill, one image at a time
+        return self.storage.source(made) if made else None
 
     def cost_text(self, generation: Generation) -> str:
         """The estimated cost of a generation as the pages show it, from the editable price table."""
         if generation.status != "succeeded":
             return "nothing (the request did not succeed)"
         try:
-            cost = generation_cost(load_prices(self.storage.root), generation, len(generation.images))
+            cost = generation_cost(load_prices(self.data_dir), generation, len(generation.images))
         except ConfigError as exc:
             return f"unknown: the price table needs a change ({exc})"
         if cost is None:
@@ -122,9 +137,10 @@ class Library:
                 record = {"file": name, "generation_id": generation.id, "image_id": image.id}
                 record.update({k: _jsonable(getattr(generation, k)) for k in GENERATION_FIELDS})
                 record.update({k: getattr(image, k) for k in IMAGE_FIELDS})
-                if self.storage.exists(image.path):
-                    archive.write(self.storage.absolute(image.path), name)
-                else:
+                try:  # streamed object by object: an export never holds more than one image in memory
+                    with self.storage.open(image.path) as source, archive.open(name, "w") as packed:
+                        shutil.copyfileobj(source, packed, 1024 * 1024)
+                except FileNotFoundError:
                     record["file"] = None
                 lines.append(json.dumps(record, ensure_ascii=False))
             archive.writestr(METADATA_FILE, "\n".join(lines) + "\n")
@@ -209,19 +225,26 @@ class Library:
         used_thumbs = {thumb for _, _, thumb, _ in rows if thumb}
         missing_ids = []
         need_thumb: dict[str, list[int]] = {}
+        originals, thumbnails = self._files(IMAGES_FOLDER), self._files(THUMBNAIL_FOLDER)
+        listed = set(originals) | set(thumbnails)  # one listing, not a request per row (object storage)
+        listed_folders = (IMAGES_FOLDER + "/", THUMBNAIL_FOLDER + "/")
+
+        def present(relative: str) -> bool:
+            return relative in listed if relative.startswith(listed_folders) else self.storage.exists(relative)
+
         for image_id, path, thumb, _ in rows:
-            if not self.storage.exists(path):
+            if not present(path):
                 report.missing_files.append(path)
                 missing_ids.append(image_id)
-            elif not thumb or not self.storage.exists(thumb):
+            elif not thumb or not present(thumb):
                 need_thumb.setdefault(path, []).append(image_id)
         report.missing_thumbnails = sum(len(ids) for ids in need_thumb.values())
-        for relative in self._files(IMAGES_FOLDER):
+        for relative in originals:
             if Path(relative).name.startswith(".tmp-"):
                 report.stray_thumbnails.append(relative)
             elif relative not in used_paths:
                 report.stray_files.append(relative)
-        report.stray_thumbnails += [p for p in self._files(THUMBNAIL_FOLDER) if p not in used_thumbs]
+        report.stray_thumbnails += [p for p in thumbnails if p not in used_thumbs]
         if fix:
             if missing_ids:
                 report.stray_thumbnails += sorted(self.queries.delete_image_rows(missing_ids))
@@ -270,10 +293,7 @@ class Library:
         return made
 
     def _files(self, folder: str) -> list[str]:
-        root = self.storage.absolute(folder)
-        if not root.is_dir():
-            return []
-        return sorted(str(Path(dirpath, name).relative_to(self.storage.root)) for dirpath, _, names in os.walk(root) for name in names)
+        return sorted(self.storage.files(folder))
 
 
 def generation_fields(source: dict[str, Any]) -> dict[str, Any]:

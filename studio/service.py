@@ -23,7 +23,7 @@ from studio.gallery import Gallery, Lineage
 from studio.imagefile import inspect_image
 from studio.models import Generation
 from studio.request import ImageRequest, ValidationError, validate
-from studio.storage import LocalStorage
+from studio.storage import Location, Storage, open_storage
 from studio.thumbnails import make_thumbnails_soon
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
@@ -35,13 +35,14 @@ _demo_lock = threading.Lock()
 class SavedImage:
     id: int
     batch_index: int
-    path: Path  # absolute
+    path: Location  # a Path in a local folder, an S3Object (str() is its s3:// URL) in a bucket
     width: int
     height: int
     format: str
     sha256: str
     bytes: int
     revised_prompt: str | None
+    src: str = ""  # what st.image and a browser load: a local file's path or a presigned URL
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def redact(text: str, secret: str | None) -> str:
 
 
 class Studio:
-    def __init__(self, settings: Settings, gallery: Gallery, storage: LocalStorage):
+    def __init__(self, settings: Settings, gallery: Gallery, storage: Storage):
         self.settings = settings
         self.gallery = gallery
         self.storage = storage
@@ -95,7 +96,7 @@ class Studio:
     def open(cls, settings: Settings) -> "Studio":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings = replace(settings, provider=demo_provider(settings.provider))
-        studio = cls(settings, Gallery.open(settings.database_url), LocalStorage(settings.data_dir))
+        studio = cls(settings, Gallery.open(settings.database_url), open_storage(settings.storage_url, settings.data_dir))
         # A request can run at most timeout x attempts; anything pending longer than that is dead.
         studio.gallery.settle_interrupted(older_than_s=settings.timeout_s * (settings.max_retries + 1) + 60)
         return studio
@@ -158,7 +159,7 @@ class Studio:
         """One gallery image, e.g. to open it on the Edit page."""
         row = self.gallery.get_image(image_id)
         return SavedImage(row.id, row.batch_index, self.storage.absolute(row.path), row.width, row.height,
-                          row.format, row.sha256, row.bytes, row.revised_prompt)
+                          row.format, row.sha256, row.bytes, row.revised_prompt, self.storage.source(row.path))
 
     def edit_source(self, image_id: int) -> EditImage:
         """A gallery image as a reference image for an edit, linked to it for lineage."""
@@ -166,7 +167,7 @@ class Studio:
         try:
             data = saved.path.read_bytes()
         except OSError:
-            raise StudioError(f"The file of image #{image_id} is missing from the data folder; pick another image.", "file_missing") from None
+            raise StudioError(f"The file of image #{image_id} is missing from the gallery's storage; pick another image.", "file_missing") from None
         return read_image(f"image-{image_id}.{saved.format}", data, image_id=image_id)
 
     def _store_sources(self, images: Sequence[EditImage], mask: bytes | None) -> list[dict[str, Any]]:
@@ -266,6 +267,7 @@ class Studio:
                 sha256=image.sha256,
                 bytes=image.bytes,
                 revised_prompt=image.revised_prompt,
+                src=self.storage.source(image.path),
             )
             for image in generation.images
         ]

@@ -20,7 +20,7 @@ from typing import Sequence
 from PIL import Image
 from sqlalchemy import Engine
 
-from studio.storage import LocalStorage
+from studio.storage import Storage
 
 THUMBNAIL_LONG_SIDE = 256
 THUMBNAIL_FOLDER = "thumbs"
@@ -43,7 +43,7 @@ def render_thumbnail(data: bytes, long_side: int = THUMBNAIL_LONG_SIDE) -> bytes
         return buffer.getvalue()
 
 
-def save_thumbnail(storage: LocalStorage, data: bytes) -> str | None:
+def save_thumbnail(storage: Storage, data: bytes) -> str | None:
     """Store the thumbnail of `data` (content-addressed, so identical images share one) and return its
     path; None when it cannot be made: the original is what must be kept, `doctor --fix` retries later."""
     try:
@@ -59,7 +59,7 @@ _pending: set[Future] = set()
 _pending_lock = threading.Lock()
 
 
-def make_thumbnails_soon(storage: LocalStorage, engine: Engine, images: Sequence[tuple[int, str]]) -> Future:
+def make_thumbnails_soon(storage: Storage, engine: Engine, images: Sequence[tuple[int, str]]) -> Future:
     """Make and record the thumbnails of (image id, original path) on the background thread."""
     from studio.gallery_query import GalleryQueries  # here: the query module must not need this one
 

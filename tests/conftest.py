@@ -1,18 +1,24 @@
-"""Shared fixtures: the project's own OpenAI-compatible endpoint over real HTTP, and a fresh gallery per test."""
+"""Shared fixtures: the project's own OpenAI-compatible endpoint over real HTTP, and a fresh gallery per test.
+
+The gallery runs on SQLite and a local folder unless a test module parametrizes `backend` (see
+BACKENDS): then the same tests run on a real PostgreSQL and a real S3-compatible server as well."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
 from studio.config import load_settings
 from studio.demo_api import DemoConfig, DemoServer, start_demo_server
 from studio.service import Studio
+from tests.backends import PostgresServer, S3Server, start_postgres, start_s3
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_KEY = "sk-test-0123456789abcdef-SECRET"
+# database+storage; a module opts in with `pytestmark = pytest.mark.parametrize("backend", BACKENDS, indirect=True)`.
+BACKENDS = ["sqlite+local", "postgres+local", "postgres+s3"]
 
 
 @pytest.fixture(scope="session")
@@ -23,12 +29,78 @@ def demo_server() -> Iterator[DemoServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """PostgreSQL from Debian's package on 127.0.0.1 (started only if a test asks for it)."""
+    yield from start_postgres()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """An S3-compatible server (s3rver) on 127.0.0.1 with one bucket (started only if a test asks for it)."""
+    yield from start_s3()
+
+
 @pytest.fixture
-def studio_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_server: DemoServer) -> Path:
+def backend(request: pytest.FixtureRequest) -> str:
+    return getattr(request, "param", "sqlite+local")
+
+
+@pytest.fixture
+def backend_env(backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """STUDIO_DATABASE_URL / STUDIO_STORAGE_URL (+ AWS variables) for the backend: a fresh database and
+    a fresh bucket prefix per test; empty for SQLite and a local folder."""
+    database, storage = backend.split("+")
+    env: dict[str, str] = {}
+    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_PROFILE", "STUDIO_STORAGE_URL", "STUDIO_S3_PUBLIC_ENDPOINT"):
+        monkeypatch.delenv(key, raising=False)
+    postgres: PostgresServer | None = None
+    if database == "postgres":
+        postgres = request.getfixturevalue("postgres_server")
+        env["STUDIO_DATABASE_URL"] = postgres.create_database()
+    if storage == "s3":
+        s3: S3Server = request.getfixturevalue("s3_server")
+        env.update(s3.env, STUDIO_STORAGE_URL=s3.storage_url())
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    yield env
+    if postgres is not None:
+        try:
+            from studio.thumbnails import wait_for_thumbnails
+
+            wait_for_thumbnails(10)  # background work should be done with the database before it is dropped
+        except ImportError:
+            pass
+        postgres.drop_database(env["STUDIO_DATABASE_URL"])
+
+
+@pytest.fixture
+def another_gallery(backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[str], None]]:
+    """Point the environment at a second, empty gallery on the same kind of backend (e.g. to import into)."""
+    made: list[str] = []
+
+    def switch(name: str) -> None:
+        database, storage = backend.split("+")
+        monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path / name))
+        if database == "postgres":
+            made.append(request.getfixturevalue("postgres_server").create_database())
+            monkeypatch.setenv("STUDIO_DATABASE_URL", made[-1])
+        if storage == "s3":
+            monkeypatch.setenv("STUDIO_STORAGE_URL", request.getfixturevalue("s3_server").storage_url())
+
+    yield switch
+    for url in made:
+        request.getfixturevalue("postgres_server").drop_database(url)
+
+
+@pytest.fixture
+def studio_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_server: DemoServer, backend_env: dict[str, str]) -> Path:
     """Environment for a studio on a fresh data dir talking to the demo endpoint; returns the data dir."""
     data_dir = tmp_path / "data"
-    for key in ("STUDIO_PROVIDER", "STUDIO_MODEL", "STUDIO_DATABASE_URL", "STUDIO_TIMEOUT_S"):
+    for key in ("STUDIO_PROVIDER", "STUDIO_MODEL", "STUDIO_TIMEOUT_S"):
         monkeypatch.delenv(key, raising=False)
+    if "STUDIO_DATABASE_URL" not in backend_env:
+        monkeypatch.delenv("STUDIO_DATABASE_URL", raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
     monkeypatch.setenv("OPENAI_BASE_URL", demo_server.base_url)
     monkeypatch.setenv("STUDIO_DATA_DIR", str(data_dir))

@@ -1,8 +1,10 @@
 """What lives in files: metadata inside every image, thumbnails, delete with shared files, zip export and
-import, and the doctor. All through the real demo endpoint, a real SQLite gallery and real files."""
+import, and the doctor. All through the real demo endpoint, a real gallery and real files; the tests
+marked `every_backend` run on SQLite + a folder, PostgreSQL + a folder and PostgreSQL + an S3 bucket."""
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from pathlib import Path
@@ -18,6 +20,9 @@ from studio.library import Library
 from studio.request import ImageRequest
 from studio.service import Studio
 from studio.thumbnails import wait_for_thumbnails
+from tests.conftest import BACKENDS
+
+every_backend = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 
 @pytest.fixture
@@ -36,7 +41,7 @@ def test_every_saved_file_carries_prompt_revised_prompt_and_settings(studio: Stu
     outcome = generate(studio, "A lantern-lit fox ✨ reading a map", size="1536x1024", quality="high",
                        output_format=output_format, output_compression=None if output_format == "png" else 70)
     image = outcome.images[0]
-    metadata = read_metadata(image.path)
+    metadata = read_metadata(image.path.read_bytes())
     assert metadata["prompt"] == "A lantern-lit fox ✨ reading a map"
     assert metadata["revised_prompt"] == image.revised_prompt and image.revised_prompt
     assert (metadata["size"], metadata["quality"], metadata["output_format"], metadata["model"]) == ("1536x1024", "high", output_format, studio.settings.model)
@@ -55,16 +60,20 @@ def test_inspect_says_when_a_file_has_no_metadata(tmp_path: Path, capsys) -> Non
     assert main(["inspect", str(tmp_path / "nope.png")]) == 1
 
 
+@every_backend
 def test_thumbnail_is_a_small_webp_beside_the_original(studio: Studio, library: Library) -> None:
     outcome = generate(studio, "A tall lighthouse", size="1024x1536")
     wait_for_thumbnails()  # made on a background thread, just after the rows are committed
     item = library.page(GalleryFilter()).items[0]
     thumb = studio.storage.absolute(item.thumbnail_path)
-    with PILImage.open(thumb) as picture:
+    with PILImage.open(io.BytesIO(thumb.read_bytes())) as picture:
         assert picture.format == "WEBP" and picture.size == (171, 256)
-    assert thumb.parent.parent.parent == outcome.images[0].path.parent.parent.parent  # same data dir
+    assert item.thumbnail_path.startswith("thumbs/") and item.path == outcome.generation.images[0].path
+    assert str(thumb).startswith(studio.storage.url) and str(outcome.images[0].path).startswith(studio.storage.url)
+    assert library.thumbnail_source(item.image_id, item.path, item.thumbnail_path) == studio.storage.source(item.thumbnail_path)
 
 
+@every_backend
 def test_delete_keeps_a_file_another_row_still_uses(studio: Studio, library: Library) -> None:
     first = generate(studio, "Same bytes twice")
     second = generate(studio, "Same bytes twice")  # the demo draws the same image: one shared file
@@ -76,19 +85,22 @@ def test_delete_keeps_a_file_another_row_still_uses(studio: Studio, library: Lib
     assert library.page(GalleryFilter()).items == []  # generations without images left go too
 
 
-def test_export_then_import_into_another_gallery_skips_duplicates(studio: Studio, library: Library, tmp_path: Path, monkeypatch) -> None:
+@every_backend
+def test_export_then_import_into_another_gallery_skips_duplicates(studio: Studio, library: Library, another_gallery) -> None:
     kept = generate(studio, "Export me, a red kite", n=2, quality="low")
     other = generate(studio, "And a blue heron", output_format="webp")
     wait_for_thumbnails()
     library.favourite([kept.images[1].id])
     ids = [kept.images[0].id, kept.images[1].id, other.images[0].id]
     data = library.export_zip(ids)
-    with zipfile.ZipFile(__import__("io").BytesIO(data)) as archive:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
         lines = [json.loads(line) for line in archive.read("metadata.jsonl").decode().splitlines()]
-        assert len([n for n in archive.namelist() if n.startswith("images/")]) == 3
+        packed = sorted(archive.read(n) for n in archive.namelist() if n.startswith("images/"))
+        assert packed == sorted(i.path.read_bytes() for i in (*kept.images, *other.images))
     assert lines[0]["prompt"] == "Export me, a red kite" and lines[0]["quality"] == "low" and lines[0]["usage"]
-    monkeypatch.setenv("STUDIO_DATA_DIR", str(tmp_path / "second"))
+    another_gallery("second")
     fresh = Studio.open(load_settings())
+    assert fresh.storage.url != studio.storage.url
     second = Library(fresh.gallery, fresh.storage)
     report = second.import_zip(data)
     assert (report.added, report.skipped_duplicates, report.problems) == (3, 0, [])
@@ -106,27 +118,29 @@ def test_export_then_import_into_another_gallery_skips_duplicates(studio: Studio
         second.import_zip(b"not a zip at all")
 
 
+@every_backend
 def test_doctor_finds_a_missing_file_and_a_stray_file_and_fixes_them(studio: Studio, library: Library, capsys) -> None:
     lost = generate(studio, "A lost kestrel: this file goes missing")
     stray = generate(studio, "A stray heron: its row goes missing")
     healthy = generate(studio, "A healthy one")
     wait_for_thumbnails()
-    lost.images[0].path.unlink()
-    stray_file = stray.images[0].path
+    lost_file = lost.generation.images[0].path  # relative to the storage root
+    studio.storage.delete(lost_file)
+    stray_file = stray.generation.images[0].path
     library.queries.delete_image_rows([stray.images[0].id])  # as if the process died before its commit
     library.queries.set_thumbnail([healthy.images[0].id], None)  # as if made before thumbnails existed
     assert main(["doctor"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["healthy"] is False
-    assert report["missing_files"] == [str(lost.images[0].path.relative_to(studio.storage.root))]
-    assert report["stray_files"] == [str(stray_file.relative_to(studio.storage.root))]
+    assert report["missing_files"] == [lost_file]
+    assert report["stray_files"] == [stray_file]
     assert report["missing_thumbnails"] == 1
     assert main(["doctor", "--fix"]) == 0
     fixed = json.loads(capsys.readouterr().out)["fixed"]
     # Thumbnails removed: the two no row pointed to (one is made again) and the dropped row's.
     assert fixed == {"rows_dropped": 1, "files_adopted": 1, "strays_removed": 3, "thumbnails_made": 1}
     # The stray file came back with the prompt it carries inside; the lost one's prompt is still kept.
-    assert library.page(GalleryFilter(search="heron")).items[0].path == str(stray_file.relative_to(studio.storage.root))
+    assert library.page(GalleryFilter(search="heron")).items[0].path == stray_file
     assert library.page(GalleryFilter(search="kestrel")).items[0].image_id is None
     assert main(["doctor"]) == 0
     assert json.loads(capsys.readouterr().out)["healthy"] is True

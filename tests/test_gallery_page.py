@@ -15,6 +15,8 @@ from studio.service import Studio
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
+# The page's file handling (thumbnails, detail image, delete, export) on a local folder and on S3.
+local_and_s3 = pytest.mark.parametrize("backend", ["sqlite+local", "postgres+s3"], indirect=True)
 
 
 def gallery(query_params: dict[str, str] | None = None) -> AppTest:
@@ -79,6 +81,7 @@ def test_search_and_filters_narrow_the_grid_and_live_in_the_url(filled: Studio) 
     assert any("damaged" in w.value for w in broken.warning) and len(open_keys(broken)) == 24
 
 
+@local_and_s3
 def test_detail_shows_prompt_against_revised_prompt_and_every_field(studio: Studio) -> None:
     outcome = studio.generate(ImageRequest(prompt="A small red fox", model=studio.settings.model, quality="high", size="1536x1024"))
     image = outcome.images[0]
@@ -110,6 +113,7 @@ def test_detail_shows_prompt_against_revised_prompt_and_every_field(studio: Stud
     assert open_keys(browse) == [f"open-{outcome.generation_id}-{image.id}"] and browse.query_params["collection"] == "1"
 
 
+@local_and_s3
 def test_delete_asks_first_then_removes_the_row_and_its_file(studio: Studio) -> None:
     outcome = studio.generate(ImageRequest(prompt="Delete me", model=studio.settings.model))
     keep = studio.generate(ImageRequest(prompt="Keep me", model=studio.settings.model))
@@ -126,6 +130,7 @@ def test_delete_asks_first_then_removes_the_row_and_its_file(studio: Studio) -> 
     assert [t.value for t in at.text] == ["Keep me"]
 
 
+@local_and_s3
 def test_multi_select_exports_a_zip_and_bulk_favourites(studio: Studio) -> None:
     outcomes = [studio.generate(ImageRequest(prompt=f"Export {n}", model=studio.settings.model)) for n in range(3)]
     at = gallery()

@@ -1,4 +1,5 @@
-"""Keyset pagination, filters and full-text search on a real SQLite gallery."""
+"""Keyset pagination, filters and full-text search on a real gallery: SQLite (FTS5) and PostgreSQL
+(tsvector + GIN), the same tests on each."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from studio.request import ImageRequest
 from studio.service import Studio
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+# Rows are what these tests are about, so each runs on both databases; files stay in a local folder.
+both_databases = pytest.mark.parametrize("backend", ["sqlite+local", "postgres+local"], indirect=True)
 
 
 @pytest.fixture
@@ -54,6 +57,7 @@ def walk(library: Library, filters: GalleryFilter, sort: str, limit: int, betwee
         cursor = page.next_cursor
 
 
+@both_databases
 def test_pages_have_no_duplicates_or_gaps_while_new_images_arrive(library: Library) -> None:
     ids = [add(library, n, images=1 + n % 3, status="failed" if n % 5 == 0 else "succeeded") for n in range(20)]
     expected = [(g, b) for g in reversed(ids) for b in ([None] if (g - ids[0]) % 5 == 0 else range(1 + (g - ids[0]) % 3))]
@@ -67,6 +71,7 @@ def test_pages_have_no_duplicates_or_gaps_while_new_images_arrive(library: Libra
     assert [g for g, _ in keys(first)][0] > ids[-1]
 
 
+@both_databases
 def test_previous_pages_mirror_next_pages(library: Library) -> None:
     for n in range(13):
         add(library, n, images=2)
@@ -85,6 +90,7 @@ def test_previous_pages_mirror_next_pages(library: Library) -> None:
     assert keys(library.page(GalleryFilter(), "newest", 5, before=pages[1].prev_cursor)) == keys(pages[0])
 
 
+@both_databases
 def test_oldest_and_favourites_first_are_stable_sorts(library: Library) -> None:
     ids = [add(library, n) for n in range(9)]
     assert [g for g, _ in walk(library, GalleryFilter(), "oldest", 2)] == ids
@@ -96,6 +102,7 @@ def test_oldest_and_favourites_first_are_stable_sorts(library: Library) -> None:
     assert [i.generation_id for i in library.page(GalleryFilter(favourites=True), "newest", 24).items] == sorted(favourite_ids, reverse=True)
 
 
+@both_databases
 def test_filters_status_model_date_and_collection(library: Library) -> None:
     ok = add(library, 1, model="gpt-image-1-mini")
     failed = add(library, 2, status="failed")
@@ -118,6 +125,7 @@ def test_filters_status_model_date_and_collection(library: Library) -> None:
     assert library.page(GalleryFilter(compare_group_id=group_id + 1)).items == []
 
 
+@both_databases
 def test_full_text_search_stays_in_step_after_insert_and_delete(studio: Studio, library: Library) -> None:
     fox = studio.generate(ImageRequest(prompt="A watercolour fox reading a map", model=studio.settings.model, n=2))
     studio.generate(ImageRequest(prompt="An owl in a lighthouse", model=studio.settings.model))

@@ -22,7 +22,7 @@ NOT_RETURNED = "not returned"
 
 
 @st.cache_resource(show_spinner=False)
-def _base_studio(data_dir: str, database_url: str) -> Studio:
+def _base_studio(data_dir: str, database_url: str, storage_url: str = "") -> Studio:
     # Keyed by where the gallery lives; opening it runs migrations once per process.
     return Studio.open(load_settings())
 
@@ -72,7 +72,7 @@ def require_sign_in() -> None:
 def current_studio() -> Studio:
     """The studio for this browser session, with the provider and model picked in the sidebar."""
     base = settings()
-    studio = _base_studio(str(base.data_dir), base.database_url)
+    studio = _base_studio(str(base.data_dir), base.database_url, base.storage_url or "")
     providers = load_providers(base.data_dir)
     key = st.session_state.get("provider", base.provider.key)
     provider = base.provider if key == base.provider.key else providers[key]
@@ -193,7 +193,7 @@ def human_bytes(size: int) -> str:
 
 def show_image_card(image: SavedImage, outcome: Outcome) -> None:
     generation = outcome.generation
-    st.image(str(image.path), width="stretch")
+    st.image(image.src, width="stretch")
     st.caption("revised_prompt")
     st.text(image.revised_prompt or NOT_RETURNED)
     facts = [

@@ -69,7 +69,7 @@ def show_cell(cell: CellResult, comparison: Comparison | None = None) -> None:
         st.caption(cell_facts(cell))
         return
     images = cell.outcome.images
-    st.image([str(image.path) for image in images], caption=[f"image {i.batch_index + 1} · {i.width}x{i.height} {i.format}" for i in images], width="stretch")
+    st.image([image.src for image in images], caption=[f"image {i.batch_index + 1} · {i.width}x{i.height} {i.format}" for i in images], width="stretch")
     st.caption(cell_facts(cell))
     revised = list(dict.fromkeys(image.revised_prompt or NOT_RETURNED for image in images))
     st.caption("revised_prompt")
@@ -150,7 +150,7 @@ def show_zoom(comparison: Comparison) -> None:
     b = right.selectbox("Right", labels, index=len(labels) - 1, key=f"compare_zoom_b_{comparison.id}")
     for column, label in ((left, a), (right, b)):
         image = choices[label]
-        column.image(str(image.path), caption=f"{label} · {image.width}x{image.height}", width="stretch")
+        column.image(image.src, caption=f"{label} · {image.width}x{image.height}", width="stretch")
 
 
 show_spend(studio)

@@ -30,7 +30,7 @@ GENERATE_DEFAULTS: dict[str, Any] = {
 
 
 def library_for(studio: Studio) -> Library:
-    return Library(studio.gallery, studio.storage)
+    return Library(studio.gallery, studio.storage, studio.settings.data_dir)
 
 
 # --- the view, kept in the URL ---------------------------------------------------------------------
@@ -156,12 +156,9 @@ def grid(library: Library, page: Page) -> None:
     sources = library.queries.edit_sources({item.generation_id for item in page.items})
     for position, item in enumerate(page.items):
         with cells[position % COLUMNS], st.container(border=True):
-            thumb = library.storage.absolute(item.thumbnail_path) if item.thumbnail_path else None
-            if item.image_id is not None and item.path and (thumb is None or not thumb.is_file()):
-                made = library.ensure_thumbnail(item.image_id, item.path)  # a backfill, one image at a time
-                thumb = library.storage.absolute(made) if made else None
-            if thumb is not None and thumb.is_file():
-                st.image(str(thumb), width="stretch")
+            thumb = library.thumbnail_source(item.image_id, item.path, item.thumbnail_path)
+            if thumb is not None:
+                st.image(thumb, width="stretch")
             elif item.image_id is not None:
                 st.warning("The file of this image is missing; `python -m studio doctor` settles it.")
             elif item.status == "failed":
@@ -228,7 +225,7 @@ def detail_dialog(library: Library, generation_id: int, image_id: int | None) ->
     picture, side = st.columns([3, 2])
     with picture:
         if image is not None and detail.file_exists:
-            st.image(str(detail.absolute_path), width="stretch")
+            st.image(detail.src, width="stretch")
         elif image is not None:
             st.warning("The file of this image is missing. Run `python -m studio doctor --fix` to settle it.")
         else:
