@@ -61,6 +61,7 @@ class Settings:
     max_retries: int = 2
     password: str | None = field(default=None, repr=False)  # STUDIO_PASSWORD: a shared deployment's sign-in
     storage_url: str | None = None  # STUDIO_STORAGE_URL: a folder or s3://bucket/prefix; None: data_dir
+    key_host: str | None = None  # the host the key was configured for: it is never sent to another
 
     @property
     def base_url(self) -> str:
@@ -70,8 +71,35 @@ class Settings:
     def has_key(self) -> bool:
         return bool(self.api_key)
 
+    @property
+    def key_is_elsewhere(self) -> bool:
+        """A key is configured, but for another host than the current provider's."""
+        return not self.api_key and self.key_host is not None and self.key_host != self.provider.host
+
+    def missing_key_message(self) -> str:
+        if self.key_is_elsewhere:
+            return (
+                f"The API key you set is for {self.key_host}, so it is not sent to {self.provider.host}. To use this "
+                "provider, set STUDIO_PROVIDER (or OPENAI_BASE_URL) and its OPENAI_API_KEY, then restart."
+            )
+        return (
+            "No API key is set. Set OPENAI_API_KEY in the environment or in .streamlit/secrets.toml, then restart; "
+            "or try everything now with the demo endpoint."
+        )
+
     def with_provider(self, provider: Provider, model: str | None = None) -> "Settings":
-        return replace(self, provider=provider, model=model or provider.models[0])
+        """The same settings with another provider. The key goes along only to the host it was set for:
+        picking another preset in the sidebar must not send one provider's key to another."""
+        api_key = self.api_key if self.key_host is None or provider.host == self.key_host else None
+        return replace(self, provider=provider, model=model or provider.models[0], api_key=api_key)
+
+    def for_session(self, provider_key: str | None, model: str | None) -> "Settings":
+        """The settings after a provider and model were picked in the sidebar (a preset that has since
+        left providers.toml falls back to the configured one)."""
+        providers = load_providers(self.data_dir)
+        if provider_key is None or provider_key == self.provider.key or provider_key not in providers:
+            return replace(self, model=model or self.model)
+        return self.with_provider(providers[provider_key], model)
 
 
 def base_url_host(url: str) -> str:
@@ -143,6 +171,7 @@ def load_settings(
         max_retries=int(max_retries),
         password=get("STUDIO_PASSWORD"),
         storage_url=get("STUDIO_STORAGE_URL"),
+        key_host=provider.host if get("OPENAI_API_KEY") else None,
     )
 
 

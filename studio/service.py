@@ -109,11 +109,7 @@ class Studio:
         settings = self.settings
         key = DEMO_API_KEY if settings.provider.key == DEMO_PROVIDER else settings.api_key
         if not key:
-            raise StudioError(
-                "No API key is set. Set OPENAI_API_KEY in the environment or in .streamlit/secrets.toml, "
-                "or pick the demo endpoint.",
-                "no_api_key",
-            )
+            raise StudioError(settings.missing_key_message(), "no_api_key")
         return make_client(settings.base_url, key, settings.timeout_s, settings.max_retries)
 
     @property

@@ -106,3 +106,19 @@ def test_gallery_lists_successes_and_failures(studio_env):
     texts = [t.value for t in at.text]
     assert "first picture" in texts and "refused one [demo:fail=moderation]" in texts
     assert len(at.image) == 1 and len(at.error) == 1
+
+
+def test_a_key_is_never_sent_to_another_provider(studio_env, demo_server):
+    """The key configured for one host stays with it when another preset is picked in the sidebar."""
+    at = open_app()
+    assert "API key: set" in [c.value for c in at.sidebar.caption]
+    at.sidebar.selectbox(key="provider").select("openai").run()
+    warning = " ".join(w.value for w in at.sidebar.warning)
+    assert "The API key you set is for 127.0.0.1" in warning and "not sent to api.openai.com" in warning
+    before = demo_server.config.requests_seen
+    next(t for t in at.text_area if t.label == "Prompt").input("must not leave with the key")
+    press(at, "Generate")
+    assert any("not sent to api.openai.com" in e.value for e in at.error)
+    assert demo_server.config.requests_seen == before
+    at.sidebar.selectbox(key="provider").select("custom").run()  # back to the host the key was set for
+    assert "API key: set" in [c.value for c in at.sidebar.caption]

@@ -73,11 +73,7 @@ def current_studio() -> Studio:
     """The studio for this browser session, with the provider and model picked in the sidebar."""
     base = settings()
     studio = _base_studio(str(base.data_dir), base.database_url, base.storage_url or "")
-    providers = load_providers(base.data_dir)
-    key = st.session_state.get("provider", base.provider.key)
-    provider = base.provider if key == base.provider.key else providers[key]
-    model = st.session_state.get("model") or (base.model if provider.key == base.provider.key else provider.models[0])
-    return studio.with_settings(base.with_provider(provider, model))
+    return studio.with_settings(base.for_session(st.session_state.get("provider"), st.session_state.get("model")))
 
 
 def run_off_thread(label: str, work: Callable[[], T]) -> T:
@@ -170,10 +166,7 @@ def sidebar(studio: Studio) -> None:
         elif s.has_key:
             st.caption("API key: set")
         else:
-            st.warning(
-                "No API key is set. Set `OPENAI_API_KEY` in the environment or in `.streamlit/secrets.toml`, "
-                "then restart; or try everything now with the demo endpoint."
-            )
+            st.warning(s.missing_key_message())
             st.button("Use the demo endpoint", on_click=_use_demo)
 
 
