@@ -36,7 +36,7 @@ def settings() -> Settings:
     try:
         return load_settings()
     except ConfigError as exc:
-        st.error(f"The studio's configuration needs a change: {exc}")
+        st.error(f"The studio's configuration needs a change: {literal(exc)}")
         st.stop()
         raise  # unreachable: st.stop() ends the script run
 
@@ -184,7 +184,7 @@ def _use_demo() -> None:
 
 def show_error(error: StudioError, generation_id: int | None = None) -> None:
     kept = f" The prompt is kept in the gallery as generation #{generation_id}." if generation_id else ""
-    st.error(f"{error.message}{kept}")
+    st.error(f"{literal(error.message)}{kept}")
 
 
 def human_bytes(size: int) -> str:
@@ -215,9 +215,20 @@ def show_image_card(image: SavedImage, outcome: Outcome) -> None:
     st.page_link("views/edit.py", label="Edit", icon=":material/brush:", query_params={"source_image": str(image.id)})
 
 
-def md_escape(text: str) -> str:
-    """Show a user's text (e.g. a file name) literally inside Markdown."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+# Every ASCII punctuation character can be backslash-escaped in (GitHub-flavoured) Markdown; escaping them all
+# stops emphasis, links, images, autolinks (http\://, www\.), HTML (<b>), entities (&amp;), tables (|),
+# LaTeX ($x$) and colour directives (:red[..]).
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+WORD_JOINER = "\u2060"
+
+
+def literal(text: object) -> str:
+    """Text from a user, a provider, a file name, a URL or an exception, made to show literally in anything
+    Streamlit renders as Markdown (alerts, captions, labels, st.markdown, image captions, table cells).
+    Streamlit swaps `:material/` and `:emoji:` shortcodes before Markdown escapes apply, so an invisible word
+    joiner after every colon breaks them up too."""
+    escaped = _PUNCTUATION.sub(r"\\\1", str(text))
+    return escaped.replace(":", ":" + WORD_JOINER)
 
 
 def show_sources(outcome: Outcome) -> None:
@@ -225,7 +236,7 @@ def show_sources(outcome: Outcome) -> None:
     sources = [s for s in getattr(outcome.generation, "sources", []) if s.role == "image"]
     if not sources:
         return
-    names = [f"#{s.image_id}" if s.image_id else md_escape(s.filename or "an upload") for s in sources]
+    names = [f"#{s.image_id}" if s.image_id else literal(s.filename or "an upload") for s in sources]
     masked = any(s.role == "mask" for s in outcome.generation.sources)
     text = f"Edit of {names[0]}" + (f" with {', '.join(names[1:])}" if names[1:] else "") + (" · masked" if masked else "")
     left, right = st.columns([3, 1])

@@ -63,18 +63,18 @@ if st.button("Edit image", type="primary", disabled=not images):
     try:
         if problems:
             raise ValidationError(problems)
-        outcome = run_with_preview(f"Editing with {studio.settings.model}…",
+        outcome = run_with_preview(f"Editing with {literal(studio.settings.model)}…",
                                    lambda on_partial: studio.edit(request, images, mask, on_partial=on_partial), preview)
     except ValidationError as exc:
         for problem in exc.problems:
-            st.error(problem)
+            st.error(literal(problem))
     except Exception as exc:  # a clear line, never a traceback on the page
-        st.error(str(exc))
+        st.error(literal(exc))
     else:
         st.session_state["last_edit_id"] = outcome.generation_id
 elif problems:
     for problem in problems:
-        st.warning(problem)
+        st.warning(literal(problem))
 
 
 def edit_again(image_id: int) -> None:
