@@ -3,7 +3,7 @@ Open it prefilled from the gallery with `?source_image=ID`."""
 
 import streamlit as st
 
-from views.common import current_studio, live_preview_controls, run_with_preview, show_outcome, sidebar
+from views.common import current_studio, literal, live_preview_controls, run_with_preview, show_outcome, sidebar
 from views.editing import gather_images, mask_input, show_thumbnails
 from studio.edits import MAX_EDIT_IMAGES
 from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, INPUT_FIDELITIES, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError
