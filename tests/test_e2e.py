@@ -68,6 +68,7 @@ def test_prompts_with_markup_show_literally(studio_env, demo_server, tmp_path):
         dialog = page.get_by_role("dialog")
         dialog.get_by_text("revised_prompt").first.wait_for(timeout=30_000)
         dialog.get_by_role("button", name="Compare tiers").wait_for(timeout=10_000)
+        dialog.locator("[data-testid='stDataFrame'], [data-testid='stTable']").first.wait_for(timeout=10_000)  # the facts
         assert_nothing_live(page)
         # Compare, opened with this prompt: the notice of what changed, then the grid of results.
         dialog.get_by_role("button", name="Compare tiers").click()
