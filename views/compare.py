@@ -200,7 +200,7 @@ estimate = estimate_grid(spec, prices)
 if not cell_count:
     st.warning("Pick at least one quality to compare.")
 else:
-    # The estimate names the model, which the user may have typed; literal() also keeps "$0.22 … $0.55" from being LaTeX.
+    # The estimate names the model, which the user may have typed.
     st.info(f"{cell_count} cell(s), {cell_count * int(n)} image(s): {literal(estimate.text[0].upper() + estimate.text[1:])}. "
             f"Up to {int(workers) if workers else default_workers(cell_count)} run at once. Every price is an estimate.")
 
