@@ -165,10 +165,11 @@ def compare_page(studio_env: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 def test_page_shows_the_estimate_then_the_grid_with_a_failing_cell_beside_the_others(compare_page: AppTest) -> None:
     at = compare_page
-    assert any("3 cell(s), 3 image(s): This grid costs about $0.22" in i.value for i in at.info)
+    # The notice names the model (it may be typed), so it goes through literal(): its "$" is escaped.
+    assert any("3 cell(s), 3 image(s): This grid costs about \\$0.22" in i.value for i in at.info)
     at.text_area(key="compare_prompt").input("a fox [demo:fail=moderation] [demo:only=quality:high]")
     at.selectbox(key="compare_axis").select("size").run()
-    assert any("6 cell(s), 6 image(s): This grid costs about $0.55" in i.value for i in at.info)
+    assert any("6 cell(s), 6 image(s): This grid costs about \\$0.55" in i.value for i in at.info)
     at.toggle(key="compare_live_preview").set_value(False)  # streamed results carry no revised_prompt at the API
 
     at.button(key="compare_run").click().run()

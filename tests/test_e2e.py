@@ -34,7 +34,20 @@ def test_generate_in_a_real_browser(studio_env, demo_server, tmp_path):
     assert logs and all(TEST_KEY not in log.read_text() for log in logs)
 
 
-MARKUP = "**bold** <b>html</b> <script>window.__xss=1</script> <img src=x onerror=\"window.__xss=1\"> [link](http://example.com)"
+# Under 160 characters, so the gallery's tiles show it whole.
+MARKUP = ("**bold** <b>html</b> <script>window.__xss=1</script> <img src=x onerror=\"window.__xss=1\"> "
+          "[link](http://evil.example) ![i](http://evil.example/i) :red[r] $x^2$")
+
+
+def assert_nothing_live(page) -> None:
+    """No part of MARKUP became a link, an image, HTML, bold, LaTeX or an icon anywhere on the page."""
+    assert page.locator("a[href*=evil]").count() == 0
+    assert page.locator("img[src*=evil], img[src='x']").count() == 0
+    assert page.locator("b", has_text="html").count() == 0
+    assert page.locator("strong", has_text="bold").count() == 0
+    assert page.locator("a", has_text="link").count() == 0
+    assert page.locator(".katex").count() == 0
+    assert page.evaluate("window.__xss") is None
 
 
 def test_prompts_with_markup_show_literally(studio_env, demo_server, tmp_path):
@@ -49,11 +62,22 @@ def test_prompts_with_markup_show_literally(studio_env, demo_server, tmp_path):
         for where in (url, f"{url}/gallery"):
             page.goto(where)
             page.get_by_text(MARKUP, exact=True).first.wait_for(timeout=30_000)
-            main = page.locator("[data-testid='stMain']")
-            assert main.locator("b", has_text="html").count() == 0
-            assert main.locator("strong", has_text="bold").count() == 0
-            assert main.locator("a", has_text="link").count() == 0
-            assert page.evaluate("window.__xss") is None
+            assert_nothing_live(page)
+        # The detail dialog: the prompt diff, the facts table and the caption.
+        page.locator("[class*='st-key-open-'] button").first.click()  # a tile's Open (the select boxes have one too)
+        dialog = page.get_by_role("dialog")
+        dialog.get_by_text("revised_prompt").first.wait_for(timeout=30_000)
+        dialog.get_by_role("button", name="Compare tiers").wait_for(timeout=10_000)
+        dialog.locator("[data-testid='stDataFrame'], [data-testid='stTable']").first.wait_for(timeout=10_000)  # the facts
+        assert_nothing_live(page)
+        # Compare, opened with this prompt: the notice of what changed, then the grid of results.
+        dialog.get_by_role("button", name="Compare tiers").click()
+        page.get_by_text("Settings from generation #1:").wait_for(timeout=30_000)
+        assert_nothing_live(page)
+        page.get_by_role("button", name="Run comparison").click()
+        page.get_by_text("3 of 3 done", exact=False).first.wait_for(timeout=60_000)
+        page.get_by_text(MARKUP, exact=True).first.wait_for(timeout=30_000)
+        assert_nothing_live(page)
 
 
 def test_direct_links_go_through_the_app_and_its_sign_in(studio_env, demo_server, tmp_path):

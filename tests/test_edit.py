@@ -310,5 +310,5 @@ def test_edit_page_shows_file_names_literally(studio):
     at.toggle(key="edit_live_preview").set_value(False)
     press(at, "Edit image")
     assert not at.exception and not at.error
-    assert any("1 · edited · \\*\\*bold\\*\\*\\_\\[x\\]\\(y\\)\\.png · 64x64" == i.proto.imgs[0].caption for i in at.image)
-    assert "Edit of \\*\\*bold\\*\\*\\_\\[x\\]\\(y\\)\\.png" in [c.value for c in at.caption]
+    assert any("1 · edited · \\*\\*bold\\*\\*\\_\\[x\\](y).png · 64x64" == i.proto.imgs[0].caption for i in at.image)
+    assert "Edit of \\*\\*bold\\*\\*\\_\\[x\\](y).png" in [c.value for c in at.caption]

@@ -92,13 +92,13 @@ def test_detail_shows_prompt_against_revised_prompt_and_every_field(studio: Stud
     assert "<ins>" in bodies  # the words the model added are marked
     added = next(w for w in image.revised_prompt.split() if w.isalpha() and w not in "A small red fox")
     assert added in bodies and "small red fox" in bodies
-    table = at.table[0].value
+    table = at.dataframe[0].value
     fields = dict(zip(table["field"], table["value"]))
     assert fields["quality"] == "high" and fields["size"] == "1536x1024" and fields["sha256"] == image.sha256
     assert fields["total_tokens"] != "not set" and fields["latency_s"] != "not set"
     assert at.query_params["open"] == f"{outcome.generation_id}-{image.id}"
     reopened = gallery(dict(at.query_params))  # a reload or a shared link opens the same image
-    assert reopened.table[0].value["value"].tolist() == table["value"].tolist()
+    assert reopened.dataframe[0].value["value"].tolist() == table["value"].tolist()
     at.button(key="d_fav").click().run()
     assert any(b.label == "★ Unfavourite" for b in at.button)
     assert any(c.value.startswith("★ ") for c in at.caption)
@@ -186,7 +186,7 @@ def test_compare_tiers_opens_compare_prefilled(studio: Studio) -> None:
     outcome = studio.generate(ImageRequest(prompt="A kingfisher, three tiers", model="gpt-image-1", size="1536x1024", output_format="webp", quality="high"))
     at = gallery()
     at.button(key=f"open-{outcome.generation_id}-{outcome.images[0].id}").click().run()
-    fields = dict(zip(at.table[0].value["field"], at.table[0].value["value"]))
+    fields = dict(zip(at.dataframe[0].value["field"], at.dataframe[0].value["value"]))
     assert fields["cost (estimate)"].startswith("$") and "estimated from the usage tokens" in fields["cost (estimate)"]
     at.button(key="d_compare").click().run()
     assert not at.exception

@@ -36,7 +36,7 @@ def settings() -> Settings:
     try:
         return load_settings()
     except ConfigError as exc:
-        st.error(f"The studio's configuration needs a change: {exc}")
+        st.error(f"The studio's configuration needs a change: {literal(exc)}")
         st.stop()
         raise  # unreachable: st.stop() ends the script run
 
@@ -177,7 +177,7 @@ def _use_demo() -> None:
 
 def show_error(error: StudioError, generation_id: int | None = None) -> None:
     kept = f" The prompt is kept in the gallery as generation #{generation_id}." if generation_id else ""
-    st.error(f"{error.message}{kept}")
+    st.error(f"{literal(error.message)}{kept}")
 
 
 def human_bytes(size: int) -> str:
@@ -208,9 +208,26 @@ def show_image_card(image: SavedImage, outcome: Outcome) -> None:
     st.page_link("views/edit.py", label="Edit", icon=":material/brush:", query_params={"source_image": str(image.id)})
 
 
-def md_escape(text: str) -> str:
-    """Show a user's text (e.g. a file name) literally inside Markdown."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+# What Markdown (GitHub-flavoured, as Streamlit renders it) would act on, escaped with a backslash; the rest of
+# the text (dots, dashes, parentheses in "photo-1.png (2)") is left as typed, so messages read naturally.
+_ALWAYS = re.compile(r"([\\`*\[\]<>|~$&@])")  # emphasis, links/images, HTML, tables, strike, LaTeX, entities, e-mail autolinks
+_LONE_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")  # intraword a_b is never emphasis
+_LINE_START = re.compile(r"^([ \t]*|[ \t]*\d+)([-+=#.)])", re.M)  # lists "- " "1. " "2) ", headings, setext underlines
+_WWW = re.compile(r"(?i)\b(www)\.")  # GFM links bare www.example.com
+_COLON = re.compile(r":(?=\S)")  # http://, :red[..], :smile:, :material/home:
+WORD_JOINER = "\u2060"
+
+
+def literal(text: object) -> str:
+    """Text from a user, a provider, a file name, a URL or an exception, made to show literally in anything
+    Streamlit renders as Markdown (alerts, captions, labels, st.markdown, image captions).
+    Streamlit swaps `:material/…:` and `:emoji:` shortcodes in before Markdown escapes count, so a colon
+    followed by text gets an invisible word joiner after it as well as a backslash."""
+    out = _ALWAYS.sub(r"\\\1", str(text))
+    out = _LONE_UNDERSCORE.sub(r"\\_", out)
+    out = _LINE_START.sub(r"\1\\\2", out)
+    out = _WWW.sub(r"\1\\.", out)
+    return _COLON.sub("\\:" + WORD_JOINER, out)
 
 
 def show_sources(outcome: Outcome) -> None:
@@ -218,7 +235,7 @@ def show_sources(outcome: Outcome) -> None:
     sources = [s for s in getattr(outcome.generation, "sources", []) if s.role == "image"]
     if not sources:
         return
-    names = [f"#{s.image_id}" if s.image_id else md_escape(s.filename or "an upload") for s in sources]
+    names = [f"#{s.image_id}" if s.image_id else literal(s.filename or "an upload") for s in sources]
     masked = any(s.role == "mask" for s in outcome.generation.sources)
     text = f"Edit of {names[0]}" + (f" with {', '.join(names[1:])}" if names[1:] else "") + (" · masked" if masked else "")
     left, right = st.columns([3, 1])

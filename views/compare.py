@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from views.common import NOT_RETURNED, current_studio, live_preview_controls, sidebar
+from views.common import NOT_RETURNED, current_studio, literal, live_preview_controls, sidebar
 from views.gallery_parts import apply_pending_settings
 from studio.compare import (
     AXES, AXIS_CHOICES, DEFAULT_QUALITIES, MAX_WORKERS, CellResult, Comparison, GridRun, GridSpec, default_workers,
@@ -22,11 +22,11 @@ replaced = apply_pending_settings("pending_compare")  # "compare tiers" from the
 studio = current_studio()
 sidebar(studio)
 if replaced:
-    st.info("  \n".join(replaced))
+    st.info("  \n".join(literal(line) for line in replaced))
 try:
     prices = load_prices(studio.settings.data_dir)
 except ConfigError as exc:
-    st.error(f"The price table needs a change: {exc}")
+    st.error(f"The price table needs a change: {literal(exc)}")
     st.stop()
 
 
@@ -60,12 +60,12 @@ def cell_facts(cell: CellResult) -> str:
 def show_cell(cell: CellResult, comparison: Comparison | None = None) -> None:
     """One cell: its images, facts and revised prompt, or its error. With a saved comparison, a winner button."""
     winner = comparison is not None and comparison.winner_position == cell.position
-    st.markdown(f"**{cell.label}**" + (" · 🏆 winner" if winner else ""))
+    st.markdown(f"**{literal(cell.label)}**" + (" · 🏆 winner" if winner else ""))
     if cell.outcome is None:
         st.warning("No result yet: still running (reload in a moment), interrupted, or deleted from the gallery.")
         return
     if cell.error is not None:
-        st.error(cell.error.message)
+        st.error(literal(cell.error.message))
         st.caption(cell_facts(cell))
         return
     images = cell.outcome.images
@@ -97,7 +97,7 @@ def run_live(run: GridRun, spec: GridSpec) -> None:
     slots = grid_slots(list(spec.qualities), list(spec.columns))
     for cell in run.cells:
         with slots[cell.position].container():
-            st.markdown(f"**{cell.label}**")
+            st.markdown(f"**{literal(cell.label)}**")
             st.caption("waiting for the provider…")
     done = 0
     finished: set[int] = set()
@@ -108,7 +108,7 @@ def run_live(run: GridRun, spec: GridSpec) -> None:
             for position, partial in list(run.partials.items()):
                 if position not in finished and shown.get(position) is not partial:
                     with slots[position].container():
-                        st.markdown(f"**{labels[position]}**")
+                        st.markdown(f"**{literal(labels[position])}**")
                         st.image(partial[1], caption=f"Live preview: partial image {partial[0] + 1}", width="stretch")
                     shown[position] = partial
             continue
@@ -124,9 +124,9 @@ def show_comparison(comparison: Comparison) -> None:
     st.subheader(f"Comparison #{comparison.id}")
     st.text(comparison.prompt)
     total = f"{format_usd(comparison.cost_usd)} (est.)" if comparison.cost_usd is not None else "no price known"
-    st.caption(f"{comparison.created_at:%Y-%m-%d %H:%M} · {comparison.model} · {comparison.done} of {len(comparison.cells)} done · cost {total}")
+    st.caption(f"{comparison.created_at:%Y-%m-%d %H:%M} · {literal(comparison.model)} · {comparison.done} of {len(comparison.cells)} done · cost {total}")
     if comparison.winner is not None:
-        st.success(f"Winner: {comparison.winner.label}")
+        st.success(f"Winner: {literal(comparison.winner.label)}")
         st.button("Clear winner", key=f"compare_clear_{comparison.id}", on_click=_mark, args=(comparison.id, None))
     slots = grid_slots(comparison.qualities, comparison.columns)
     for cell in comparison.cells:
@@ -150,7 +150,7 @@ def show_zoom(comparison: Comparison) -> None:
     b = right.selectbox("Right", labels, index=len(labels) - 1, key=f"compare_zoom_b_{comparison.id}")
     for column, label in ((left, a), (right, b)):
         image = choices[label]
-        column.image(image.src, caption=f"{label} · {image.width}x{image.height}", width="stretch")
+        column.image(image.src, caption=f"{literal(label)} · {image.width}x{image.height}", width="stretch")
 
 
 show_spend(studio)
@@ -200,7 +200,8 @@ estimate = estimate_grid(spec, prices)
 if not cell_count:
     st.warning("Pick at least one quality to compare.")
 else:
-    st.info(f"{cell_count} cell(s), {cell_count * int(n)} image(s): {estimate.text[0].upper() + estimate.text[1:]}. "
+    # The estimate names the model, which the user may have typed.
+    st.info(f"{cell_count} cell(s), {cell_count * int(n)} image(s): {literal(estimate.text[0].upper() + estimate.text[1:])}. "
             f"Up to {int(workers) if workers else default_workers(cell_count)} run at once. Every price is an estimate.")
 
 clicked = st.button("Run comparison", type="primary", key="compare_run")
@@ -210,9 +211,9 @@ if clicked:
         run = start_grid(studio, spec, int(workers) if workers else None)
     except ValidationError as exc:
         for problem in exc.problems:
-            st.error(problem)
+            st.error(literal(problem))
     except StudioError as exc:
-        st.error(exc.message)
+        st.error(literal(exc.message))
     else:
         # Remembered first: if the user leaves mid-run, the cells still finish and are saved, and this re-opens them.
         st.session_state["compare_group"] = run.group_id
@@ -228,7 +229,7 @@ else:
             with view:
                 show_comparison(open_comparison(studio, int(opened)))
         except StudioError as exc:
-            st.warning(f"{exc.message} Pick another one below.")
+            st.warning(f"{literal(exc.message)} Pick another one below.")
 
 st.divider()
 past = recent_comparisons(studio)

@@ -3,7 +3,7 @@ Open it prefilled from the gallery with `?source_image=ID`."""
 
 import streamlit as st
 
-from views.common import current_studio, live_preview_controls, run_with_preview, show_outcome, sidebar
+from views.common import current_studio, literal, live_preview_controls, run_with_preview, show_outcome, sidebar
 from views.editing import gather_images, mask_input, show_thumbnails
 from studio.edits import MAX_EDIT_IMAGES
 from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, INPUT_FIDELITIES, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError
@@ -63,18 +63,18 @@ if st.button("Edit image", type="primary", disabled=not images):
     try:
         if problems:
             raise ValidationError(problems)
-        outcome = run_with_preview(f"Editing with {studio.settings.model}…",
+        outcome = run_with_preview(f"Editing with {literal(studio.settings.model)}…",
                                    lambda on_partial: studio.edit(request, images, mask, on_partial=on_partial), preview)
     except ValidationError as exc:
         for problem in exc.problems:
-            st.error(problem)
+            st.error(literal(problem))
     except Exception as exc:  # a clear line, never a traceback on the page
-        st.error(str(exc))
+        st.error(literal(exc))
     else:
         st.session_state["last_edit_id"] = outcome.generation_id
 elif problems:
     for problem in problems:
-        st.warning(problem)
+        st.warning(literal(problem))
 
 
 def edit_again(image_id: int) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from views.common import md_escape
+from views.common import literal
 from studio.edits import EditImage, read_image
 from studio.errors import StudioError
 from studio.mask import changed_fraction, mask_from_drawing, mask_from_upload
@@ -41,7 +41,7 @@ def show_thumbnails(images: list[EditImage]) -> None:
     cells = st.columns(8)  # thumbnails: small whatever their number
     for position, item in enumerate(images):
         role = "edited" if position == 0 else "reference"
-        origin = f"gallery #{item.image_id}" if item.image_id else md_escape(item.file.filename)
+        origin = f"gallery #{item.image_id}" if item.image_id else literal(item.file.filename)
         with cells[position % len(cells)]:
             st.image(item.file.data, caption=f"{position + 1} · {role} · {origin} · {item.width}x{item.height}", width="stretch")
 

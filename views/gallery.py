@@ -6,7 +6,7 @@ from dataclasses import replace
 import streamlit as st
 
 from views import gallery_parts as parts
-from views.common import current_studio, sidebar
+from views.common import current_studio, literal, sidebar
 from studio.errors import StudioError
 
 studio = current_studio()
@@ -20,7 +20,7 @@ shown = parts.lineage_filter(studio, view)  # ?lineage=ID from an edit's "Lineag
 try:
     page = library.page(shown.filters, shown.sort, shown.per_page, shown.after, shown.before)
 except StudioError as exc:  # a damaged cursor in a link: say so and start at the first page
-    st.warning(exc.message)
+    st.warning(literal(exc.message))
     view, shown = view.first_page(), shown.first_page()
     page = library.page(shown.filters, shown.sort, shown.per_page)
 if page.at_start and view.page != 1:

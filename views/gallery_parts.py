@@ -9,7 +9,7 @@ from typing import Any
 
 import streamlit as st
 
-from views.common import md_escape, settings
+from views.common import literal, settings
 from studio.config import load_providers
 from studio.errors import StudioError
 from studio.gallery_query import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryItem, Page
@@ -40,7 +40,7 @@ def current_view() -> GalleryView:
     params = st.query_params.to_dict()
     view, problems = parse_view(params)
     for problem in problems:
-        st.warning(problem)
+        st.warning(literal(problem))
     if st.session_state.get("g_params") != view_params(view):
         _widgets_from(view)
     return view
@@ -144,7 +144,7 @@ def clear_selection() -> None:
 
 def edit_caption(sources: list[tuple[str, int | None, str | None]]) -> str | None:
     """"Edit of #12 with #13 · masked", the same words as the Generate and Edit pages use."""
-    images = [f"#{image_id}" if image_id else md_escape(filename or "an upload") for role, image_id, filename in sources if role == "image"]
+    images = [f"#{image_id}" if image_id else literal(filename or "an upload") for role, image_id, filename in sources if role == "image"]
     if not images:
         return None
     masked = any(role == "mask" for role, _, _ in sources)
@@ -162,14 +162,14 @@ def grid(library: Library, page: Page) -> None:
             elif item.image_id is not None:
                 st.warning("The file of this image is missing; `python -m studio doctor` settles it.")
             elif item.status == "failed":
-                st.error((item.error_message or "The request failed.")[:160])
+                st.error(literal((item.error_message or "The request failed.")[:160]))
             else:
                 st.info(f"{item.status}: no image yet" if item.status == "pending" else "no image kept")
             edit = edit_caption(sources.get(item.generation_id, []))
             if edit:
                 st.caption(edit)
             star = "★ " if item.favourite else ""
-            st.caption(f"{star}#{item.generation_id} · {item.created_at:%Y-%m-%d %H:%M} · {item.model}")
+            st.caption(f"{star}#{item.generation_id} · {item.created_at:%Y-%m-%d %H:%M} · {literal(item.model)}")
             st.text(item.prompt[:160] + ("…" if len(item.prompt) > 160 else ""))
             with st.container(horizontal=True, vertical_alignment="center"):  # lighter than columns in a tile
                 st.checkbox("Select", key=selection_key(item))
@@ -218,7 +218,7 @@ def detail_dialog(library: Library, generation_id: int, image_id: int | None) ->
     try:
         detail = library.detail(generation_id, image_id)
     except StudioError as exc:
-        st.warning(exc.message)
+        st.warning(literal(exc.message))
         _close()
         return
     generation, image = detail.generation, detail.image
@@ -229,9 +229,9 @@ def detail_dialog(library: Library, generation_id: int, image_id: int | None) ->
         elif image is not None:
             st.warning("The file of this image is missing. Run `python -m studio doctor --fix` to settle it.")
         else:
-            st.error(f"This request {generation.status}: {generation.error_message or 'no image came back'}")
+            st.error(f"This request {generation.status}: {literal(generation.error_message or 'no image came back')}")
     with side:
-        st.caption(f"Generation #{generation.id} · {generation.created_at:%Y-%m-%d %H:%M} · {generation.model} · {generation.status}")
+        st.caption(f"Generation #{generation.id} · {generation.created_at:%Y-%m-%d %H:%M} · {literal(generation.model)} · {generation.status}")
         edit = edit_caption(library.queries.edit_sources([generation.id]).get(generation.id, []))
         if edit:
             st.caption(edit)
@@ -262,7 +262,9 @@ def detail_dialog(library: Library, generation_id: int, image_id: int | None) ->
                   "bytes": image.bytes, "sha256": image.sha256, "collections": ", ".join(detail.collections) or None}
     if generation.error_code:
         facts |= {"error_code": generation.error_code, "http_status": generation.http_status}
-    st.table({"field": list(facts), "value": ["not set" if v is None else str(v) for v in facts.values()]})
+    # st.dataframe shows each cell as plain text (st.table would render Markdown in prompts and names).
+    st.dataframe({"field": list(facts), "value": ["not set" if v is None else str(v) for v in facts.values()]},
+                 hide_index=True, width="stretch")
     if generation.usage:
         with st.expander("usage (as returned)"):
             st.json(generation.usage)
@@ -308,9 +310,9 @@ def _actions(library: Library, generation: Any, image: Any, detail: Any) -> None
             if st.form_submit_button("Add"):
                 try:
                     library.add_to_collection(name, [image.id])
-                    st.success(f"Added to “{name.strip()}”.")
+                    st.success(f"Added to “{literal(name.strip())}”.")
                 except StudioError as exc:
-                    st.warning(exc.message)
+                    st.warning(literal(exc.message))
 
 
 def _generate_values(generation: Any) -> dict[str, Any]:
@@ -394,11 +396,11 @@ def importer(library: Library) -> None:
             try:
                 report = library.import_zip(upload.getvalue())
             except StudioError as exc:
-                st.error(exc.message)
+                st.error(literal(exc.message))
                 return
             st.success(f"Imported {report.added} image(s); skipped {report.skipped_duplicates} already in the gallery.")
             for problem in report.problems:
-                st.warning(problem)
+                st.warning(literal(problem))
 
 
 def notice() -> None:
@@ -414,7 +416,7 @@ def lineage_filter(studio: Studio, view: GalleryView) -> GalleryView:
     try:
         lineage = studio.lineage(view.filters.lineage)
     except StudioError as exc:
-        st.warning(f"{exc.message} Showing everything instead.")
+        st.warning(f"{literal(exc.message)} Showing everything instead.")
         return replace(view, filters=replace(view.filters, lineage=None)).first_page()
     st.info(f"Lineage of image #{lineage.image_id}: " + " → ".join(f"#{i}" for i in lineage.chain)
             + ", with every edit made from it.")

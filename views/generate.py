@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from views.common import current_studio, live_preview_controls, run_with_preview, show_outcome, sidebar
+from views.common import current_studio, literal, live_preview_controls, run_with_preview, show_outcome, sidebar
 from views.gallery_parts import apply_pending_settings
 from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, RESPONSE_FORMATS, STANDARD_SIZES, ImageRequest, ValidationError, size_is_experimental
 
@@ -11,7 +11,7 @@ studio = current_studio()
 sidebar(studio)
 st.title("Generate")
 if replaced:
-    st.info("  \n".join(replaced))
+    st.info("  \n".join(literal(line) for line in replaced))
 
 prompt = st.text_area("Prompt", height=140, key="prompt", placeholder="A watercolor fox reading a map by lantern light")
 left, middle, right = st.columns(3)
@@ -45,13 +45,13 @@ if st.button("Generate", type="primary"):
     )
     preview = st.empty()
     try:
-        outcome = run_with_preview(f"Generating {int(n)} image(s) with {studio.settings.model}…",
+        outcome = run_with_preview(f"Generating {int(n)} image(s) with {literal(studio.settings.model)}…",
                                    lambda on_partial: studio.generate(request, on_partial=on_partial), preview)
     except ValidationError as exc:
         for problem in exc.problems:
-            st.error(problem)
+            st.error(literal(problem))
     except Exception as exc:  # a clear line, never a traceback on the page
-        st.error(str(exc))
+        st.error(literal(exc))
     else:
         st.session_state["last_generation_id"] = outcome.generation_id
         st.query_params["generation"] = str(outcome.generation_id)
