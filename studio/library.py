@@ -328,8 +328,8 @@ class Library:
                     continue  # the same image is in the gallery already; this copy is left for a person
                 try:
                     self._add_files([({"file": relative}, lambda data=data: data)])
-                except StudioError:
-                    continue  # not an image the studio keeps; left where it is for a person to look at
+                except (StudioError, SQLAlchemyError, ValueError, TypeError):
+                    continue  # not an image (or metadata) the studio keeps; left where it is for a person to look at
                 adopted += 1
                 if Path(relative).stem != digest:  # stored again under its content address: drop the copy
                     self.storage.delete(relative)
