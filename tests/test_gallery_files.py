@@ -268,3 +268,25 @@ def test_import_refuses_oversized_members_and_zip_bombs(studio: Studio, library:
     out = capsys.readouterr()
     assert "images/huge.png is 65 MB unpacked, over the 64 MB limit; skipped." in out.out + out.err
     assert library.page(GalleryFilter()).items == []
+
+
+def test_import_holds_one_member_in_memory_at_a_time(studio: Studio, library: Library) -> None:
+    import os
+    import tracemalloc
+
+    members = {}
+    for number in range(8):  # noise does not compress: each PNG is about 1.5 MB
+        buffer = io.BytesIO()
+        PILImage.frombytes("RGB", (700, 700), os.urandom(700 * 700 * 3)).save(buffer, format="PNG", compress_level=0)
+        members[f"images/noise-{number}.png"] = buffer.getvalue()
+    total = sum(len(data) for data in members.values())
+    archive = io.BytesIO(zip_of(members))
+    del members
+    tracemalloc.start()
+    try:
+        report = library.import_zip(archive)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (report.added, report.problems) == (8, [])
+    assert peak < total / 3, f"peak {peak / 1e6:.1f} MB for {total / 1e6:.1f} MB of images"
