@@ -335,14 +335,20 @@ class GalleryQueries:
             emptied = set(session.scalars(
                 select(Generation.id).where(Generation.id.in_(touched), ~exists().where(Image.generation_id == Generation.id))))
             doomed = generation_ids | emptied
+            sources: list[str] = []
             if doomed:
-                # Images of a deleted generation go with it (and their files are checked below).
+                # Images of a deleted generation go with it (and their files are checked below), and so do the
+                # input files of a deleted edit (its uploads), unless another row still uses them.
                 files += session.execute(select(Image.path, Image.thumbnail_path, Image.generation_id).where(Image.generation_id.in_(doomed))).all()
+                sources = list(session.scalars(select(GenerationSource.path).where(GenerationSource.generation_id.in_(doomed))))
+                session.execute(GenerationSource.__table__.delete().where(GenerationSource.generation_id.in_(doomed)))
                 session.execute(Image.__table__.delete().where(Image.generation_id.in_(doomed)))
                 session.execute(Generation.__table__.delete().where(Generation.id.in_(doomed)))
-            candidates = {p for path, thumb, _ in files for p in (path, thumb) if p}
-            still_used = set(session.scalars(select(Image.path).where(Image.path.in_(candidates)))) | set(
-                session.scalars(select(Image.thumbnail_path).where(Image.thumbnail_path.in_(candidates))))
+            candidates = {p for path, thumb, _ in files for p in (path, thumb) if p} | set(sources)
+            # An edit made from a gallery image points at the same content-addressed file: keep it for the edit.
+            still_used = set()
+            for column in (Image.path, Image.thumbnail_path, GenerationSource.path):
+                still_used |= set(session.scalars(select(column).where(column.in_(candidates)).distinct()))
         return candidates - still_used
 
     # --- whole-gallery facts, for export, import and the doctor ---------------------------------
@@ -369,6 +375,11 @@ class GalleryQueries:
         """(image id, path, thumbnail_path, format) of every image, in id order."""
         with self.engine.connect() as connection:
             return [tuple(row) for row in connection.execute(select(Image.id, Image.path, Image.thumbnail_path, Image.format).order_by(Image.id))]
+
+    def source_paths(self) -> set[str]:
+        """The files edits were made from (gallery images under images/, uploads under uploads/)."""
+        with self.engine.connect() as connection:
+            return set(connection.scalars(select(GenerationSource.path).distinct()))
 
     def set_thumbnail(self, image_ids: Sequence[int], path: str | None) -> None:
         with self.sessions.begin() as session:

@@ -394,7 +394,7 @@ def importer(library: Library) -> None:
         upload = st.file_uploader("A zip exported from an Image Studio gallery", type=["zip"], key="g_import")
         if upload is not None and st.button("Import", key="g_import_go"):
             try:
-                report = library.import_zip(upload.getvalue())
+                report = library.import_zip(upload)  # read as a file: no second copy of the zip in memory
             except StudioError as exc:
                 st.error(literal(exc.message))
                 return
