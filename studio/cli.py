@@ -119,7 +119,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from studio.library import Library
 
     studio = Studio.open(load_settings())
-    report = Library(studio.gallery, studio.storage, studio.settings.data_dir).doctor(fix=args.fix)
+    report = Library(studio.gallery, studio.storage, studio.settings.data_dir, settings=studio.settings).doctor(fix=args.fix)
     print(json.dumps({"healthy": report.healthy, **asdict(report)}, indent=2))
     return 0 if report.healthy or args.fix else 1
 
