@@ -241,13 +241,13 @@ def describe_error(exc: Exception) -> StudioError:
     status = getattr(exc, "status_code", None)
     code = getattr(exc, "code", None) or ""
     detail = _detail(exc)
+    if code in ("moderation_blocked", "content_policy_violation"):  # a 400, or an error event mid-stream
+        return StudioError("The provider's safety system refused this prompt. Rephrase it; it was not retried.", code, status)
     if isinstance(exc, openai.APITimeoutError):
         return StudioError("The request timed out; try again, pick a lower quality or raise STUDIO_TIMEOUT_S.", "timeout")
     if isinstance(exc, openai.APIConnectionError):
         return StudioError("Could not reach the provider; check the base URL and your network connection.", "connection_error")
     if isinstance(exc, openai.BadRequestError):
-        if code in ("moderation_blocked", "content_policy_violation"):
-            return StudioError("The provider's safety system refused this prompt. Rephrase it; it was not retried.", code, status)
         param = getattr(exc, "param", None)
         where = f" ({param})" if param else ""
         return StudioError(f"The provider rejected the request{where}: {detail}", code or "bad_request", status)
@@ -267,7 +267,7 @@ def describe_error(exc: Exception) -> StudioError:
         return StudioError(f"The provider answered HTTP {status}: {detail}", code or "http_error", status)
     if isinstance(exc, openai.APIResponseValidationError):
         return StudioError("The provider's answer was not in the expected format; check the base URL.", "malformed_response", status)
-    return StudioError(f"The request failed: {detail}", "error", status)
+    return StudioError(f"The request failed: {detail}", code or "error", status)
 
 
 def _detail(exc: Exception) -> str:

@@ -20,7 +20,8 @@ e.g. `[demo:fail=moderation] [demo:only=quality:high]` fails only the high-quali
 Fail kinds: moderation, unknown_parameter, 401, 403, 404, 429, quota, 500, 500xN / 429xN (the first N
 requests with that prompt fail, then it succeeds), malformed, empty, null_data, not_image, bomb, and for
 url responses: url_html, url_404, url_redirect (to another host), url_huge (more bytes than any cap);
-for streams: stream_error (an error event after the first partial image).
+for streams: stream_error / stream_moderation (a server error or a safety refusal as an error event
+after the first partial image).
 
     python -m studio.demo_api --port 8765 [--key KEY] [--fail KIND] [--delay SECONDS] [--no-stream]
 """
@@ -410,10 +411,10 @@ class DemoHandler(BaseHTTPRequestHandler):
                                                     "partial_image_index": index, "created_at": int(time.time()), **settings})
                     if pause:
                         time.sleep(pause)
-                    if fail == "stream_error":
+                    if fail in ("stream_error", "stream_moderation"):
                         break
-                if fail == "stream_error":  # the API reports a failure mid-stream as an error event
-                    _status, error = ERRORS["500"]
+                if fail in ("stream_error", "stream_moderation"):  # the API reports a failure mid-stream as an error event
+                    _status, error = ERRORS["moderation" if fail == "stream_moderation" else "500"]
                     event("error", {"type": "error", "error": error})
                     return
                 completed = {"type": f"{kind}.completed", "b64_json": item.get("b64_json", ""), "created_at": int(time.time()), "usage": usage, **settings}

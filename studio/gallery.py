@@ -33,6 +33,15 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def _echoed_text(value: object, width: int) -> str | None:
+    """What a provider echoes is kept only when it fits its column: an odd echo must not cost the images."""
+    return value if isinstance(value, str) and len(value) <= width else None
+
+
+def _echoed_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31 else None
+
+
 class Gallery(CompareQueries):
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -73,15 +82,15 @@ class Gallery(CompareQueries):
         with self.sessions.begin() as session:
             session.add(generation)
             generation.status = "succeeded"
-            generation.created = result.created
-            generation.response_size = result.size
-            generation.response_quality = result.quality
-            generation.response_background = result.background
-            generation.response_output_format = result.output_format
+            generation.created = _echoed_int(result.created)
+            generation.response_size = _echoed_text(result.size, 16)
+            generation.response_quality = _echoed_text(result.quality, 16)
+            generation.response_background = _echoed_text(result.background, 16)
+            generation.response_output_format = _echoed_text(result.output_format, 8)
             generation.usage = result.usage
-            generation.input_tokens = usage.get("input_tokens")
-            generation.output_tokens = usage.get("output_tokens")
-            generation.total_tokens = usage.get("total_tokens")
+            generation.input_tokens = _echoed_int(usage.get("input_tokens"))
+            generation.output_tokens = _echoed_int(usage.get("output_tokens"))
+            generation.total_tokens = _echoed_int(usage.get("total_tokens"))
             generation.latency_s = result.latency_s
             generation.images.extend(Image(**fields) for fields in images)
         return generation

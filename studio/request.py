@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 MAX_PROMPT_CHARS = 32_000
+MAX_MODEL_CHARS = 128  # the gallery's column width; real model ids are far shorter
 STANDARD_SIZES = ("auto", "1024x1024", "1536x1024", "1024x1536")
 QUALITIES = ("auto", "low", "medium", "high")
 BACKGROUNDS = ("auto", "opaque", "transparent")
@@ -119,6 +120,8 @@ def validate(request: ImageRequest, accepts_response_format: bool = True, edit: 
         )
     if not request.model.strip():
         problems.append("No model is set; pick one or type a model name.")
+    elif len(request.model) > MAX_MODEL_CHARS:
+        problems.append(f"The model name is {len(request.model)} characters; model names are at most {MAX_MODEL_CHARS}.")
     if request.n is not None and (isinstance(request.n, bool) or not isinstance(request.n, int) or not 1 <= request.n <= 10):
         problems.append(f"n is {request.n!r}; ask for 1 to 10 images.")
     if request.size is not None:

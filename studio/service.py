@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from openai import OpenAI
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from studio.capabilities import Capabilities
 from studio.client import InputFile, PartialCallback, StreamingRejected, make_client, send_request
@@ -75,7 +75,7 @@ def demo_provider(provider: Provider) -> Provider:
 def database_errors() -> Iterator[None]:
     try:
         yield
-    except OperationalError as exc:
+    except DBAPIError as exc:  # operational trouble, or a value the database refused
         locked = "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()
         reason = "is busy: another process held it too long" if locked else "could not be written"
         raise StudioError(f"The gallery database {reason}; try again in a moment.", "database_error") from None

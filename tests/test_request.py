@@ -63,3 +63,7 @@ def test_allowed_sizes_pass(size):
 
 def test_prompt_of_exactly_32000_characters_is_allowed():
     assert problems(prompt="y" * 32_000) == []
+
+
+def test_an_overlong_model_name_is_refused_before_the_database_sees_it():
+    assert problems(model="m" * 129) == ["The model name is 129 characters; model names are at most 128."]

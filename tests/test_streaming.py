@@ -79,6 +79,14 @@ def test_an_error_inside_the_stream_is_recorded_as_a_failure(studio):
     assert studio.outcome(outcome.generation_id).generation.error_message == outcome.error.message
 
 
+def test_a_refusal_inside_the_stream_keeps_its_code(studio):
+    outcome = studio.generate(
+        ImageRequest(prompt="refused midway [demo:fail=stream_moderation]", model="gpt-image-2", stream=True, partial_images=1)
+    )
+    assert outcome.status == "failed" and outcome.error.code == "moderation_blocked"
+    assert outcome.error.message.startswith("The provider's safety system refused this prompt")
+
+
 def test_a_provider_answering_plain_json_to_stream_still_works(studio):
     outcome = studio.generate(ImageRequest(prompt="ignores streaming [demo:ignore-stream]", model="gpt-image-2", stream=True, partial_images=2))
     assert outcome.status == "succeeded"
