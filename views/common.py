@@ -6,6 +6,7 @@ import concurrent.futures
 import functools
 import re
 import time
+from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 import streamlit as st
@@ -14,7 +15,7 @@ from studio.auth import password_matches
 from studio.client import PartialCallback
 from studio.config import ConfigError, DEMO_PROVIDER, Settings, load_providers, load_settings
 from studio.errors import StudioError
-from studio.request import MAX_PARTIAL_IMAGES
+from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MAX_PARTIAL_IMAGES, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES
 from studio.service import Outcome, SavedImage, Studio
 
 T = TypeVar("T")
@@ -256,3 +257,34 @@ def show_outcome(outcome: Outcome, columns: int = 3) -> None:
     for position, image in enumerate(outcome.images):
         with cells[position % len(cells)]:
             show_image_card(image, outcome)
+
+
+@dataclass(frozen=True)
+class ImageFields:
+    """The request fields Generate and Edit ask for alike; `third` is the free slot beside background."""
+
+    size: str
+    quality: str
+    n: int
+    background: str
+    output_format: str
+    third: "st.delta_generator.DeltaGenerator"
+
+
+def image_fields(key_prefix: str = "") -> ImageFields:
+    left, middle, right = st.columns(3)
+    size = left.selectbox("size", STANDARD_SIZES, key=f"{key_prefix}size", accept_new_options=True,
+                          help="Or type WIDTHxHEIGHT (gpt-image-2: multiples of 16, up to 3840x2160).")
+    quality = middle.selectbox("quality", QUALITIES, key=f"{key_prefix}quality")
+    n = right.number_input("n", min_value=1, max_value=10, value=1, step=1, key=f"{key_prefix}n")
+    left, middle, right = st.columns(3)
+    background = left.selectbox("background", BACKGROUNDS, key=f"{key_prefix}background")
+    output_format = middle.selectbox("output_format", OUTPUT_FORMATS, key=f"{key_prefix}output_format")
+    return ImageFields(size, quality, int(n), background, output_format, right)
+
+
+def output_compression_field(output_format: str, key_prefix: str = "") -> int | None:
+    """Shown, and sent, only where it applies (jpeg, webp)."""
+    if output_format not in COMPRESSIBLE_FORMATS:
+        return None
+    return st.slider("output_compression", 0, 100, 100, key=f"{key_prefix}output_compression")

@@ -3,10 +3,10 @@ Open it prefilled from the gallery with `?source_image=ID`."""
 
 import streamlit as st
 
-from views.common import current_studio, literal, live_preview_controls, run_with_preview, show_outcome, sidebar
+from views.common import current_studio, image_fields, literal, live_preview_controls, output_compression_field, run_with_preview, show_outcome, sidebar
 from views.editing import gather_images, mask_input, show_thumbnails
 from studio.edits import MAX_EDIT_IMAGES
-from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, INPUT_FIDELITIES, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError
+from studio.request import INPUT_FIDELITIES, ImageRequest, ValidationError
 
 studio = current_studio()
 sidebar(studio)
@@ -37,20 +37,12 @@ else:
     st.info("Pick a gallery image or upload one to edit.")
 
 prompt = st.text_area("Prompt", height=120, key="edit_prompt", placeholder="Replace the sky with a pink sunset")
-left, middle, right = st.columns(3)
-size = left.selectbox("size", STANDARD_SIZES, key="edit_size", accept_new_options=True,
-                      help="auto keeps the model's choice; or type WIDTHxHEIGHT (gpt-image-2).")
-quality = middle.selectbox("quality", QUALITIES, key="edit_quality")
-n = right.number_input("n", min_value=1, max_value=10, value=1, step=1, key="edit_n")
-left, middle, right = st.columns(3)
-background = left.selectbox("background", BACKGROUNDS, key="edit_background")
-output_format = middle.selectbox("output_format", OUTPUT_FORMATS, key="edit_output_format")
-input_fidelity = right.selectbox("input_fidelity", [None, *INPUT_FIDELITIES], key="input_fidelity",
-                                 format_func=lambda v: "not sent (model default)" if v is None else v,
-                                 help="high keeps faces, logos and fine details of the inputs closer (costs more input tokens).")
-output_compression = None
-if output_format in COMPRESSIBLE_FORMATS:
-    output_compression = st.slider("output_compression", 0, 100, 100, key="edit_output_compression")
+fields = image_fields("edit_")
+size, quality, n, background, output_format = fields.size, fields.quality, fields.n, fields.background, fields.output_format
+input_fidelity = fields.third.selectbox("input_fidelity", [None, *INPUT_FIDELITIES], key="input_fidelity",
+                                        format_func=lambda v: "not sent (model default)" if v is None else v,
+                                        help="high keeps faces, logos and fine details of the inputs closer (costs more input tokens).")
+output_compression = output_compression_field(output_format, "edit_")
 stream, partial_images = live_preview_controls(studio, key_prefix="edit_")
 
 if st.button("Edit image", type="primary", disabled=not images):

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from views.common import current_studio, literal, live_preview_controls, run_with_preview, show_outcome, sidebar
+from views.common import current_studio, image_fields, literal, live_preview_controls, output_compression_field, run_with_preview, show_outcome, sidebar
 from views.gallery_parts import apply_pending_settings
-from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, RESPONSE_FORMATS, STANDARD_SIZES, ImageRequest, ValidationError, size_is_experimental
+from studio.request import MODERATIONS, RESPONSE_FORMATS, ImageRequest, ValidationError, size_is_experimental
 
 replaced = apply_pending_settings()  # "use these settings" from the Gallery, before any widget is drawn
 studio = current_studio()
@@ -14,18 +14,10 @@ if replaced:
     st.info("  \n".join(literal(line) for line in replaced))
 
 prompt = st.text_area("Prompt", height=140, key="prompt", placeholder="A watercolor fox reading a map by lantern light")
-left, middle, right = st.columns(3)
-size = left.selectbox("size", STANDARD_SIZES, key="size", accept_new_options=True,
-                      help="Or type WIDTHxHEIGHT (gpt-image-2: multiples of 16, up to 3840x2160).")
-quality = middle.selectbox("quality", QUALITIES, key="quality")
-n = right.number_input("n", min_value=1, max_value=10, value=1, step=1, key="n")
-left, middle, right = st.columns(3)
-background = left.selectbox("background", BACKGROUNDS, key="background")
-output_format = middle.selectbox("output_format", OUTPUT_FORMATS, key="output_format")
-moderation = right.selectbox("moderation", MODERATIONS, key="moderation")
-output_compression = None
-if output_format in COMPRESSIBLE_FORMATS:
-    output_compression = st.slider("output_compression", 0, 100, 100, key="output_compression")
+fields = image_fields()
+size, quality, n, background, output_format = fields.size, fields.quality, fields.n, fields.background, fields.output_format
+moderation = fields.third.selectbox("moderation", MODERATIONS, key="moderation")
+output_compression = output_compression_field(output_format)
 stream, partial_images = live_preview_controls(studio)
 with st.expander("Advanced"):
     accepts = studio.settings.provider.accepts_response_format
