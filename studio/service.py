@@ -21,7 +21,7 @@ from studio.errors import StudioError
 from studio.filemeta import embed_metadata, file_metadata
 from studio.gallery import Gallery, Lineage
 from studio.imagefile import inspect_image
-from studio.models import Generation
+from studio.models import Generation, Image
 from studio.request import ImageRequest, ValidationError, validate
 from studio.storage import Location, Storage, open_storage
 from studio.thumbnails import make_thumbnails_soon
@@ -153,9 +153,7 @@ class Studio:
 
     def image(self, image_id: int) -> SavedImage:
         """One gallery image, e.g. to open it on the Edit page."""
-        row = self.gallery.get_image(image_id)
-        return SavedImage(row.id, row.batch_index, self.storage.absolute(row.path), row.width, row.height,
-                          row.format, row.sha256, row.bytes, row.revised_prompt, self.storage.source(row.path))
+        return self._saved_image(self.gallery.get_image(image_id))
 
     def edit_source(self, image_id: int) -> EditImage:
         """A gallery image as a reference image for an edit, linked to it for lineage."""
@@ -252,21 +250,21 @@ class Studio:
         }
 
     def saved_images(self, generation: Generation) -> list[SavedImage]:
-        return [
-            SavedImage(
-                id=image.id,
-                batch_index=image.batch_index,
-                path=self.storage.absolute(image.path),
-                width=image.width,
-                height=image.height,
-                format=image.format,
-                sha256=image.sha256,
-                bytes=image.bytes,
-                revised_prompt=image.revised_prompt,
-                src=self.storage.source(image.path),
-            )
-            for image in generation.images
-        ]
+        return [self._saved_image(image) for image in generation.images]
+
+    def _saved_image(self, image: Image) -> SavedImage:
+        return SavedImage(
+            id=image.id,
+            batch_index=image.batch_index,
+            path=self.storage.absolute(image.path),
+            width=image.width,
+            height=image.height,
+            format=image.format,
+            sha256=image.sha256,
+            bytes=image.bytes,
+            revised_prompt=image.revised_prompt,
+            src=self.storage.source(image.path),
+        )
 
     def outcome(self, generation_id: int) -> Outcome | None:
         try:
