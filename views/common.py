@@ -15,7 +15,7 @@ from studio.auth import password_matches
 from studio.client import PartialCallback
 from studio.config import ConfigError, DEMO_PROVIDER, Settings, load_providers, load_settings
 from studio.errors import StudioError
-from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MAX_PARTIAL_IMAGES, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES
+from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MAX_PARTIAL_IMAGES, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ValidationError
 from studio.service import Outcome, SavedImage, Studio
 
 T = TypeVar("T")
@@ -77,21 +77,10 @@ def current_studio() -> Studio:
     return studio.with_settings(base.for_session(st.session_state.get("provider"), st.session_state.get("model")))
 
 
-def run_off_thread(label: str, work: Callable[[], T]) -> T:
-    """Run slow work (a request can take minutes) on a worker thread while a status element counts the time."""
-    started = time.monotonic()
-    with st.status(label, expanded=False) as status:
-        future = _executor().submit(work)
-        while not future.done():
-            concurrent.futures.wait([future], timeout=0.5)
-            status.update(label=f"{label} {time.monotonic() - started:.0f} s")
-        status.update(label=f"{label} done in {time.monotonic() - started:.1f} s", state="complete")
-    return future.result()
-
-
 def run_with_preview(label: str, work: Callable[[PartialCallback], T], preview: "st.delta_generator.DeltaGenerator") -> T:
-    """Like run_off_thread, for a streamed request: `work` gets an on_partial callback, and each partial image
-    is shown in `preview` (an st.empty()) as it arrives. The worker thread only hands the bytes over; this
+    """Run a request (it can take minutes) on a worker thread while a status element counts the seconds.
+    `work` gets an on_partial callback, and each partial image is shown in `preview` (an st.empty()) as it
+    arrives. The worker thread only hands the bytes over; this
     script thread draws them, since Streamlit elements belong to the script run."""
     latest: dict[str, tuple[int, bytes]] = {}
 
@@ -112,6 +101,18 @@ def run_with_preview(label: str, work: Callable[[PartialCallback], T], preview: 
         status.update(label=f"{label} done in {time.monotonic() - started:.1f} s", state="complete")
     preview.empty()  # the final image takes the preview's place
     return future.result()
+
+
+def run_and_report(label: str, work: Callable[[PartialCallback], T], preview: "st.delta_generator.DeltaGenerator") -> T | None:
+    """run_with_preview, with what went wrong shown as clear lines (never a traceback); None when it failed."""
+    try:
+        return run_with_preview(label, work, preview)
+    except ValidationError as exc:
+        for problem in exc.problems:
+            st.error(literal(problem))
+    except Exception as exc:
+        st.error(literal(exc))
+    return None
 
 
 def live_preview_controls(studio: Studio, key_prefix: str = "") -> tuple[bool | None, int | None]:

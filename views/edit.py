@@ -3,10 +3,10 @@ Open it prefilled from the gallery with `?source_image=ID`."""
 
 import streamlit as st
 
-from views.common import current_studio, image_fields, literal, live_preview_controls, output_compression_field, run_with_preview, show_outcome, sidebar
+from views.common import current_studio, image_fields, literal, live_preview_controls, output_compression_field, run_and_report, show_outcome, sidebar
 from views.editing import gather_images, mask_input, show_thumbnails
 from studio.edits import MAX_EDIT_IMAGES
-from studio.request import INPUT_FIDELITIES, ImageRequest, ValidationError
+from studio.request import INPUT_FIDELITIES, ImageRequest
 
 studio = current_studio()
 sidebar(studio)
@@ -52,18 +52,14 @@ if st.button("Edit image", type="primary", disabled=not images):
         stream=stream, partial_images=partial_images,
     )
     preview = st.empty()
-    try:
-        if problems:
-            raise ValidationError(problems)
-        outcome = run_with_preview(f"Editing with {literal(studio.settings.model)}…",
-                                   lambda on_partial: studio.edit(request, images, mask, on_partial=on_partial), preview)
-    except ValidationError as exc:
-        for problem in exc.problems:
+    if problems:
+        for problem in problems:
             st.error(literal(problem))
-    except Exception as exc:  # a clear line, never a traceback on the page
-        st.error(literal(exc))
     else:
-        st.session_state["last_edit_id"] = outcome.generation_id
+        outcome = run_and_report(f"Editing with {literal(studio.settings.model)}…",
+                                 lambda on_partial: studio.edit(request, images, mask, on_partial=on_partial), preview)
+        if outcome is not None:
+            st.session_state["last_edit_id"] = outcome.generation_id
 elif problems:
     for problem in problems:
         st.warning(literal(problem))

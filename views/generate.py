@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from views.common import current_studio, image_fields, literal, live_preview_controls, output_compression_field, run_with_preview, show_outcome, sidebar
+from views.common import current_studio, image_fields, literal, live_preview_controls, output_compression_field, run_and_report, show_outcome, sidebar
 from views.gallery_parts import apply_pending_settings
-from studio.request import MODERATIONS, RESPONSE_FORMATS, ImageRequest, ValidationError, size_is_experimental
+from studio.request import MODERATIONS, RESPONSE_FORMATS, ImageRequest, size_is_experimental
 
 replaced = apply_pending_settings()  # "use these settings" from the Gallery, before any widget is drawn
 studio = current_studio()
@@ -36,15 +36,9 @@ if st.button("Generate", type="primary"):
         response_format=response_format if accepts else None, stream=stream, partial_images=partial_images,
     )
     preview = st.empty()
-    try:
-        outcome = run_with_preview(f"Generating {int(n)} image(s) with {literal(studio.settings.model)}…",
-                                   lambda on_partial: studio.generate(request, on_partial=on_partial), preview)
-    except ValidationError as exc:
-        for problem in exc.problems:
-            st.error(literal(problem))
-    except Exception as exc:  # a clear line, never a traceback on the page
-        st.error(literal(exc))
-    else:
+    outcome = run_and_report(f"Generating {int(n)} image(s) with {literal(studio.settings.model)}…",
+                             lambda on_partial: studio.generate(request, on_partial=on_partial), preview)
+    if outcome is not None:
         st.session_state["last_generation_id"] = outcome.generation_id
         st.query_params["generation"] = str(outcome.generation_id)
 
