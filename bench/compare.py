@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from studio.compare import GridSpec, run_grid  # noqa: E402
-from studio.config import load_settings  # noqa: E402
-from studio.demo_api import DemoConfig, start_demo_server  # noqa: E402
-from studio.request import ImageRequest  # noqa: E402
-from studio.service import Studio  # noqa: E402
+from studio.services.compare import GridSpec, run_grid  # noqa: E402
+from studio.core.config import load_settings  # noqa: E402
+from studio.provider.demo import DemoConfig, start_demo_server  # noqa: E402
+from studio.core.request import ImageRequest  # noqa: E402
+from studio.services.studio import Studio  # noqa: E402
 
 GOAL = 1.15
 

@@ -29,12 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PIL import Image as PILImage  # noqa: E402
 from sqlalchemy import insert, select, func, text  # noqa: E402
 
-from studio.gallery import Gallery  # noqa: E402
-from studio.gallery_query import GalleryFilter  # noqa: E402
-from studio.library import Library  # noqa: E402
-from studio.models import Generation, Image  # noqa: E402
-from studio.storage import LocalStorage  # noqa: E402
-from studio.thumbnails import save_thumbnail  # noqa: E402
+from studio.db.generations import Gallery  # noqa: E402
+from studio.db.browse import GalleryFilter  # noqa: E402
+from studio.services.gallery import Library  # noqa: E402
+from studio.db.models import Generation, Image  # noqa: E402
+from studio.files.storage import LocalStorage  # noqa: E402
+from studio.files.thumbnails import save_thumbnail  # noqa: E402
 
 SUBJECTS = "fox owl whale lighthouse teapot robot dancer castle bicycle orchid dragon violin astronaut cactus tram glacier harbor samurai koi jellyfish".split()
 STYLES = "watercolor gouache isometric risograph cyanotype linocut vaporwave ukiyo-e bauhaus art-deco pixel-art charcoal claymation baroque cubist noir".split()
@@ -134,7 +134,7 @@ def main() -> int:
             return run(root, args.images, server.create_database(migrated=False))
         finally:
             server.stop()
-    return run(root, args.images, args.database_url or f"sqlite:///{root / 'studio.db'}")
+    return run(root, args.images, args.database_url or f"sqlite:///{root / 'studio.db.engine'}")
 
 
 def database_size_mb(library: Library, root: Path) -> float:
@@ -142,7 +142,7 @@ def database_size_mb(library: Library, root: Path) -> float:
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             return connection.scalar(text("SELECT pg_database_size(current_database())")) / 1e6
-    return os.path.getsize(root / "studio.db") / 1e6
+    return os.path.getsize(root / "studio.db.engine") / 1e6
 
 
 def run(root: Path, images: int, database_url: str) -> int:

@@ -15,12 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from studio.client import make_client
-from studio.config import load_settings
-from studio.demo_api import DemoConfig, start_demo_server
-from studio.request import ImageRequest
-from studio.service import Studio
-from studio.thumbnails import wait_for_thumbnails
+from studio.provider.client import make_client
+from studio.core.config import load_settings
+from studio.provider.demo import DemoConfig, start_demo_server
+from studio.core.request import ImageRequest
+from studio.services.studio import Studio
+from studio.files.thumbnails import wait_for_thumbnails
 
 KEY = "bench-key"
 

@@ -20,13 +20,13 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from studio.client import ApiResult
-from studio.config import load_settings
-from studio.demo_api import DemoConfig, start_demo_server
-from studio.gallery import Gallery
-from studio.models import Generation, Image
-from studio.request import ImageRequest
-from studio.service import Studio
+from studio.provider.client import ApiResult
+from studio.core.config import load_settings
+from studio.provider.demo import DemoConfig, start_demo_server
+from studio.db.generations import Gallery
+from studio.db.models import Generation, Image
+from studio.core.request import ImageRequest
+from studio.services.studio import Studio
 
 KEY = "bench-key"
 
@@ -71,7 +71,7 @@ def chain(gallery: Gallery, root: int, depth: int) -> int:
 
 def lineage_figures(images: int, depth: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        gallery = Gallery.open(f"sqlite:///{Path(tmp) / 'studio.db'}")
+        gallery = Gallery.open(f"sqlite:///{Path(tmp) / 'studio.db.engine'}")
         started = time.perf_counter()
         fill(gallery, images)
         print(f"gallery: {images:,} images filled in {time.perf_counter() - started:.1f} s")

@@ -27,13 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image  # noqa: E402
 
-from studio.client import generate_images  # noqa: E402
-from studio.config import load_settings  # noqa: E402
-from studio.demo_api import render_image  # noqa: E402
-from studio.filemeta import embed_metadata  # noqa: E402
-from studio.request import ImageRequest  # noqa: E402
-from studio.service import Studio  # noqa: E402
-from studio.thumbnails import render_thumbnail, wait_for_thumbnails  # noqa: E402
+from studio.provider.client import generate_images  # noqa: E402
+from studio.core.config import load_settings  # noqa: E402
+from studio.provider.demo import render_image  # noqa: E402
+from studio.files.filemeta import embed_metadata  # noqa: E402
+from studio.core.request import ImageRequest  # noqa: E402
+from studio.services.studio import Studio  # noqa: E402
+from studio.files.thumbnails import render_thumbnail, wait_for_thumbnails  # noqa: E402
 
 
 def median_ms(work: Callable[[], object], rounds: int) -> float:

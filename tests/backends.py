@@ -95,7 +95,7 @@ class PostgresServer:
         return self.url(name)
 
     def drop_database(self, url: str) -> None:
-        from studio.db import get_engine
+        from studio.db.engine import get_engine
 
         get_engine(url).dispose()
         self.sql(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
@@ -103,7 +103,7 @@ class PostgresServer:
     def _ensure_template(self) -> None:
         if self._template_ready:
             return
-        from studio.db import get_engine, migrate
+        from studio.db.engine import get_engine, migrate
 
         self.sql(f"CREATE DATABASE {self.template}")
         url = self.url(self.template)

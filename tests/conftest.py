@@ -10,9 +10,9 @@ from typing import Callable, Iterator
 
 import pytest
 
-from studio.config import load_settings
-from studio.demo_api import DemoConfig, DemoServer, start_demo_server
-from studio.service import Studio
+from studio.core.config import load_settings
+from studio.provider.demo import DemoConfig, DemoServer, start_demo_server
+from studio.services.studio import Studio
 from tests.backends import PostgresServer, S3Server, start_postgres, start_s3
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +66,7 @@ def backend_env(backend: str, request: pytest.FixtureRequest, monkeypatch: pytes
     yield env
     if postgres is not None:
         try:
-            from studio.thumbnails import wait_for_thumbnails
+            from studio.files.thumbnails import wait_for_thumbnails
 
             wait_for_thumbnails(10)  # background work should be done with the database before it is dropped
         except ImportError:

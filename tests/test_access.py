@@ -3,7 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studio.auth import password_matches
+from studio.core.auth import password_matches
 from tests.conftest import ROOT
 
 

@@ -16,12 +16,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import text
 
-from studio.config import load_settings
-from studio.db import get_engine
-from studio.edits import read_image
-from studio.errors import StudioError
-from studio.request import ImageRequest
-from studio.service import Studio
+from studio.core.config import load_settings
+from studio.db.engine import get_engine
+from studio.services.edits import read_image
+from studio.core.errors import StudioError
+from studio.core.request import ImageRequest
+from studio.services.studio import Studio
 from tests.conftest import BACKENDS, ROOT
 from tests.test_cli import run_cli
 
@@ -140,7 +140,7 @@ def test_migrate_command_builds_the_schema_on_an_empty_postgres(studio_env, post
             version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
             tables = set(connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
         from alembic.script import ScriptDirectory
-        from studio.db import alembic_config
+        from studio.db.engine import alembic_config
 
         assert version == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
         assert {"generations", "images", "compare_groups", "compare_cells"} <= tables
@@ -240,8 +240,8 @@ def test_postgres_search_is_a_tsvector_match_the_gin_index_can_serve(studio):
     """The Gallery's search on PostgreSQL goes through the tsvector column and its GIN index, not LIKE."""
     from sqlalchemy import event
 
-    from studio.gallery_query import GalleryFilter
-    from studio.library import Library
+    from studio.db.browse import GalleryFilter
+    from studio.services.gallery import Library
 
     studio.generate(ImageRequest(prompt="A heron at dawn over the marsh", model="gpt-image-2"))
     studio.generate(ImageRequest(prompt="An owl in a lighthouse", model="gpt-image-2"))
@@ -273,7 +273,7 @@ def test_gallery_page_on_s3_hands_the_browser_presigned_urls(studio, s3_server):
     """Tiles and the detail view point the browser at the bucket; the app server streams no image bytes."""
     from streamlit.testing.v1 import AppTest
 
-    from studio.thumbnails import wait_for_thumbnails
+    from studio.files.thumbnails import wait_for_thumbnails
 
     outcome = studio.generate(ImageRequest(prompt="A kite over the dunes", model="gpt-image-2"))
     wait_for_thumbnails()
@@ -292,9 +292,9 @@ def test_gallery_page_on_s3_hands_the_browser_presigned_urls(studio, s3_server):
 # --- moving a gallery's rows from SQLite to PostgreSQL ----------------------------------------------
 
 def test_copy_database_moves_a_sqlite_gallery_to_postgres_with_ids_lineage_and_search(studio, postgres_server, monkeypatch):
-    from studio.compare import GridSpec, open_comparison, run_grid
-    from studio.gallery_query import GalleryFilter
-    from studio.library import Library
+    from studio.services.compare import GridSpec, open_comparison, run_grid
+    from studio.db.browse import GalleryFilter
+    from studio.services.gallery import Library
 
     made = studio.generate(ImageRequest(prompt="A heron over the marsh", model="gpt-image-2", n=2))
     refused = studio.generate(ImageRequest(prompt="refused [demo:fail=moderation]", model="gpt-image-2"))

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from studio.config import load_settings
-from studio.service import Studio
+from studio.core.config import load_settings
+from studio.services.studio import Studio
 from tests.conftest import ROOT
 
 

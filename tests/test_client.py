@@ -6,9 +6,9 @@ import io
 import pytest
 from PIL import Image
 
-from studio.client import download, generate_images, make_client
-from studio.errors import StudioError
-from studio.request import ImageRequest
+from studio.provider.client import download, generate_images, make_client
+from studio.core.errors import StudioError
+from studio.core.request import ImageRequest
 from tests.conftest import TEST_KEY
 
 

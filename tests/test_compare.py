@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studio.cli import main
-from studio.compare import GridSpec, estimate_grid, mark_winner, open_comparison, recent_comparisons, run_grid, start_grid
-from studio.config import load_settings
-from studio.demo_api import DemoServer
-from studio.pricing import load_prices
-from studio.request import ImageRequest, ValidationError
-from studio.service import Studio
+from studio.cli.main import main
+from studio.services.compare import GridSpec, estimate_grid, mark_winner, open_comparison, recent_comparisons, run_grid, start_grid
+from studio.core.config import load_settings
+from studio.provider.demo import DemoServer
+from studio.core.pricing import load_prices
+from studio.core.request import ImageRequest, ValidationError
+from studio.services.studio import Studio
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SAFETY = "The provider's safety system refused this prompt"

@@ -4,9 +4,9 @@ edit started from a gallery image with a mask painted on the canvas keeps its li
 from PIL import Image
 import pytest
 
-from studio.config import load_settings
-from studio.request import ImageRequest
-from studio.service import Studio
+from studio.core.config import load_settings
+from studio.core.request import ImageRequest
+from studio.services.studio import Studio
 from tests.browser import ARTIFACTS, browser_page, streamlit_server
 from tests.conftest import TEST_KEY
 

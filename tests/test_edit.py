@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from studio.config import load_settings
-from studio.edits import MAX_INPUT_BYTES, read_image
-from studio.mask import changed_fraction, mask_from_drawing, mask_from_upload
-from studio.request import ImageRequest, ValidationError
-from studio.service import Studio
+from studio.core.config import load_settings
+from studio.services.edits import MAX_INPUT_BYTES, read_image
+from studio.files.mask import changed_fraction, mask_from_drawing, mask_from_upload
+from studio.core.request import ImageRequest, ValidationError
+from studio.services.studio import Studio
 from tests.test_cli import run_cli
 
 GREY = (128, 128, 128)

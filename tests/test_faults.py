@@ -7,17 +7,17 @@ import textwrap
 
 import pytest
 
-from studio.config import load_settings
-from studio.request import ImageRequest
-from studio.service import Studio
+from studio.core.config import load_settings
+from studio.core.request import ImageRequest
+from studio.services.studio import Studio
 from tests.conftest import ROOT
 
 CRASH_BEFORE_COMMIT = textwrap.dedent(
     """
     import os
-    from studio.config import load_settings
-    from studio.request import ImageRequest
-    from studio.service import Studio
+    from studio.core.config import load_settings
+    from studio.core.request import ImageRequest
+    from studio.services.studio import Studio
 
     studio = Studio.open(load_settings())
     # Fault injection: the process dies after the files are on disk, before their rows are committed.
@@ -67,7 +67,7 @@ def tiny_disk(tmp_path):
 
 def test_disk_full_keeps_nothing_half_written(studio_env, tmp_path, tiny_disk, monkeypatch):
     monkeypatch.setenv("STUDIO_DATA_DIR", str(tiny_disk))
-    monkeypatch.setenv("STUDIO_DATABASE_URL", f"sqlite:///{tmp_path / 'studio.db'}")
+    monkeypatch.setenv("STUDIO_DATABASE_URL", f"sqlite:///{tmp_path / 'studio.db.engine'}")
     studio = Studio.open(load_settings())
     outcome = studio.generate(ImageRequest(prompt="too much for the disk", model="gpt-image-2", n=6))
     assert outcome.status == "failed" and outcome.error.code == "storage_failed"

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from PIL import Image as PILImage
 
-from studio.cli import main
-from studio.config import load_settings
-from studio.filemeta import read_metadata
-from studio.gallery_query import GalleryFilter
-from studio.library import Library
-from studio.request import ImageRequest
-from studio.service import Studio
-from studio.thumbnails import wait_for_thumbnails
+from studio.cli.main import main
+from studio.core.config import load_settings
+from studio.files.filemeta import read_metadata
+from studio.db.browse import GalleryFilter
+from studio.services.gallery import Library
+from studio.core.request import ImageRequest
+from studio.services.studio import Studio
+from studio.files.thumbnails import wait_for_thumbnails
 from tests.conftest import BACKENDS
 
 every_backend = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
@@ -178,7 +178,7 @@ def test_deleting_a_gallery_image_keeps_the_file_an_edit_was_made_from(studio: S
 def test_uploads_go_with_their_edit_and_the_doctor_checks_them(studio: Studio, library: Library) -> None:
     buffer = io.BytesIO()
     PILImage.new("RGB", (48, 32), (200, 30, 30)).save(buffer, format="PNG")
-    from studio.edits import read_image
+    from studio.services.edits import read_image
     kept = studio.edit(ImageRequest(prompt="warmer", model="gpt-image-2"), [read_image("mine.png", buffer.getvalue())])
     [upload] = kept.generation.sources
     wait_for_thumbnails()

@@ -10,8 +10,8 @@ import zipfile
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studio.request import ImageRequest
-from studio.service import Studio
+from studio.core.request import ImageRequest
+from studio.services.studio import Studio
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -165,8 +165,8 @@ def test_use_these_settings_opens_generate_prefilled_and_says_what_changed(studi
 
 
 def test_an_image_without_a_thumbnail_gets_one_when_the_grid_shows_it(studio: Studio) -> None:
-    from studio.library import Library
-    from studio.thumbnails import wait_for_thumbnails
+    from studio.services.gallery import Library
+    from studio.files.thumbnails import wait_for_thumbnails
 
     outcome = studio.generate(ImageRequest(prompt="Made before thumbnails existed", model=studio.settings.model))
     wait_for_thumbnails()

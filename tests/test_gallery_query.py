@@ -9,11 +9,11 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from PIL import Image as PILImage
 
-from studio.gallery_query import GalleryFilter, Page
-from studio.gallery_view import GalleryView, parse_view, view_params
-from studio.library import Library
-from studio.request import ImageRequest
-from studio.service import Studio
+from studio.db.browse import GalleryFilter, Page
+from studio.services.gallery_link import GalleryView, parse_view, view_params
+from studio.services.gallery import Library
+from studio.core.request import ImageRequest
+from studio.services.studio import Studio
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 # Rows are what these tests are about, so each runs on both databases; files stay in a local folder.

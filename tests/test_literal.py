@@ -8,8 +8,8 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from studio.request import ImageRequest
-from studio.service import Studio
+from studio.core.request import ImageRequest
+from studio.services.studio import Studio
 from tests.conftest import ROOT
 from views.common import WORD_JOINER, literal
 

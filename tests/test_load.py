@@ -9,19 +9,19 @@ import threading
 
 from sqlalchemy import func, select
 
-from studio.config import load_settings
-from studio.models import Generation, Image
-from studio.request import ImageRequest
-from studio.service import Studio
+from studio.core.config import load_settings
+from studio.db.models import Generation, Image
+from studio.core.request import ImageRequest
+from studio.services.studio import Studio
 from tests.browser import browser_page, streamlit_server
 from tests.conftest import ROOT, TEST_KEY
 
 WRITER = textwrap.dedent(
     """
     import json, sys
-    from studio.config import load_settings
-    from studio.request import ImageRequest
-    from studio.service import Studio
+    from studio.core.config import load_settings
+    from studio.core.request import ImageRequest
+    from studio.services.studio import Studio
 
     studio = Studio.open(load_settings())
     errors = 0

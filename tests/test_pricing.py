@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from studio.compare import spend
-from studio.config import ConfigError
-from studio.pricing import NO_PRICE, Usage, format_usd, generation_cost, load_prices
-from studio.request import ImageRequest
-from studio.service import Studio
+from studio.services.compare import spend
+from studio.core.config import ConfigError
+from studio.core.pricing import NO_PRICE, Usage, format_usd, generation_cost, load_prices
+from studio.core.request import ImageRequest
+from studio.services.studio import Studio
 
 
 def test_known_model_estimate_uses_the_per_image_table() -> None:

@@ -16,11 +16,11 @@ from typing import Callable
 import pytest
 from sqlalchemy import func, select
 
-from studio.config import load_settings
-from studio.errors import StudioError
-from studio.models import Generation
-from studio.request import ImageRequest, ValidationError
-from studio.service import Studio
+from studio.core.config import load_settings
+from studio.core.errors import StudioError
+from studio.db.models import Generation
+from studio.core.request import ImageRequest, ValidationError
+from studio.services.studio import Studio
 from tests.conftest import ROOT
 from tests.test_faults import CRASH_BEFORE_COMMIT
 
@@ -67,7 +67,7 @@ class Run:
 
 
 def lock_database_for(run: Run, seconds: float) -> threading.Thread:
-    holder = sqlite3.connect(run.studio.settings.data_dir / "studio.db", timeout=5, check_same_thread=False)
+    holder = sqlite3.connect(run.studio.settings.data_dir / "studio.db.engine", timeout=5, check_same_thread=False)
     holder.execute("BEGIN EXCLUSIVE")
     locked = threading.Event()
 

@@ -6,8 +6,8 @@ import io
 import pytest
 from PIL import Image
 
-from studio.config import load_settings
-from studio.service import Studio
+from studio.core.config import load_settings
+from studio.services.studio import Studio
 from tests.browser import browser_page, streamlit_server
 from tests.conftest import TEST_KEY
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from studio.request import ImageRequest, ValidationError, validate
+from studio.core.request import ImageRequest, ValidationError, validate
 
 
 def problems(**fields) -> list[str]:

@@ -5,11 +5,11 @@ import hashlib
 import pytest
 from PIL import Image
 
-from studio.config import load_settings
-from studio.db import get_engine
-from studio.errors import StudioError
-from studio.request import ImageRequest, ValidationError
-from studio.service import Studio
+from studio.core.config import load_settings
+from studio.db.engine import get_engine
+from studio.core.errors import StudioError
+from studio.core.request import ImageRequest, ValidationError
+from studio.services.studio import Studio
 
 
 def test_generated_images_are_saved_and_recorded(studio):

@@ -8,11 +8,11 @@ from typing import Iterator
 import pytest
 from PIL import Image
 
-from studio.capabilities import FILE_NAME
-from studio.config import load_settings
-from studio.demo_api import DemoConfig, DemoServer, start_demo_server
-from studio.request import ImageRequest, ValidationError
-from studio.service import Studio
+from studio.provider.capabilities import FILE_NAME
+from studio.core.config import load_settings
+from studio.provider.demo import DemoConfig, DemoServer, start_demo_server
+from studio.core.request import ImageRequest, ValidationError
+from studio.services.studio import Studio
 from tests.conftest import TEST_KEY
 
 
@@ -209,7 +209,7 @@ def test_compare_streams_every_cell_when_live_preview_is_on(studio_env, demo_ser
 
 
 def test_a_grid_run_hands_partial_images_to_the_page(studio):
-    from studio.compare import GridSpec, start_grid
+    from studio.services.compare import GridSpec, start_grid
 
     run = start_grid(studio, GridSpec(ImageRequest(prompt="grid partials [demo:partial_delay=0.3]", model="gpt-image-2", stream=True, partial_images=2), ("low", "high"), None, ()))
     ticks, results = 0, []

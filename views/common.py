@@ -11,12 +11,12 @@ from typing import Callable, TypeVar
 
 import streamlit as st
 
-from studio.auth import password_matches
-from studio.client import PartialCallback
-from studio.config import ConfigError, DEMO_PROVIDER, Settings, load_providers, load_settings
-from studio.errors import StudioError
-from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MAX_PARTIAL_IMAGES, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ValidationError
-from studio.service import Outcome, SavedImage, Studio
+from studio.core.auth import password_matches
+from studio.provider.client import PartialCallback
+from studio.core.config import ConfigError, DEMO_PROVIDER, Settings, load_providers, load_settings
+from studio.core.errors import StudioError
+from studio.core.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MAX_PARTIAL_IMAGES, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ValidationError
+from studio.services.studio import Outcome, SavedImage, Studio
 
 T = TypeVar("T")
 NOT_RETURNED = "not returned"

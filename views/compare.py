@@ -8,15 +8,15 @@ import streamlit as st
 
 from views.common import NOT_RETURNED, current_studio, literal, live_preview_controls, sidebar
 from views.gallery_parts import apply_pending_settings
-from studio.compare import (
+from studio.services.compare import (
     AXES, AXIS_CHOICES, DEFAULT_QUALITIES, MAX_WORKERS, CellResult, Comparison, GridRun, GridSpec, default_workers,
     estimate_grid, mark_winner, open_comparison, recent_comparisons, spend, start_grid,
 )
-from studio.config import ConfigError
-from studio.errors import StudioError
-from studio.pricing import format_usd, load_prices
-from studio.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, RESPONSE_FORMATS, STANDARD_SIZES, ImageRequest, ValidationError
-from studio.service import Studio
+from studio.core.config import ConfigError
+from studio.core.errors import StudioError
+from studio.core.pricing import format_usd, load_prices
+from studio.core.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, RESPONSE_FORMATS, STANDARD_SIZES, ImageRequest, ValidationError
+from studio.services.studio import Studio
 
 replaced = apply_pending_settings("pending_compare")  # "compare tiers" from the Gallery, before any widget
 studio = current_studio()
@@ -44,7 +44,7 @@ def show_spend(studio: Studio) -> None:
                     [{"day": d.day, "USD (est.)": round(d.usd, 4), "priced": d.priced, "no price known": d.unpriced} for d in totals.days],
                     hide_index=True,
                 )
-        st.caption("Prices come from studio/pricing.toml (override in STUDIO_DATA_DIR/pricing.toml).")
+        st.caption("Prices come from studio/core/pricing.toml (override in STUDIO_DATA_DIR/pricing.toml).")
 
 
 def cell_facts(cell: CellResult) -> str:

@@ -5,8 +5,8 @@ import streamlit as st
 
 from views.common import current_studio, image_fields, literal, live_preview_controls, output_compression_field, run_and_report, show_outcome, sidebar
 from views.editing import gather_images, mask_input, show_thumbnails
-from studio.edits import MAX_EDIT_IMAGES
-from studio.request import INPUT_FIDELITIES, ImageRequest
+from studio.services.edits import MAX_EDIT_IMAGES
+from studio.core.request import INPUT_FIDELITIES, ImageRequest
 
 studio = current_studio()
 sidebar(studio)

@@ -7,11 +7,11 @@ from typing import Any
 import streamlit as st
 
 from views.common import literal
-from studio.edits import EditImage, read_image
-from studio.errors import StudioError
-from studio.mask import changed_fraction, mask_from_drawing, mask_from_upload
-from studio.request import ValidationError
-from studio.service import Studio
+from studio.services.edits import EditImage, read_image
+from studio.core.errors import StudioError
+from studio.files.mask import changed_fraction, mask_from_drawing, mask_from_upload
+from studio.core.request import ValidationError
+from studio.services.studio import Studio
 
 CANVAS_MAX_WIDTH = 640
 MASK_MODES = ("none", "draw", "upload")

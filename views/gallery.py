@@ -7,7 +7,7 @@ import streamlit as st
 
 from views import gallery_parts as parts
 from views.common import current_studio, literal, sidebar
-from studio.errors import StudioError
+from studio.core.errors import StudioError
 
 studio = current_studio()
 sidebar(studio)

@@ -10,14 +10,14 @@ from typing import Any
 import streamlit as st
 
 from views.common import literal, settings
-from studio.config import load_providers
-from studio.errors import StudioError
-from studio.gallery_query import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryItem, Page
-from studio.gallery_view import GalleryView, parse_view, view_params
-from studio.library import Library, describe_replacements, request_settings
-from studio.prompt_diff import diff_html
-from studio.request import BACKGROUNDS, OUTPUT_FORMATS, QUALITIES
-from studio.service import Studio
+from studio.core.config import load_providers
+from studio.core.errors import StudioError
+from studio.db.browse import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryItem, Page
+from studio.services.gallery_link import GalleryView, parse_view, view_params
+from studio.services.gallery import Library, describe_replacements, request_settings
+from studio.services.prompt_diff import diff_html
+from studio.core.request import BACKGROUNDS, OUTPUT_FORMATS, QUALITIES
+from studio.services.studio import Studio
 
 ALL = "All"
 COLUMNS = 6

@@ -4,7 +4,7 @@ import streamlit as st
 
 from views.common import current_studio, image_fields, literal, live_preview_controls, output_compression_field, run_and_report, show_outcome, sidebar
 from views.gallery_parts import apply_pending_settings
-from studio.request import MODERATIONS, RESPONSE_FORMATS, ImageRequest, size_is_experimental
+from studio.core.request import MODERATIONS, RESPONSE_FORMATS, ImageRequest, size_is_experimental
 
 replaced = apply_pending_settings()  # "use these settings" from the Gallery, before any widget is drawn
 studio = current_studio()

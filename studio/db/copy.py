@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, func, select, text
 
-from studio.config import load_settings
-from studio.db import get_engine, migrate
-from studio.errors import StudioError
-from studio.models import Base, Generation
+from studio.core.config import load_settings
+from studio.db.engine import get_engine, migrate
+from studio.core.errors import StudioError
+from studio.db.models import Base, Generation
 
 BATCH = 1000
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from studio.errors import StudioError
+from studio.core.errors import StudioError
 
 # Decompression-bomb guard: the largest size the API makes is 3840x2160; allow generous headroom
 # and refuse anything that would need far more memory to decode.

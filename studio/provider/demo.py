@@ -23,7 +23,7 @@ url responses: url_html, url_404, url_redirect (to another host), url_huge (more
 for streams: stream_error / stream_moderation (a server error or a safety refusal as an error event
 after the first partial image).
 
-    python -m studio.demo_api --port 8765 [--key KEY] [--fail KIND] [--delay SECONDS] [--no-stream]
+    python -m studio.provider.demo --port 8765 [--key KEY] [--fail KIND] [--delay SECONDS] [--no-stream]
 """
 
 from __future__ import annotations

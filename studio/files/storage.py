@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator, Protocol, Union
 
-from studio.errors import StudioError
+from studio.core.errors import StudioError
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Storage(Protocol):
 def open_storage(url: str | None, data_dir: Path) -> Storage:
     """The storage STUDIO_STORAGE_URL names: `s3://bucket/prefix`, a folder, or (unset) the data dir."""
     if url and url.startswith("s3://"):
-        from studio.storage_s3 import S3Storage  # boto3 is imported only by those who use it
+        from studio.files.s3 import S3Storage  # boto3 is imported only by those who use it
 
         return S3Storage.from_url(url)
     if url and "://" in url and not url.startswith("file://"):

@@ -15,8 +15,8 @@ import httpx2
 import openai
 from openai import OpenAI
 
-from studio.errors import StudioError
-from studio.request import ImageRequest
+from studio.core.errors import StudioError
+from studio.core.request import ImageRequest
 
 DOWNLOAD_TIMEOUT_S = 60.0
 DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024

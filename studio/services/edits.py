@@ -8,9 +8,9 @@ from typing import Sequence
 
 from PIL import Image
 
-from studio.client import InputFile
-from studio.mask import check_mask
-from studio.request import ValidationError
+from studio.provider.client import InputFile
+from studio.files.mask import check_mask
+from studio.core.request import ValidationError
 
 MAX_EDIT_IMAGES = 16
 MAX_INPUT_BYTES = 50 * 1024 * 1024

@@ -7,11 +7,11 @@ import json
 import sys
 from typing import Any
 
-from studio.compare import AXES, DEFAULT_QUALITIES, CellResult, GridSpec, estimate_grid, run_grid, spend
-from studio.config import load_settings
-from studio.pricing import load_prices
-from studio.request import ImageRequest, ValidationError
-from studio.service import Studio
+from studio.services.compare import AXES, DEFAULT_QUALITIES, CellResult, GridSpec, estimate_grid, run_grid, spend
+from studio.core.config import load_settings
+from studio.core.pricing import load_prices
+from studio.core.request import ImageRequest, ValidationError
+from studio.services.studio import Studio
 
 
 def _values(raw: str | None) -> list[str]:

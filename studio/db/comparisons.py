@@ -7,9 +7,9 @@ from typing import Any, Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from studio.errors import StudioError
-from studio.models import CompareCell, CompareGroup, Generation, Image
-from studio.pricing import SpendRow, Usage
+from studio.core.errors import StudioError
+from studio.db.models import CompareCell, CompareGroup, Generation, Image
+from studio.core.pricing import SpendRow, Usage
 
 
 class CompareQueries:

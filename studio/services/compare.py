@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable, Iterator
 
-from studio.errors import StudioError
-from studio.models import CompareGroup, Generation
-from studio.pricing import Cost, PriceTable, SpendTotals, format_usd, generation_cost, load_prices, spend_totals
-from studio.request import BACKGROUNDS, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError, validate
-from studio.service import Outcome, Studio
+from studio.core.errors import StudioError
+from studio.db.models import CompareGroup, Generation
+from studio.core.pricing import Cost, PriceTable, SpendTotals, format_usd, generation_cost, load_prices, spend_totals
+from studio.core.request import BACKGROUNDS, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError, validate
+from studio.services.studio import Outcome, Studio
 
 AXES = ("size", "model", "background", "output_format")  # the second axis; quality is always the first
 AXIS_CHOICES: dict[str, tuple[str, ...]] = {"size": STANDARD_SIZES, "background": BACKGROUNDS, "output_format": OUTPUT_FORMATS}

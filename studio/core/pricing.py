@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
-from studio.config import ConfigError
+from studio.core.config import ConfigError
 
 PRICING_FILE = Path(__file__).with_name("pricing.toml")
 NO_PRICE = "no price known"
@@ -102,7 +102,7 @@ def _model_prices(name: str, entry: Mapping[str, Any], source: Path) -> ModelPri
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise ConfigError(
             f"{source}: the prices for {name!r} are not in the expected shape ({type(exc).__name__}: {exc}); "
-            "see the comments at the top of studio/pricing.toml."
+            "see the comments at the top of studio/core/pricing.toml."
         ) from None
     return ModelPrices(per_image, tokens)
 

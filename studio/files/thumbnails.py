@@ -20,7 +20,7 @@ from typing import Sequence
 from PIL import Image
 from sqlalchemy import Engine
 
-from studio.storage import Storage
+from studio.files.storage import Storage
 
 THUMBNAIL_LONG_SIDE = 256
 THUMBNAIL_FOLDER = "thumbs"
@@ -61,7 +61,7 @@ _pending_lock = threading.Lock()
 
 def make_thumbnails_soon(storage: Storage, engine: Engine, images: Sequence[tuple[int, str]]) -> Future:
     """Make and record the thumbnails of (image id, original path) on the background thread."""
-    from studio.gallery_query import GalleryQueries  # here: the query module must not need this one
+    from studio.db.browse import GalleryQueries  # here: the query module must not need this one
 
     def work() -> None:
         queries = GalleryQueries(engine)

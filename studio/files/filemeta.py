@@ -20,8 +20,8 @@ from typing import Any
 
 from PIL import Image
 
-from studio.errors import StudioError
-from studio.request import ImageRequest
+from studio.core.errors import StudioError
+from studio.core.request import ImageRequest
 
 KEYWORD = "image-studio"
 XMP_NAMESPACE = "https://github.com/image-studio/ns/1.0/"

@@ -11,19 +11,19 @@ from typing import Any, Iterator, Sequence
 from openai import OpenAI
 from sqlalchemy.exc import DBAPIError
 
-from studio.capabilities import Capabilities
-from studio.client import InputFile, PartialCallback, StreamingRejected, make_client, send_request
-from studio.config import DEMO_PROVIDER, Provider, Settings
-from studio.demo_api import DemoServer, start_demo_server
-from studio.edits import EditImage, check_inputs, read_image
-from studio.errors import StudioError
-from studio.filemeta import embed_metadata, file_metadata
-from studio.gallery import Gallery, Lineage
-from studio.imagefile import inspect_image
-from studio.models import Generation, Image
-from studio.request import ImageRequest, ValidationError, validate
-from studio.storage import Location, Storage, open_storage
-from studio.thumbnails import make_thumbnails_soon
+from studio.provider.capabilities import Capabilities
+from studio.provider.client import InputFile, PartialCallback, StreamingRejected, make_client, send_request
+from studio.core.config import DEMO_PROVIDER, Provider, Settings
+from studio.provider.demo import DemoServer, start_demo_server
+from studio.services.edits import EditImage, check_inputs, read_image
+from studio.core.errors import StudioError
+from studio.files.filemeta import embed_metadata, file_metadata
+from studio.db.generations import Gallery, Lineage
+from studio.files.imagefile import inspect_image
+from studio.db.models import Generation, Image
+from studio.core.request import ImageRequest, ValidationError, validate
+from studio.files.storage import Location, Storage, open_storage
+from studio.files.thumbnails import make_thumbnails_soon
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
 _demo_server: DemoServer | None = None

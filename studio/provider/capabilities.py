@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from studio.config import Provider
+from studio.core.config import Provider
 
 FILE_NAME = "provider_capabilities.json"
 _lock = threading.Lock()

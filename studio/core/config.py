@@ -166,7 +166,7 @@ def load_settings(
         provider=provider,
         model=get("STUDIO_MODEL") or provider.models[0],
         data_dir=data_dir,
-        database_url=get("STUDIO_DATABASE_URL") or f"sqlite:///{data_dir / 'studio.db'}",
+        database_url=get("STUDIO_DATABASE_URL") or f"sqlite:///{data_dir / 'studio.db.engine'}",
         timeout_s=float(timeout_s),
         max_retries=int(max_retries),
         password=get("STUDIO_PASSWORD"),

@@ -20,8 +20,8 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import ColumnElement, Engine, and_, exists, false, func, literal, not_, or_, select, text, true, tuple_
 from sqlalchemy.orm import aliased, sessionmaker
 
-from studio.errors import StudioError
-from studio.models import Collection, CollectionImage, CompareCell, CompareGroup, Generation, GenerationSource, Image
+from studio.core.errors import StudioError
+from studio.db.models import Collection, CollectionImage, CompareCell, CompareGroup, Generation, GenerationSource, Image
 
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "favourites": "Favourites first"}
 PAGE_SIZES = (24, 48, 96)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Mapping
 
-from studio.gallery_query import PAGE_SIZES, SORTS, STATUSES, GalleryFilter
+from studio.db.browse import PAGE_SIZES, SORTS, STATUSES, GalleryFilter
 
 # URL name for each filter field (short, stable: they end up in shared links).
 FILTER_PARAMS = {

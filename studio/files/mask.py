@@ -12,7 +12,7 @@ import io
 
 from PIL import Image
 
-from studio.request import ValidationError
+from studio.core.request import ValidationError
 
 PAINTED_ALPHA = 16  # canvas pixels at least this opaque count as painted (anti-aliased stroke edges are faint)
 

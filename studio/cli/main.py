@@ -9,16 +9,16 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from studio.compare_cli import add_compare_parser, add_spend_parser, cmd_compare, cmd_spend
-from studio.config import ConfigError, load_settings
-from studio.db import migrate
-from studio.edits import EditImage, read_image
-from studio.errors import StudioError
-from studio.request import ImageRequest, ValidationError
-from studio.service import Outcome, Studio
-from studio.database_copy import add_copy_database_parser, cmd_copy_database
-from studio.storage import read_location
-from studio.storage_migrate import add_migrate_storage_parser, cmd_migrate_storage
+from studio.cli.compare import add_compare_parser, add_spend_parser, cmd_compare, cmd_spend
+from studio.core.config import ConfigError, load_settings
+from studio.db.engine import migrate
+from studio.services.edits import EditImage, read_image
+from studio.core.errors import StudioError
+from studio.core.request import ImageRequest, ValidationError
+from studio.services.studio import Outcome, Studio
+from studio.db.copy import add_copy_database_parser, cmd_copy_database
+from studio.files.storage import read_location
+from studio.files.move import add_migrate_storage_parser, cmd_migrate_storage
 
 
 def add_request_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +100,7 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from studio.filemeta import read_metadata
+    from studio.files.filemeta import read_metadata
 
     try:
         data = read_location(args.file)
@@ -116,7 +116,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from studio.library import Library
+    from studio.services.gallery import Library
 
     studio = Studio.open(load_settings())
     report = Library(studio.gallery, studio.storage, studio.settings.data_dir, settings=studio.settings).doctor(fix=args.fix)
@@ -125,7 +125,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from studio.library import Library
+    from studio.services.gallery import Library
 
     studio = Studio.open(load_settings())
     library = Library(studio.gallery, studio.storage, studio.settings.data_dir)
@@ -136,7 +136,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from studio.library import Library
+    from studio.services.gallery import Library
 
     studio = Studio.open(load_settings())
     report = Library(studio.gallery, studio.storage, studio.settings.data_dir).import_zip(Path(args.zip))

@@ -12,12 +12,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
-from studio.client import ApiResult
-from studio.db import get_engine, migrate
-from studio.errors import StudioError
-from studio.gallery_compare import CompareQueries
-from studio.models import Generation, GenerationSource, Image, utcnow
-from studio.request import ImageRequest
+from studio.provider.client import ApiResult
+from studio.db.engine import get_engine, migrate
+from studio.core.errors import StudioError
+from studio.db.comparisons import CompareQueries
+from studio.db.models import Generation, GenerationSource, Image, utcnow
+from studio.core.request import ImageRequest
 
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"

@@ -24,10 +24,10 @@ from typing import Any, Callable, Iterable
 
 from sqlalchemy import Engine, String, select, union
 
-from studio.config import load_settings
-from studio.db import get_engine, migrate
-from studio.models import Base
-from studio.storage import Storage, open_storage
+from studio.core.config import load_settings
+from studio.db.engine import get_engine, migrate
+from studio.db.models import Base
+from studio.files.storage import Storage, open_storage
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 

@@ -16,17 +16,17 @@ from typing import IO, Any, Callable, Iterable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from studio.config import ConfigError, Settings, load_settings
-from studio.errors import StudioError
-from studio.filemeta import read_metadata
-from studio.gallery import Gallery
-from studio.gallery_query import GalleryFilter, GalleryQueries, Page
-from studio.imagefile import inspect_image
-from studio.models import Generation, Image
-from studio.pricing import NO_PRICE, format_usd, generation_cost, load_prices
-from studio.request import field_names
-from studio.storage import Location, Storage
-from studio.thumbnails import THUMBNAIL_FOLDER, save_thumbnail
+from studio.core.config import ConfigError, Settings, load_settings
+from studio.core.errors import StudioError
+from studio.files.filemeta import read_metadata
+from studio.db.generations import Gallery
+from studio.db.browse import GalleryFilter, GalleryQueries, Page
+from studio.files.imagefile import inspect_image
+from studio.db.models import Generation, Image
+from studio.core.pricing import NO_PRICE, format_usd, generation_cost, load_prices
+from studio.core.request import field_names
+from studio.files.storage import Location, Storage
+from studio.files.thumbnails import THUMBNAIL_FOLDER, save_thumbnail
 
 IMAGES_FOLDER = "images"
 UPLOADS_FOLDER = "uploads"  # edit inputs that did not come from the gallery

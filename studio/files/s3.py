@@ -22,8 +22,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from studio.errors import StudioError
-from studio.storage import StoredFile, content_path
+from studio.core.errors import StudioError
+from studio.files.storage import StoredFile, content_path
 
 URL_LIFETIME_S = 3600
 URL_REUSE_S = 1800  # a URL is reused this long, so a rerun does not make the browser fetch the image again
