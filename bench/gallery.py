@@ -29,9 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from PIL import Image as PILImage  # noqa: E402
 from sqlalchemy import insert, select, func, text  # noqa: E402
 
-from studio.db.generations import Gallery  # noqa: E402
+from studio.core.config import load_settings  # noqa: E402
+from studio.db.generations import GenerationRecords  # noqa: E402
 from studio.db.browse import GalleryFilter  # noqa: E402
-from studio.services.gallery import Library  # noqa: E402
+from studio.services.gallery import GalleryService  # noqa: E402
+from studio.services.studio import Studio  # noqa: E402
 from studio.db.models import Generation, Image  # noqa: E402
 from studio.files.storage import LocalStorage  # noqa: E402
 from studio.files.thumbnails import save_thumbnail  # noqa: E402
@@ -71,7 +73,7 @@ def timed(work: Callable[[], object], repeat: int = 7) -> tuple[float, float]:
     return times[0], statistics.median(times[1:])
 
 
-def seed(library: Library, count: int, rng: random.Random) -> None:
+def seed(library: GalleryService, count: int, rng: random.Random) -> None:
     storage = library.storage
     files = []
     for n in range(48):  # small real images and their real thumbnails, shared by many rows
@@ -83,7 +85,7 @@ def seed(library: Library, count: int, rng: random.Random) -> None:
         files.append((stored, save_thumbnail(storage, data)))
     start = datetime.now(timezone.utc) - timedelta(days=365)
     step = timedelta(days=365) / count
-    engine = library.gallery.engine
+    engine = library.records.engine
     batch = 5000
     with engine.begin() as connection:
         for first in range(0, count, batch):
@@ -134,32 +136,34 @@ def main() -> int:
             return run(root, args.images, server.create_database(migrated=False))
         finally:
             server.stop()
-    return run(root, args.images, args.database_url or f"sqlite:///{root / 'studio.db.engine'}")
+    return run(root, args.images, args.database_url or f"sqlite:///{root / 'studio.db'}")
 
 
-def database_size_mb(library: Library, root: Path) -> float:
-    engine = library.gallery.engine
+def database_size_mb(library: GalleryService, root: Path) -> float:
+    engine = library.records.engine
     if engine.dialect.name == "postgresql":
         with engine.connect() as connection:
             return connection.scalar(text("SELECT pg_database_size(current_database())")) / 1e6
-    return os.path.getsize(root / "studio.db.engine") / 1e6
+    return os.path.getsize(root / "studio.db") / 1e6
 
 
 def run(root: Path, images: int, database_url: str) -> int:
-    library = Library(Gallery.open(database_url), LocalStorage(root))
+    settings = load_settings({"STUDIO_DATA_DIR": str(root), "STUDIO_DATABASE_URL": database_url},
+                             secrets_path=root / "no-secrets.toml")
+    library = GalleryService(Studio(settings, GenerationRecords.open(database_url), LocalStorage(root)))
     rng = random.Random(7)
 
     started = time.perf_counter()
-    with library.gallery.engine.connect() as connection:
+    with library.records.engine.connect() as connection:
         reuse = bool(connection.scalar(select(func.count()).select_from(Generation)))
     if not reuse:  # --keep on a seeded folder measures it again without seeding
         seed(library, images, rng)
     seeded_s = time.perf_counter() - started
-    with library.gallery.engine.connect() as connection:
+    with library.records.engine.connect() as connection:
         rows = connection.scalar(select(func.count()).select_from(Generation))
         image_rows = connection.scalar(select(func.count()).select_from(Image))
     print(f"{'reused' if reuse else 'seeded'} {rows:,} generations / {image_rows:,} images in {seeded_s:.1f} s "
-          f"({library.gallery.engine.dialect.name}; files in {root})")
+          f"({library.records.engine.dialect.name}; files in {root})")
 
     everything = GalleryFilter()
     first_cold, first = timed(lambda: library.page(everything, limit=24))
@@ -176,7 +180,7 @@ def run(root: Path, images: int, database_url: str) -> int:
           f"walking 999 pages took {walk_s:.1f} s; first item #{deep_items[0].generation_id})")
     offset_sql = text("SELECT g.id FROM generations g LEFT JOIN images i ON i.generation_id = g.id "
                       "ORDER BY g.created_at DESC, g.id DESC LIMIT 24 OFFSET 23976")
-    with library.gallery.engine.connect() as connection:
+    with library.records.engine.connect() as connection:
         _, offset_ms = timed(lambda: connection.execute(offset_sql).all())
     print(f"  (the same page by OFFSET:       {offset_ms:7.2f} ms, for contrast; the gallery never does this)")
 
@@ -190,11 +194,11 @@ def run(root: Path, images: int, database_url: str) -> int:
 
     for term in ("motif0042", "lighthouse", "dreamy koi", "in", "foggy lighthouse"):
         fts_filter = GalleryFilter(search=term)
-        fts_cold, fts = timed(lambda: library.queries.page(fts_filter, limit=24, search_mode="fts"))
-        like_cold, like = timed(lambda: library.queries.page(fts_filter, limit=24, search_mode="like"), repeat=3)
-        hits = len(library.queries.page(fts_filter, limit=24, search_mode="fts").items)
-        same = [i.key for i in library.queries.page(fts_filter, limit=24, search_mode="fts").items] == [
-            i.key for i in library.queries.page(fts_filter, limit=24, search_mode="like").items]
+        fts_cold, fts = timed(lambda: library.browse.page(fts_filter, limit=24, search_mode="fts"))
+        like_cold, like = timed(lambda: library.browse.page(fts_filter, limit=24, search_mode="like"), repeat=3)
+        hits = len(library.browse.page(fts_filter, limit=24, search_mode="fts").items)
+        same = [i.key for i in library.browse.page(fts_filter, limit=24, search_mode="fts").items] == [
+            i.key for i in library.browse.page(fts_filter, limit=24, search_mode="like").items]
         print(f"search {term!r:<20} FTS {fts:7.2f} ms (first run {fts_cold:.2f}) | LIKE {like:8.2f} ms | "
               f"{like / fts:6.1f}x faster | {hits} on page 1, same results: {same}")
 

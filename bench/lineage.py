@@ -3,8 +3,8 @@
     python -m bench.lineage [--images 100000] [--depth 50] [--rounds 30]
 
 1. Fills a fresh SQLite gallery with --images generations (one image each, rows only), then a chain of --depth
-   edits (source -> edit -> edit ...) inside it, and times `Gallery.lineage()` from both ends of the chain
-   against `Gallery.get()` of one generation (the cheapest read the pages do). Goal: lineage of a 50-step
+   edits (source -> edit -> edit ...) inside it, and times `GenerationRecords.lineage()` from both ends of the chain
+   against `GenerationRecords.get()` of one generation (the cheapest read the pages do). Goal: lineage of a 50-step
    chain within 50x a single get, i.e. about one indexed query pair per step whatever the gallery's size.
 2. Against the local endpoint, times `Studio.generate` streamed (partial_images=0) and plain, alternating
    round by round. Goal: streamed <= 1.25x plain (the final image and usage are saved the same way).
@@ -23,7 +23,7 @@ from sqlalchemy import insert
 from studio.provider.client import ApiResult
 from studio.core.config import load_settings
 from studio.provider.demo import DemoConfig, start_demo_server
-from studio.db.generations import Gallery
+from studio.db.generations import GenerationRecords
 from studio.db.models import Generation, Image
 from studio.core.request import ImageRequest
 from studio.services.studio import Studio
@@ -40,7 +40,7 @@ def median_ms(work, rounds: int) -> float:
     return statistics.median(times) * 1000
 
 
-def fill(gallery: Gallery, count: int) -> None:
+def fill(records: GenerationRecords, count: int) -> None:
     batch = 10_000
     with gallery.engine.begin() as connection:
         for start in range(1, count + 1, batch):
@@ -55,7 +55,7 @@ def fill(gallery: Gallery, count: int) -> None:
             ])
 
 
-def chain(gallery: Gallery, root: int, depth: int) -> int:
+def chain(records: GenerationRecords, root: int, depth: int) -> int:
     """`depth` edits, each of the previous result; returns the last image's id."""
     result = ApiResult([], None, None, None, None, None, None, 0.0)
     current = root
@@ -71,7 +71,7 @@ def chain(gallery: Gallery, root: int, depth: int) -> int:
 
 def lineage_figures(images: int, depth: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        gallery = Gallery.open(f"sqlite:///{Path(tmp) / 'studio.db.engine'}")
+        gallery = GenerationRecords.open(f"sqlite:///{Path(tmp) / 'studio.db'}")
         started = time.perf_counter()
         fill(gallery, images)
         print(f"gallery: {images:,} images filled in {time.perf_counter() - started:.1f} s")
@@ -81,7 +81,7 @@ def lineage_figures(images: int, depth: int, rounds: int) -> None:
         get_ms = median_ms(lambda: gallery.get(root), rounds)
         up_ms = median_ms(lambda: gallery.lineage(last), rounds)
         down_ms = median_ms(lambda: gallery.lineage(root), rounds)
-        print(f"Gallery.get (one generation):        median {get_ms:.2f} ms")
+        print(f"records.get (one generation):        median {get_ms:.2f} ms")
         print(f"lineage of the last edit ({depth} up):   median {up_ms:.2f} ms  ({up_ms / get_ms:.1f}x get; goal <= {depth}x)")
         print(f"lineage of the source ({depth} down):    median {down_ms:.2f} ms  ({down_ms / get_ms:.1f}x get; goal <= {depth}x)")
 

@@ -121,7 +121,7 @@ def test_an_unreachable_bucket_is_explained_and_the_prompt_kept(studio_env, monk
     outcome = studio.generate(ImageRequest(prompt="lost in transit", model="gpt-image-2"))
     assert outcome.status == "failed" and outcome.error.code == "storage_failed"
     assert "object storage s3://studio-test/" in outcome.error.message and "AWS_ENDPOINT_URL" in outcome.error.message
-    assert studio.gallery.get(outcome.generation_id).prompt == "lost in transit"
+    assert studio.records.get(outcome.generation_id).prompt == "lost in transit"
 
 
 def test_a_storage_url_the_studio_cannot_use_is_explained(studio_env, monkeypatch):
@@ -241,12 +241,12 @@ def test_postgres_search_is_a_tsvector_match_the_gin_index_can_serve(studio):
     from sqlalchemy import event
 
     from studio.db.browse import GalleryFilter
-    from studio.services.gallery import Library
+    from studio.services.gallery import GalleryService
 
     studio.generate(ImageRequest(prompt="A heron at dawn over the marsh", model="gpt-image-2"))
     studio.generate(ImageRequest(prompt="An owl in a lighthouse", model="gpt-image-2"))
-    library = Library(studio.gallery, studio.storage)
-    engine = studio.gallery.engine
+    library = GalleryService(studio)
+    engine = studio.records.engine
     seen: list[tuple[str, object]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
@@ -294,13 +294,13 @@ def test_gallery_page_on_s3_hands_the_browser_presigned_urls(studio, s3_server):
 def test_copy_database_moves_a_sqlite_gallery_to_postgres_with_ids_lineage_and_search(studio, postgres_server, monkeypatch):
     from studio.services.compare import GridSpec, open_comparison, run_grid
     from studio.db.browse import GalleryFilter
-    from studio.services.gallery import Library
+    from studio.services.gallery import GalleryService
 
     made = studio.generate(ImageRequest(prompt="A heron over the marsh", model="gpt-image-2", n=2))
     refused = studio.generate(ImageRequest(prompt="refused [demo:fail=moderation]", model="gpt-image-2"))
     edited = studio.edit(ImageRequest(prompt="at night", model="gpt-image-2"), [studio.edit_source(made.images[0].id)])
     grid, _ = run_grid(studio, GridSpec(ImageRequest(prompt="a compared owl", model="gpt-image-2"), ("low", "high")))
-    library = Library(studio.gallery, studio.storage)
+    library = GalleryService(studio)
     library.favourite([made.images[1].id])
     library.add_to_collection("Marsh", [made.images[0].id])
     before = [(o.generation_id, o.status, o.generation.prompt, [i.sha256 for i in o.images]) for o in studio.recent(50)]
@@ -321,10 +321,10 @@ def test_copy_database_moves_a_sqlite_gallery_to_postgres_with_ids_lineage_and_s
         assert moved.lineage(edited.images[0].id).image_ids == {made.images[0].id, edited.images[0].id}
         comparison = open_comparison(moved, grid.group_id)
         assert comparison.prompt == "a compared owl" and [c.status for c in comparison.cells] == ["succeeded", "succeeded"]
-        moved_library = Library(moved.gallery, moved.storage)
+        moved_library = GalleryService(moved)
         assert {i.generation_id for i in moved_library.page(GalleryFilter(search="heron")).items} == {made.generation_id}
         assert [i.image_id for i in moved_library.page(GalleryFilter(favourites=True)).items] == [made.images[1].id]
-        assert moved_library.queries.collections_of(made.images[0].id) == ["Marsh"]
+        assert moved_library.browse.collections_of(made.images[0].id) == ["Marsh"]
         newest = moved.generate(ImageRequest(prompt="the first new one on postgres", model="gpt-image-2"))
         assert newest.status == "succeeded" and newest.generation_id > max(b[0] for b in before)
         assert newest.images[0].path.read_bytes()  # files stay where they were (local folder here)

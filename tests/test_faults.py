@@ -21,7 +21,7 @@ CRASH_BEFORE_COMMIT = textwrap.dedent(
 
     studio = Studio.open(load_settings())
     # Fault injection: the process dies after the files are on disk, before their rows are committed.
-    studio.gallery.finish_generation = lambda *args, **kwargs: os._exit(3)
+    studio.records.finish_generation = lambda *args, **kwargs: os._exit(3)
     studio.generate(ImageRequest(prompt="crash in the window", model="gpt-image-2"))
     """
 )
@@ -40,11 +40,11 @@ def test_a_crash_between_file_and_row_loses_no_prompt(studio_env):
 
 
 def test_a_live_request_of_another_process_is_left_alone(studio):
-    pending = studio.gallery.start_generation(ImageRequest(prompt="in flight", model="gpt-image-2"), "custom", "h")
-    assert studio.gallery.settle_interrupted(older_than_s=3600) == 0  # this process is alive
-    assert studio.gallery.get(pending.id).status == "pending"
-    assert studio.gallery.settle_interrupted(older_than_s=-1) == 1  # older than any request can run
-    assert studio.gallery.get(pending.id).status == "failed"
+    pending = studio.records.start_generation(ImageRequest(prompt="in flight", model="gpt-image-2"), "custom", "h")
+    assert studio.records.settle_interrupted(older_than_s=3600) == 0  # this process is alive
+    assert studio.records.get(pending.id).status == "pending"
+    assert studio.records.settle_interrupted(older_than_s=-1) == 1  # older than any request can run
+    assert studio.records.get(pending.id).status == "failed"
 
 
 def test_unwritable_data_dir_is_explained(studio):
@@ -52,7 +52,7 @@ def test_unwritable_data_dir_is_explained(studio):
     outcome = studio.generate(ImageRequest(prompt="nowhere to go", model="gpt-image-2"))
     assert outcome.status == "failed" and outcome.error.code == "storage_unwritable"
     assert "make it writable or set STUDIO_DATA_DIR" in outcome.error.message
-    assert studio.gallery.get(outcome.generation_id).prompt == "nowhere to go"
+    assert studio.records.get(outcome.generation_id).prompt == "nowhere to go"
 
 
 @pytest.fixture
@@ -67,11 +67,11 @@ def tiny_disk(tmp_path):
 
 def test_disk_full_keeps_nothing_half_written(studio_env, tmp_path, tiny_disk, monkeypatch):
     monkeypatch.setenv("STUDIO_DATA_DIR", str(tiny_disk))
-    monkeypatch.setenv("STUDIO_DATABASE_URL", f"sqlite:///{tmp_path / 'studio.db.engine'}")
+    monkeypatch.setenv("STUDIO_DATABASE_URL", f"sqlite:///{tmp_path / 'studio.db'}")
     studio = Studio.open(load_settings())
     outcome = studio.generate(ImageRequest(prompt="too much for the disk", model="gpt-image-2", n=6))
     assert outcome.status == "failed" and outcome.error.code == "storage_failed"
     assert "free some disk space" in outcome.error.message
     assert [p for p in tiny_disk.rglob("*") if p.is_file()] == []  # no partial file, no half batch
-    kept = studio.gallery.get(outcome.generation_id)
+    kept = studio.records.get(outcome.generation_id)
     assert kept.prompt == "too much for the disk" and kept.images == []

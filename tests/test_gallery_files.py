@@ -4,6 +4,8 @@ marked `every_backend` run on SQLite + a folder, PostgreSQL + a folder and Postg
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import io
 import json
 import time
@@ -17,7 +19,7 @@ from studio.cli.main import main
 from studio.core.config import load_settings
 from studio.files.filemeta import read_metadata
 from studio.db.browse import GalleryFilter
-from studio.services.gallery import Library
+from studio.services.gallery import GalleryService
 from studio.core.request import ImageRequest
 from studio.services.studio import Studio
 from studio.files.thumbnails import wait_for_thumbnails
@@ -27,8 +29,8 @@ every_backend = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
 
 
 @pytest.fixture
-def library(studio: Studio) -> Library:
-    return Library(studio.gallery, studio.storage)
+def library(studio: Studio) -> GalleryService:
+    return GalleryService(studio)
 
 
 def generate(studio: Studio, prompt: str, **fields) -> object:
@@ -62,7 +64,7 @@ def test_inspect_says_when_a_file_has_no_metadata(tmp_path: Path, capsys) -> Non
 
 
 @every_backend
-def test_thumbnail_is_a_small_webp_beside_the_original(studio: Studio, library: Library) -> None:
+def test_thumbnail_is_a_small_webp_beside_the_original(studio: Studio, library: GalleryService) -> None:
     outcome = generate(studio, "A tall lighthouse", size="1024x1536")
     wait_for_thumbnails()  # made on a background thread, just after the rows are committed
     item = library.page(GalleryFilter()).items[0]
@@ -75,7 +77,7 @@ def test_thumbnail_is_a_small_webp_beside_the_original(studio: Studio, library: 
 
 
 @every_backend
-def test_delete_keeps_a_file_another_row_still_uses(studio: Studio, library: Library) -> None:
+def test_delete_keeps_a_file_another_row_still_uses(studio: Studio, library: GalleryService) -> None:
     first = generate(studio, "Same bytes twice")
     second = generate(studio, "Same bytes twice")  # the demo draws the same image: one shared file
     assert first.images[0].path == second.images[0].path
@@ -87,7 +89,7 @@ def test_delete_keeps_a_file_another_row_still_uses(studio: Studio, library: Lib
 
 
 @every_backend
-def test_export_then_import_into_another_gallery_skips_duplicates(studio: Studio, library: Library, another_gallery) -> None:
+def test_export_then_import_into_another_gallery_skips_duplicates(studio: Studio, library: GalleryService, another_gallery) -> None:
     kept = generate(studio, "Export me, a red kite", n=2, quality="low")
     other = generate(studio, "And a blue heron", output_format="webp")
     wait_for_thumbnails()
@@ -102,7 +104,7 @@ def test_export_then_import_into_another_gallery_skips_duplicates(studio: Studio
     another_gallery("second")
     fresh = Studio.open(load_settings())
     assert fresh.storage.url != studio.storage.url
-    second = Library(fresh.gallery, fresh.storage)
+    second = GalleryService(fresh)
     report = second.import_zip(data)
     assert (report.added, report.skipped_duplicates, report.problems) == (3, 0, [])
     items = second.page(GalleryFilter(), "oldest").items
@@ -120,7 +122,7 @@ def test_export_then_import_into_another_gallery_skips_duplicates(studio: Studio
 
 
 @every_backend
-def test_doctor_finds_a_missing_file_and_a_stray_file_and_fixes_them(studio: Studio, library: Library, capsys) -> None:
+def test_doctor_finds_a_missing_file_and_a_stray_file_and_fixes_them(studio: Studio, library: GalleryService, capsys) -> None:
     lost = generate(studio, "A lost kestrel: this file goes missing")
     stray = generate(studio, "A stray heron: its row goes missing")
     healthy = generate(studio, "A healthy one")
@@ -128,8 +130,8 @@ def test_doctor_finds_a_missing_file_and_a_stray_file_and_fixes_them(studio: Stu
     lost_file = lost.generation.images[0].path  # relative to the storage root
     studio.storage.delete(lost_file)
     stray_file = stray.generation.images[0].path
-    library.queries.delete_image_rows([stray.images[0].id])  # as if the process died before its commit
-    library.queries.set_thumbnail([healthy.images[0].id], None)  # as if made before thumbnails existed
+    library.browse.delete_image_rows([stray.images[0].id])  # as if the process died before its commit
+    library.browse.set_thumbnail([healthy.images[0].id], None)  # as if made before thumbnails existed
     assert main(["doctor"]) == 1
     young = json.loads(capsys.readouterr().out)
     # Just written, the stray could be a request still saving: reported as in flight, not taken in yet.
@@ -158,7 +160,7 @@ def edit_of(studio: Studio, image_id: int, prompt: str) -> object:
 
 
 @every_backend
-def test_deleting_a_gallery_image_keeps_the_file_an_edit_was_made_from(studio: Studio, library: Library) -> None:
+def test_deleting_a_gallery_image_keeps_the_file_an_edit_was_made_from(studio: Studio, library: GalleryService) -> None:
     original = generate(studio, "A red door to edit")
     edit = edit_of(studio, original.images[0].id, "paint the door blue")
     wait_for_thumbnails()
@@ -175,7 +177,7 @@ def test_deleting_a_gallery_image_keeps_the_file_an_edit_was_made_from(studio: S
 
 
 @every_backend
-def test_uploads_go_with_their_edit_and_the_doctor_checks_them(studio: Studio, library: Library) -> None:
+def test_uploads_go_with_their_edit_and_the_doctor_checks_them(studio: Studio, library: GalleryService) -> None:
     buffer = io.BytesIO()
     PILImage.new("RGB", (48, 32), (200, 30, 30)).save(buffer, format="PNG")
     from studio.services.edits import read_image
@@ -198,10 +200,10 @@ def test_uploads_go_with_their_edit_and_the_doctor_checks_them(studio: Studio, l
 
 
 @every_backend
-def test_doctor_leaves_files_being_written_alone(studio: Studio, library: Library) -> None:
+def test_doctor_leaves_files_being_written_alone(studio: Studio, library: GalleryService) -> None:
     generate(studio, "Already saved")
     wait_for_thumbnails()
-    data = studio.storage.read(library.queries.file_rows()[0][1])
+    data = studio.storage.read(library.browse.file_rows()[0][1])
     temp = "images/aa/.tmp-being-written.png"
     uncommitted = "images/bb/" + "b" * 64 + ".png"  # written, its row not committed yet
     studio.storage.put_file(temp, data)
@@ -210,18 +212,17 @@ def test_doctor_leaves_files_being_written_alone(studio: Studio, library: Librar
     assert {temp, uncommitted} <= set(report.in_flight)
     assert report.stray_thumbnails == [] and report.stray_files == [] and report.fixed["files_adopted"] == 0
     assert studio.storage.exists(temp) and studio.storage.exists(uncommitted)
-    assert len(library.queries.file_rows()) == 1  # nothing adopted as a "recovered" generation
+    assert len(library.browse.file_rows()) == 1  # nothing adopted as a "recovered" generation
     later = time.time() + library.request_window_s() + 1  # long after any request could still be running
     report = library.doctor(fix=True, now=later)
     assert temp in report.stray_thumbnails and uncommitted in report.stray_files
     assert not studio.storage.exists(temp)
 
 
-def test_the_in_flight_window_is_the_longest_a_request_can_run(studio: Studio, monkeypatch) -> None:
-    monkeypatch.setenv("STUDIO_TIMEOUT_S", "10")
-    monkeypatch.setenv("STUDIO_MAX_RETRIES", "3")
-    assert Library(studio.gallery, studio.storage).request_window_s() == 10 * 4 + 60
-    assert Library(studio.gallery, studio.storage, settings=studio.settings).request_window_s() == (
+def test_the_in_flight_window_is_the_longest_a_request_can_run(studio: Studio) -> None:
+    slow = studio.with_settings(replace(studio.settings, timeout_s=10, max_retries=3))
+    assert GalleryService(slow).request_window_s() == 10 * 4 + 60
+    assert GalleryService(studio).request_window_s() == (
         studio.settings.timeout_s * (studio.settings.max_retries + 1) + 60)
 
 
@@ -233,7 +234,7 @@ def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_STORED) -> 
     return buffer.getvalue()
 
 
-def test_import_explains_bad_metadata_lines_and_goes_on(studio: Studio, library: Library) -> None:
+def test_import_explains_bad_metadata_lines_and_goes_on(studio: Studio, library: GalleryService) -> None:
     good = generate(studio, "A good heron")
     data = good.images[0].path.read_bytes()
     library.delete([(good.generation_id, None)])
@@ -257,7 +258,7 @@ def test_import_explains_bad_metadata_lines_and_goes_on(studio: Studio, library:
     assert library.page(GalleryFilter(search="heron")).items
 
 
-def test_import_refuses_oversized_members_and_zip_bombs(studio: Studio, library: Library, capsys, tmp_path: Path) -> None:
+def test_import_refuses_oversized_members_and_zip_bombs(studio: Studio, library: GalleryService, capsys, tmp_path: Path) -> None:
     bomb = zip_of({"images/bomb.png": bytes(8 * 1024 * 1024)}, zipfile.ZIP_DEFLATED)
     report = library.import_zip(bomb)
     assert report.added == 0 and report.problems == [
@@ -270,7 +271,7 @@ def test_import_refuses_oversized_members_and_zip_bombs(studio: Studio, library:
     assert library.page(GalleryFilter()).items == []
 
 
-def test_import_holds_one_member_in_memory_at_a_time(studio: Studio, library: Library) -> None:
+def test_import_holds_one_member_in_memory_at_a_time(studio: Studio, library: GalleryService) -> None:
     import os
     import tracemalloc
 

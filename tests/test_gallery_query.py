@@ -11,7 +11,7 @@ from PIL import Image as PILImage
 
 from studio.db.browse import GalleryFilter, Page
 from studio.services.gallery_link import GalleryView, parse_view, view_params
-from studio.services.gallery import Library
+from studio.services.gallery import GalleryService
 from studio.core.request import ImageRequest
 from studio.services.studio import Studio
 
@@ -21,11 +21,11 @@ both_databases = pytest.mark.parametrize("backend", ["sqlite+local", "postgres+l
 
 
 @pytest.fixture
-def library(studio: Studio) -> Library:
-    return Library(studio.gallery, studio.storage)
+def library(studio: Studio) -> GalleryService:
+    return GalleryService(studio)
 
 
-def add(library: Library, number: int, images: int = 1, status: str = "succeeded", prompt: str | None = None,
+def add(library: GalleryService, number: int, images: int = 1, status: str = "succeeded", prompt: str | None = None,
         model: str = "gpt-image-1", at: datetime | None = None) -> int:
     """A generation with `images` real (tiny) image files, created at T0 + number minutes."""
     rows = []
@@ -35,7 +35,7 @@ def add(library: Library, number: int, images: int = 1, status: str = "succeeded
         stored = library.storage.put(buffer.getvalue(), "png")
         rows.append({"batch_index": index, "path": stored.path, "sha256": stored.sha256, "width": 8, "height": 8,
                      "format": "png", "bytes": stored.bytes, "revised_prompt": f"revised {number}-{index}"})
-    return library.queries.add_generation({
+    return library.browse.add_generation({
         "created_at": at or T0 + timedelta(minutes=number), "status": status, "provider": "demo", "base_url_host": "x",
         "prompt": prompt or f"prompt {number}", "model": model, "error_message": "refused" if status == "failed" else None,
     }, rows)
@@ -45,7 +45,7 @@ def keys(page: Page) -> list[tuple[int, int | None]]:
     return [(item.generation_id, item.batch_index) for item in page.items]
 
 
-def walk(library: Library, filters: GalleryFilter, sort: str, limit: int, between_pages=lambda n: None) -> list:
+def walk(library: GalleryService, filters: GalleryFilter, sort: str, limit: int, between_pages=lambda n: None) -> list:
     seen, cursor, number = [], None, 0
     while True:
         page = library.page(filters, sort, limit, after=cursor)
@@ -58,7 +58,7 @@ def walk(library: Library, filters: GalleryFilter, sort: str, limit: int, betwee
 
 
 @both_databases
-def test_pages_have_no_duplicates_or_gaps_while_new_images_arrive(library: Library) -> None:
+def test_pages_have_no_duplicates_or_gaps_while_new_images_arrive(library: GalleryService) -> None:
     ids = [add(library, n, images=1 + n % 3, status="failed" if n % 5 == 0 else "succeeded") for n in range(20)]
     expected = [(g, b) for g in reversed(ids) for b in ([None] if (g - ids[0]) % 5 == 0 else range(1 + (g - ids[0]) % 3))]
     arrivals = iter(range(100, 200))
@@ -72,7 +72,7 @@ def test_pages_have_no_duplicates_or_gaps_while_new_images_arrive(library: Libra
 
 
 @both_databases
-def test_previous_pages_mirror_next_pages(library: Library) -> None:
+def test_previous_pages_mirror_next_pages(library: GalleryService) -> None:
     for n in range(13):
         add(library, n, images=2)
     forward, cursor = [], None
@@ -91,7 +91,7 @@ def test_previous_pages_mirror_next_pages(library: Library) -> None:
 
 
 @both_databases
-def test_oldest_and_favourites_first_are_stable_sorts(library: Library) -> None:
+def test_oldest_and_favourites_first_are_stable_sorts(library: GalleryService) -> None:
     ids = [add(library, n) for n in range(9)]
     assert [g for g, _ in walk(library, GalleryFilter(), "oldest", 2)] == ids
     favourite_ids = [ids[1], ids[4], ids[7]]
@@ -103,7 +103,7 @@ def test_oldest_and_favourites_first_are_stable_sorts(library: Library) -> None:
 
 
 @both_databases
-def test_filters_status_model_date_and_collection(library: Library) -> None:
+def test_filters_status_model_date_and_collection(library: GalleryService) -> None:
     ok = add(library, 1, model="gpt-image-1-mini")
     failed = add(library, 2, status="failed")
     late = add(library, 3, at=datetime(2026, 3, 5, 12, tzinfo=timezone.utc))
@@ -116,17 +116,17 @@ def test_filters_status_model_date_and_collection(library: Library) -> None:
     collection = library.add_to_collection("Moodboard", [image_id])
     library.add_to_collection("Moodboard", [image_id])  # adding twice keeps one
     assert [i.image_id for i in library.page(GalleryFilter(collection_id=collection)).items] == [image_id]
-    assert library.queries.collections() == [(collection, "Moodboard")]
-    group_id, cells = library.gallery.create_compare_group("p", "gpt-image-1", None, {}, [(0, "low", None), (1, "high", None)])
-    library.gallery.link_compare_cell(cells[0], ok)
-    library.gallery.link_compare_cell(cells[1], failed)
+    assert library.browse.collections() == [(collection, "Moodboard")]
+    group_id, cells = library.records.create_compare_group("p", "gpt-image-1", None, {}, [(0, "low", None), (1, "high", None)])
+    library.records.link_compare_cell(cells[0], ok)
+    library.records.link_compare_cell(cells[1], failed)
     assert [i.generation_id for i in library.page(GalleryFilter(compare_group_id=group_id)).items] == [failed, ok]
-    assert library.queries.compare_groups() == [(group_id, f"#{group_id} · p")]
+    assert library.browse.compare_groups() == [(group_id, f"#{group_id} · p")]
     assert library.page(GalleryFilter(compare_group_id=group_id + 1)).items == []
 
 
 @both_databases
-def test_full_text_search_stays_in_step_after_insert_and_delete(studio: Studio, library: Library) -> None:
+def test_full_text_search_stays_in_step_after_insert_and_delete(studio: Studio, library: GalleryService) -> None:
     fox = studio.generate(ImageRequest(prompt="A watercolour fox reading a map", model=studio.settings.model, n=2))
     studio.generate(ImageRequest(prompt="An owl in a lighthouse", model=studio.settings.model))
     failed = studio.generate(ImageRequest(prompt="A fox refused [demo:fail=moderation]", model=studio.settings.model))
@@ -138,12 +138,12 @@ def test_full_text_search_stays_in_step_after_insert_and_delete(studio: Studio, 
     revised_word = next(w for w in fox.images[0].revised_prompt.split() if w.isalpha() and w.lower() not in fox.generation.prompt.lower())
     assert fox.generation_id in {i.generation_id for i in library.page(GalleryFilter(search=revised_word)).items}
     # FTS and LIKE agree.
-    like = library.queries.page(GalleryFilter(search="fox"), search_mode="like")
+    like = library.browse.page(GalleryFilter(search="fox"), search_mode="like")
     assert [i.key for i in like.items] == [i.key for i in found.items]
     library.delete([(fox.generation_id, fox.images[0].id)])
-    assert library.queries.count_fts("watercolour") == 1  # one image left, the generation stays findable
+    assert library.browse.count_fts("watercolour") == 1  # one image left, the generation stays findable
     library.delete([(fox.generation_id, fox.images[1].id)])
-    assert library.queries.count_fts("watercolour") == 0
+    assert library.browse.count_fts("watercolour") == 0
     assert library.page(GalleryFilter(search="watercolour")).items == []
     assert [i.generation_id for i in library.page(GalleryFilter(search="fox")).items] == [failed.generation_id]
 

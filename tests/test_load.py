@@ -34,7 +34,7 @@ WRITER = textwrap.dedent(
 
 
 def counts(studio: Studio) -> tuple[int, int, int]:
-    with studio.gallery.session() as session:
+    with studio.records.session() as session:
         generations = session.scalar(select(func.count()).select_from(Generation))
         succeeded = session.scalar(select(func.count()).select_from(Generation).where(Generation.status == "succeeded"))
         images = session.scalar(select(func.count()).select_from(Image))

@@ -67,7 +67,7 @@ class Run:
 
 
 def lock_database_for(run: Run, seconds: float) -> threading.Thread:
-    holder = sqlite3.connect(run.studio.settings.data_dir / "studio.db.engine", timeout=5, check_same_thread=False)
+    holder = sqlite3.connect(run.studio.settings.data_dir / "studio.db", timeout=5, check_same_thread=False)
     holder.execute("BEGIN EXCLUSIVE")
     locked = threading.Event()
 
@@ -102,7 +102,7 @@ def disk_full(run: Run) -> str:
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], check=True)
     try:
-        small = Studio(run.studio.settings, run.studio.gallery, type(run.studio.storage)(mount))
+        small = Studio(run.studio.settings, run.studio.records, type(run.studio.storage)(mount))
         message = run.generate("more than the disk holds", studio=small, n=6)
         assert [p for p in mount.rglob("*") if p.is_file()] == []
         return message
@@ -171,7 +171,7 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
 
 
 def stored_state(studio: Studio) -> str:
-    with studio.gallery.session() as session:
+    with studio.records.session() as session:
         count = session.scalar(select(func.count()).select_from(Generation))
         if count == 0:
             return "nothing"

@@ -21,7 +21,7 @@ def test_the_key_is_in_no_file_of_the_data_dir(studio):
     studio.generate(ImageRequest(prompt="refused [demo:fail=moderation]", model="gpt-image-2"))
     studio.with_settings(replace(studio.settings, api_key=TEST_KEY + "-wrong")).generate(ImageRequest(prompt="wrong key", model="gpt-image-2"))
     files = all_bytes_under(studio.settings.data_dir)
-    assert any(name.endswith("studio.db.engine") for name, _ in files)
+    assert any(name.endswith("studio.db") for name, _ in files)
     for name, data in files:  # the SQLite file, its WAL, the images
         assert TEST_KEY.encode() not in data, name
 

@@ -43,7 +43,7 @@ def test_a_refused_prompt_is_kept_with_its_error(studio):
     outcome = studio.generate(ImageRequest(prompt="forbidden [demo:fail=moderation]", model="gpt-image-2"))
     assert outcome.status == "failed"
     assert "safety system refused" in outcome.error.message
-    kept = studio.gallery.get(outcome.generation_id)
+    kept = studio.records.get(outcome.generation_id)
     assert (kept.prompt, kept.status, kept.error_code, kept.http_status) == ("forbidden [demo:fail=moderation]", "failed", "moderation_blocked", 400)
     assert kept.images == []
 

@@ -1,5 +1,5 @@
 """Streamlit glue for the Gallery page: the controls bound to the URL, the grid, the detail dialog,
-the bulk actions. Every action calls one Library method; nothing here touches SQL or files itself."""
+the bulk actions. Every action calls one GalleryService method; nothing here touches SQL or files itself."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from studio.core.config import load_providers
 from studio.core.errors import StudioError
 from studio.db.browse import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryItem, Page
 from studio.services.gallery_link import GalleryView, parse_view, view_params
-from studio.services.gallery import Library, describe_replacements, request_settings
+from studio.services.gallery import GalleryService, describe_replacements, request_settings
 from studio.services.prompt_diff import diff_html
 from studio.core.request import BACKGROUNDS, OUTPUT_FORMATS, QUALITIES
 from studio.services.studio import Studio
@@ -29,8 +29,8 @@ GENERATE_DEFAULTS: dict[str, Any] = {
 }
 
 
-def library_for(studio: Studio) -> Library:
-    return Library(studio.gallery, studio.storage, studio.settings.data_dir)
+def library_for(studio: Studio) -> GalleryService:
+    return GalleryService(studio)
 
 
 # --- the view, kept in the URL ---------------------------------------------------------------------
@@ -56,7 +56,7 @@ def _widgets_from(view: GalleryView) -> None:
     })
 
 
-def controls(library: Library, view: GalleryView) -> GalleryView:
+def controls(library: GalleryService, view: GalleryView) -> GalleryView:
     """Search, filters, sort and page size; a change starts again at page 1."""
     top = st.columns([4, 1.4, 1])
     top[0].text_input("Search prompts", key="g_q", placeholder="words from the prompt or revised_prompt",
@@ -65,21 +65,21 @@ def controls(library: Library, view: GalleryView) -> GalleryView:
     top[2].selectbox("Per page", PAGE_SIZES, key="g_per")
     with st.expander("Filters", expanded=not replace(view.filters, search="").is_empty()):
         row = st.columns(4)
-        row[0].selectbox("model", [ALL, *_distinct(library, library.gallery.engine.url.render_as_string(), "model")], key="g_model")
+        row[0].selectbox("model", [ALL, *_distinct(library, library.records.engine.url.render_as_string(), "model")], key="g_model")
         row[1].selectbox("quality", [ALL, *[q for q in QUALITIES if q != "auto"]], key="g_quality")
-        row[2].selectbox("size", [ALL, *_distinct(library, library.gallery.engine.url.render_as_string(), "size")], key="g_size")
+        row[2].selectbox("size", [ALL, *_distinct(library, library.records.engine.url.render_as_string(), "size")], key="g_size")
         row[3].selectbox("status", [ALL, *STATUSES], key="g_status")
         row = st.columns(4)
         row[0].selectbox("background", [ALL, *[b for b in BACKGROUNDS if b != "auto"]], key="g_background")
         row[1].selectbox("output_format", [ALL, *OUTPUT_FORMATS], key="g_output_format")
         row[2].date_input("Date range", key="g_dates", help="From the first day to the last, both included.")
-        collections = dict(library.queries.collections())
+        collections = dict(library.browse.collections())
         # 0 stands for "All": a None value would show as an empty choice.
         row[3].selectbox("Collection", [0, *collections], key="g_collection",
                          format_func=lambda c: ALL if not c else collections.get(c, f"#{c}"))
         row = st.columns([1, 3])
         row[0].toggle("Favourites only", key="g_fav")
-        comparisons = dict(library.queries.compare_groups())
+        comparisons = dict(library.browse.compare_groups())
         row[1].selectbox("Comparison", [0, *comparisons], key="g_compare",
                          format_func=lambda c: ALL if not c else comparisons.get(c, f"#{c}"),
                          help="The images of one run of the Compare page.")
@@ -102,9 +102,9 @@ def controls(library: Library, view: GalleryView) -> GalleryView:
 
 
 @st.cache_data(ttl=20, show_spinner=False)
-def _distinct(_library: Library, database_url: str, name: str) -> list[str]:
+def _distinct(_library: GalleryService, database_url: str, name: str) -> list[str]:
     # A scan of every row (~30 ms at 100,000): kept for a few seconds instead of run on every rerun.
-    return _library.queries.distinct_values(name)
+    return _library.browse.distinct_values(name)
 
 
 def _value(choice: Any) -> Any:
@@ -151,9 +151,9 @@ def edit_caption(sources: list[tuple[str, int | None, str | None]]) -> str | Non
     return f"Edit of {images[0]}" + (f" with {', '.join(images[1:])}" if images[1:] else "") + (" · masked" if masked else "")
 
 
-def grid(library: Library, page: Page) -> None:
+def grid(library: GalleryService, page: Page) -> None:
     cells = st.columns(COLUMNS)
-    sources = library.queries.edit_sources({item.generation_id for item in page.items})
+    sources = library.browse.edit_sources({item.generation_id for item in page.items})
     for position, item in enumerate(page.items):
         with cells[position % COLUMNS], st.container(border=True):
             thumb = library.thumbnail_source(item.image_id, item.path, item.thumbnail_path)
@@ -192,7 +192,7 @@ def _close() -> None:
     st.session_state.pop("confirm_delete", None)
 
 
-def open_detail(library: Library) -> None:
+def open_detail(library: GalleryService) -> None:
     """The detail dialog stays open across reruns until it is closed or its item deleted."""
     opened = st.query_params.get("open", "")
     generation_id, _, image_id = opened.partition("-")
@@ -214,7 +214,7 @@ def pager(view: GalleryView, page: Page) -> None:
 # --- the detail view -------------------------------------------------------------------------------
 
 @st.dialog("Image", width="large", on_dismiss=_close)
-def detail_dialog(library: Library, generation_id: int, image_id: int | None) -> None:
+def detail_dialog(library: GalleryService, generation_id: int, image_id: int | None) -> None:
     try:
         detail = library.detail(generation_id, image_id)
     except StudioError as exc:
@@ -232,7 +232,7 @@ def detail_dialog(library: Library, generation_id: int, image_id: int | None) ->
             st.error(f"This request {generation.status}: {literal(generation.error_message or 'no image came back')}")
     with side:
         st.caption(f"Generation #{generation.id} · {generation.created_at:%Y-%m-%d %H:%M} · {literal(generation.model)} · {generation.status}")
-        edit = edit_caption(library.queries.edit_sources([generation.id]).get(generation.id, []))
+        edit = edit_caption(library.browse.edit_sources([generation.id]).get(generation.id, []))
         if edit:
             st.caption(edit)
         if image is not None:
@@ -270,7 +270,7 @@ def detail_dialog(library: Library, generation_id: int, image_id: int | None) ->
             st.json(generation.usage)
 
 
-def _actions(library: Library, generation: Any, image: Any, detail: Any) -> None:
+def _actions(library: GalleryService, generation: Any, image: Any, detail: Any) -> None:
     row = st.columns(2)
     if image is not None:
         label = "★ Unfavourite" if image.favourite else "☆ Favourite"
@@ -351,7 +351,7 @@ def apply_pending_settings(slot: str = "pending_settings") -> list[str]:
 
 # --- bulk actions ----------------------------------------------------------------------------------
 
-def toolbar(library: Library) -> None:
+def toolbar(library: GalleryService) -> None:
     chosen = selected_items()
     images = [image_id for _, image_id in chosen if image_id is not None]
     with st.container(horizontal=True):
@@ -389,7 +389,7 @@ def toolbar(library: Library) -> None:
             st.rerun()
 
 
-def importer(library: Library) -> None:
+def importer(library: GalleryService) -> None:
     with st.expander("Import a zip"):
         upload = st.file_uploader("A zip exported from an Image Studio gallery", type=["zip"], key="g_import")
         if upload is not None and st.button("Import", key="g_import_go"):

@@ -116,30 +116,30 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from studio.services.gallery import Library
+    from studio.services.gallery import GalleryService
 
     studio = Studio.open(load_settings())
-    report = Library(studio.gallery, studio.storage, studio.settings.data_dir, settings=studio.settings).doctor(fix=args.fix)
+    report = GalleryService(studio).doctor(fix=args.fix)
     print(json.dumps({"healthy": report.healthy, **asdict(report)}, indent=2))
     return 0 if report.healthy or args.fix else 1
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from studio.services.gallery import Library
+    from studio.services.gallery import GalleryService
 
     studio = Studio.open(load_settings())
-    library = Library(studio.gallery, studio.storage, studio.settings.data_dir)
-    ids = [image_id for image_id, *_ in library.queries.file_rows()]
+    library = GalleryService(studio)
+    ids = [image_id for image_id, *_ in library.browse.file_rows()]
     library.export_zip(ids, args.zip)
     print(json.dumps({"zip": args.zip, "images": len(ids)}))
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from studio.services.gallery import Library
+    from studio.services.gallery import GalleryService
 
     studio = Studio.open(load_settings())
-    report = Library(studio.gallery, studio.storage, studio.settings.data_dir).import_zip(Path(args.zip))
+    report = GalleryService(studio).import_zip(Path(args.zip))
     print(json.dumps(asdict(report)))
     return 0
 

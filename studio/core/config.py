@@ -68,6 +68,12 @@ class Settings:
         return self.provider.base_url
 
     @property
+    def request_window_s(self) -> float:
+        """The longest one request can run (every attempt timing out), plus a minute to save what it got:
+        a request pending longer than this is dead, and a file younger than this may still get its row."""
+        return self.timeout_s * (self.max_retries + 1) + 60
+
+    @property
     def has_key(self) -> bool:
         return bool(self.api_key)
 
@@ -166,7 +172,7 @@ def load_settings(
         provider=provider,
         model=get("STUDIO_MODEL") or provider.models[0],
         data_dir=data_dir,
-        database_url=get("STUDIO_DATABASE_URL") or f"sqlite:///{data_dir / 'studio.db.engine'}",
+        database_url=get("STUDIO_DATABASE_URL") or f"sqlite:///{data_dir / 'studio.db'}",
         timeout_s=float(timeout_s),
         max_retries=int(max_retries),
         password=get("STUDIO_PASSWORD"),

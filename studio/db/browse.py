@@ -117,7 +117,7 @@ def tsquery(search: str) -> str | None:
     return " & ".join(f"{word}:*" for word in words) or None
 
 
-class GalleryQueries:
+class BrowseRecords:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)

@@ -12,7 +12,7 @@ from studio.db.models import CompareCell, CompareGroup, Generation, Image
 from studio.core.pricing import SpendRow, Usage
 
 
-class CompareQueries:
+class ComparisonRecords:
     sessions: sessionmaker[Session]
 
     def create_compare_group(

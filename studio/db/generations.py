@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from studio.provider.client import ApiResult
 from studio.db.engine import get_engine, migrate
 from studio.core.errors import StudioError
-from studio.db.comparisons import CompareQueries
+from studio.db.comparisons import ComparisonRecords
 from studio.db.models import Generation, GenerationSource, Image, utcnow
 from studio.core.request import ImageRequest
 
@@ -42,13 +42,13 @@ def _echoed_int(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31 else None
 
 
-class Gallery(CompareQueries):
+class GenerationRecords(ComparisonRecords):
     def __init__(self, engine: Engine):
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, database_url: str) -> "Gallery":
+    def open(cls, database_url: str) -> "GenerationRecords":
         migrate(database_url)
         return cls(get_engine(database_url))
 

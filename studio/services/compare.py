@@ -228,7 +228,7 @@ def _run_cell(
     except Exception as exc:  # noqa: BLE001 - one cell's surprise must not sink the grid
         return _unrecorded(cell, StudioError(f"The request failed unexpectedly ({type(exc).__name__}); try again.", "unexpected"))
     try:
-        studio.gallery.link_compare_cell(cell_id, outcome.generation_id)
+        studio.records.link_compare_cell(cell_id, outcome.generation_id)
     except Exception:  # noqa: BLE001 - the images are safe in the gallery; only the grid loses this link
         log.warning("could not link generation %s to compare cell %s", outcome.generation_id, cell_id, exc_info=True)
     cost = generation_cost(prices, outcome.generation, len(outcome.images))
@@ -248,7 +248,7 @@ def start_grid(studio: Studio, spec: GridSpec, workers: int | None = None) -> Gr
     studio.client()  # a missing API key is one clear error now, not one per cell
     prices = load_prices(studio.settings.data_dir)
     shared = {k: v for k, v in asdict(spec.base).items() if k not in ("prompt", "quality", spec.axis)}
-    group_id, cell_ids = studio.gallery.create_compare_group(
+    group_id, cell_ids = studio.records.create_compare_group(
         spec.base.prompt, spec.base.model, spec.axis, shared, [(c.position, c.quality, c.axis_value) for c in cells]
     )
     size = workers or default_workers(len(cells))
@@ -333,23 +333,23 @@ def _comparison(studio: Studio, group: CompareGroup, prices: PriceTable | None) 
 
 def open_comparison(studio: Studio, group_id: int) -> Comparison:
     """A saved comparison with every cell's generation, images and estimated cost."""
-    return _comparison(studio, studio.gallery.compare_group(group_id), load_prices(studio.settings.data_dir))
+    return _comparison(studio, studio.records.compare_group(group_id), load_prices(studio.settings.data_dir))
 
 
 def recent_comparisons(studio: Studio, limit: int = 50) -> list[Comparison]:
     """Newest first, for a list (cells without their generations)."""
-    return [_comparison(studio, group, None) for group in studio.gallery.recent_compare_groups(limit)]
+    return [_comparison(studio, group, None) for group in studio.records.recent_compare_groups(limit)]
 
 
 def mark_winner(studio: Studio, group_id: int, position: int | None) -> None:
     """Mark one cell the winner (None clears it)."""
     if position is not None:
-        group = studio.gallery.compare_group(group_id)
+        group = studio.records.compare_group(group_id)
         if position not in {cell.position for cell in group.cells}:
             raise StudioError(f"Comparison {group_id} has no cell {position}.", "not_found")
-    studio.gallery.set_compare_winner(group_id, position)
+    studio.records.set_compare_winner(group_id, position)
 
 
 def spend(studio: Studio) -> SpendTotals:
     """Estimated spend per day and overall, over every succeeded generation in the gallery."""
-    return spend_totals(load_prices(studio.settings.data_dir), studio.gallery.spend_rollup())
+    return spend_totals(load_prices(studio.settings.data_dir), studio.records.spend_rollup())

@@ -16,17 +16,16 @@ from typing import IO, Any, Callable, Iterable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from studio.core.config import ConfigError, Settings, load_settings
 from studio.core.errors import StudioError
 from studio.files.filemeta import read_metadata
-from studio.db.generations import Gallery
-from studio.db.browse import GalleryFilter, GalleryQueries, Page
+from studio.db.browse import GalleryFilter, Page
 from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
 from studio.core.pricing import NO_PRICE, format_usd, generation_cost, load_prices
 from studio.core.request import field_names
 from studio.files.storage import Location, Storage
 from studio.files.thumbnails import THUMBNAIL_FOLDER, save_thumbnail
+from studio.services.studio import Studio
 
 IMAGES_FOLDER = "images"
 UPLOADS_FOLDER = "uploads"  # edit inputs that did not come from the gallery
@@ -71,28 +70,29 @@ class DoctorReport:
                     or self.missing_sources or self.stray_uploads)
 
 
-class Library:
-    def __init__(self, gallery: Gallery, storage: Storage, data_dir: Path | None = None, settings: Settings | None = None):
-        self.gallery = gallery
-        self.settings = settings  # for how long a request can run; read from the environment when not given
-        self.storage = storage
-        # pricing.toml lives in the data dir, which is the storage root only for a local folder
-        self.data_dir = data_dir if data_dir is not None else getattr(storage, "root", None)
-        self.queries = GalleryQueries(gallery.engine)
+class GalleryService:
+    """The gallery's use cases over one studio's rows and files (built from the `Studio` that owns them)."""
+
+    def __init__(self, studio: Studio):
+        self.records = studio.records
+        self.browse = studio.browse
+        self.storage = studio.storage
+        self.settings = studio.settings
+        self.data_dir = studio.settings.data_dir  # pricing.toml and the in-flight window live with the settings
 
     # --- browsing -------------------------------------------------------------------------------
 
     def page(self, filters: GalleryFilter, sort: str = "newest", limit: int = 24, after: str | None = None,
              before: str | None = None) -> Page:
-        return self.queries.page(filters, sort, limit, after, before)
+        return self.browse.page(filters, sort, limit, after, before)
 
     def detail(self, generation_id: int, image_id: int | None) -> Detail:
-        generation = self.gallery.get(generation_id)
+        generation = self.records.get(generation_id)
         image = next((i for i in generation.images if i.id == image_id), None)
         if image_id is not None and image is None:
             raise StudioError(f"Image {image_id} is no longer in the gallery.", "not_found")
         path = self.storage.absolute(image.path) if image else None
-        collections = self.queries.collections_of(image.id) if image else []
+        collections = self.browse.collections_of(image.id) if image else []
         exists = bool(path and path.is_file())
         return Detail(generation, image, collections, exists, path, self.storage.source(image.path) if image and exists else None)
 
@@ -123,14 +123,14 @@ class Library:
     # --- changes --------------------------------------------------------------------------------
 
     def favourite(self, image_ids: Iterable[int], value: bool = True) -> int:
-        return self.queries.set_favourite(image_ids, value)
+        return self.browse.set_favourite(image_ids, value)
 
     def add_to_collection(self, name: str, image_ids: Iterable[int]) -> int:
-        return self.queries.add_to_collection(name, image_ids)
+        return self.browse.add_to_collection(name, image_ids)
 
     def delete(self, items: Sequence[tuple[int, int | None]]) -> int:
         """Delete the items (rows first, then the files no other row shares); returns files removed."""
-        unused = self.queries.delete(items)
+        unused = self.browse.delete(items)
         for path in unused:
             self.storage.delete(path)
         return len(unused)
@@ -143,7 +143,7 @@ class Library:
         buffer = io.BytesIO() if target is None else target
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # images are compressed already
             lines = []
-            for image, generation in self.queries.images_with_generations(image_ids):
+            for image, generation in self.browse.images_with_generations(image_ids):
                 name = f"{IMAGES_FOLDER}/{generation.id}-{image.batch_index + 1}-{image.sha256[:12]}.{image.format}"
                 record = {"file": name, "generation_id": generation.id, "image_id": image.id}
                 record.update({k: _jsonable(getattr(generation, k)) for k in GENERATION_FIELDS})
@@ -199,7 +199,7 @@ class Library:
                 generation_id = record.get("generation_id")
                 key = generation_id if isinstance(generation_id, (int, str)) and generation_id != "" else f"file:{name}"
                 groups.setdefault(key, []).append((record, name))
-            known = self.queries.known_sha256(seen)
+            known = self.browse.known_sha256(seen)
             for members in groups.values():
                 fresh = [(r, n) for r, n in members if digests[n] not in known]
                 report.skipped_duplicates += len(members) - len(fresh)
@@ -267,7 +267,7 @@ class Library:
                 "thumbnail_path": save_thumbnail(self.storage, data),
             })
             del data
-        return self.queries.add_generation(generation_fields(source or {}), images)
+        return self.browse.add_generation(generation_fields(source or {}), images)
 
     # --- upkeep ---------------------------------------------------------------------------------
 
@@ -279,8 +279,8 @@ class Library:
         may belong to a request still being saved: it is reported as in flight and left alone."""
         report = DoctorReport()
         cutoff = (time.time() if now is None else now) - self.request_window_s()
-        rows = self.queries.file_rows()
-        sources = self.queries.source_paths()  # edits keep their inputs: a gallery image's file or an upload
+        rows = self.browse.file_rows()
+        sources = self.browse.source_paths()  # edits keep their inputs: a gallery image's file or an upload
         used_paths = {path for _, path, _, _ in rows} | sources
         used_thumbs = {thumb for _, _, thumb, _ in rows if thumb}
         missing_ids = []
@@ -314,7 +314,7 @@ class Library:
                     strays.append(relative)
         if fix:
             if missing_ids:
-                report.stray_thumbnails += sorted(self.queries.delete_image_rows(missing_ids))
+                report.stray_thumbnails += sorted(self.browse.delete_image_rows(missing_ids))
             for relative in report.stray_thumbnails + report.stray_uploads:  # first: adopting a stray may make its thumbnail anew
                 self.storage.delete(relative)
             adopted = 0
@@ -324,7 +324,7 @@ class Library:
                 except FileNotFoundError:
                     continue  # gone since the listing
                 digest = hashlib.sha256(data).hexdigest()
-                if self.queries.known_sha256([digest]):
+                if self.browse.known_sha256([digest]):
                     continue  # the same image is in the gallery already; this copy is left for a person
                 try:
                     self._add_files([({"file": relative}, lambda data=data: data)])
@@ -340,15 +340,7 @@ class Library:
         return report
 
     def request_window_s(self) -> float:
-        """The longest one request can run (every retry timing out), plus a minute to save what it got."""
-        settings = self.settings
-        if settings is None:
-            try:
-                settings = load_settings()
-            except ConfigError:
-                settings = None
-        timeout_s, retries = (settings.timeout_s, settings.max_retries) if settings else (300.0, 2)
-        return timeout_s * (retries + 1) + 60
+        return self.settings.request_window_s
 
     def _listing(self, folder: str) -> dict[str, float]:
         """Every file under `folder` (temp files included) with when it was last written, in one listing."""
@@ -376,21 +368,21 @@ class Library:
             return None
         thumbnail = save_thumbnail(self.storage, self.storage.read(path))
         if thumbnail:
-            self.queries.set_thumbnail([image_id], thumbnail)
+            self.browse.set_thumbnail([image_id], thumbnail)
         return thumbnail
 
     def backfill_thumbnails(self, need: dict[str, list[int]] | None = None) -> int:
         """Make thumbnails for images that have none (or whose thumbnail file is gone)."""
         if need is None:
             need = {}
-            for image_id, path, thumb, _ in self.queries.file_rows():
+            for image_id, path, thumb, _ in self.browse.file_rows():
                 if self.storage.exists(path) and (not thumb or not self.storage.exists(thumb)):
                     need.setdefault(path, []).append(image_id)
         made = 0
         for path, ids in need.items():
             thumb = save_thumbnail(self.storage, self.storage.read(path))
             if thumb:
-                self.queries.set_thumbnail(ids, thumb)
+                self.browse.set_thumbnail(ids, thumb)
                 made += len(ids)
         return made
 

@@ -18,7 +18,8 @@ from studio.provider.demo import DemoServer, start_demo_server
 from studio.services.edits import EditImage, check_inputs, read_image
 from studio.core.errors import StudioError
 from studio.files.filemeta import embed_metadata, file_metadata
-from studio.db.generations import Gallery, Lineage
+from studio.db.browse import BrowseRecords
+from studio.db.generations import GenerationRecords, Lineage
 from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
 from studio.core.request import ImageRequest, ValidationError, validate
@@ -86,23 +87,23 @@ def redact(text: str, secret: str | None) -> str:
 
 
 class Studio:
-    def __init__(self, settings: Settings, gallery: Gallery, storage: Storage):
+    def __init__(self, settings: Settings, records: GenerationRecords, storage: Storage):
         self.settings = settings
-        self.gallery = gallery
+        self.records = records
+        self.browse = BrowseRecords(records.engine)
         self.storage = storage
 
     @classmethod
     def open(cls, settings: Settings) -> "Studio":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         settings = replace(settings, provider=demo_provider(settings.provider))
-        studio = cls(settings, Gallery.open(settings.database_url), open_storage(settings.storage_url, settings.data_dir))
-        # A request can run at most timeout x attempts; anything pending longer than that is dead.
-        studio.gallery.settle_interrupted(older_than_s=settings.timeout_s * (settings.max_retries + 1) + 60)
+        studio = cls(settings, GenerationRecords.open(settings.database_url), open_storage(settings.storage_url, settings.data_dir))
+        studio.records.settle_interrupted(older_than_s=settings.request_window_s)
         return studio
 
     def with_settings(self, settings: Settings) -> "Studio":
         """The same gallery and storage, talking to another provider or model."""
-        return Studio(replace(settings, provider=demo_provider(settings.provider)), self.gallery, self.storage)
+        return Studio(replace(settings, provider=demo_provider(settings.provider)), self.records, self.storage)
 
     def client(self) -> OpenAI:
         settings = self.settings
@@ -144,15 +145,15 @@ class Studio:
         return self._run(request, "edits", images, mask, on_partial)
 
     def lineage(self, image_id: int) -> Lineage:
-        return self.gallery.lineage(image_id)
+        return self.records.lineage(image_id)
 
     def lineage_outcomes(self, image_id: int) -> list[Outcome]:
         """Every generation in an image's lineage (its originals, the edits leading to it and made from it), oldest first."""
-        return [self._outcome(g) for g in self.gallery.generations_with_images(self.lineage(image_id).image_ids)]
+        return [self._outcome(g) for g in self.records.generations_with_images(self.lineage(image_id).image_ids)]
 
     def image(self, image_id: int) -> SavedImage:
         """One gallery image, e.g. to open it on the Edit page."""
-        return self._saved_image(self.gallery.get_image(image_id))
+        return self._saved_image(self.records.get_image(image_id))
 
     def edit_source(self, image_id: int) -> EditImage:
         """A gallery image as a reference image for an edit, linked to it for lineage."""
@@ -189,7 +190,7 @@ class Studio:
             request = replace(request, stream=False, partial_images=None)  # learnt earlier: it would be refused
         sources = self._store_sources(images, mask) if images is not None else []
         with database_errors():
-            pending = self.gallery.start_generation(request, provider.key, provider.host, endpoint, sources)
+            pending = self.records.start_generation(request, provider.key, provider.host, endpoint, sources)
         files = [item.file for item in images] if images is not None else None
         mask_file = InputFile("mask.png", mask, "image/png") if mask is not None else None
         started = time.perf_counter()
@@ -203,7 +204,7 @@ class Studio:
                 # Same request without streaming; remembered so the next one is not refused first.
                 self.capabilities.note_stream(provider, False)
                 with database_errors():
-                    self.gallery.note_stream_fallback(pending)
+                    self.records.note_stream_fallback(pending)
                 request = replace(request, stream=False, partial_images=None)
                 result = send_request(client, request, images=files, mask=mask_file)
             rows = [self._save(index, item.data, item.revised_prompt, written, request) for index, item in enumerate(result.images)]
@@ -214,11 +215,11 @@ class Studio:
                 exc = StudioError(f"The request failed unexpectedly ({type(exc).__name__}); try again.", "unexpected")
             error = StudioError(redact(exc.message, self.settings.api_key), exc.code, exc.http_status)
             with database_errors():
-                generation = self.gallery.fail_generation(pending, error, time.perf_counter() - started)
+                generation = self.records.fail_generation(pending, error, time.perf_counter() - started)
             return Outcome(generation, [], error)
         try:
             with database_errors():
-                generation = self.gallery.finish_generation(pending, result, rows)
+                generation = self.records.finish_generation(pending, result, rows)
         except StudioError:
             # The rows could not be committed: take the new files back; the pending row is settled
             # as interrupted at the next start, so the prompt stays in the history.
@@ -227,7 +228,7 @@ class Studio:
             raise
         # Thumbnails are made just after, off the caller's path: a decode + resize + encode per image would
         # add a third to a fast request, and the full image is what the caller shows first.
-        make_thumbnails_soon(self.storage, self.gallery.engine, [(image.id, image.path) for image in generation.images])
+        make_thumbnails_soon(self.storage, self.records.engine, [(image.id, image.path) for image in generation.images])
         return Outcome(generation, self.saved_images(generation))
 
     def _save(self, index: int, data: bytes, revised_prompt: str | None, written: list[str], request: ImageRequest) -> dict[str, Any]:
@@ -267,13 +268,13 @@ class Studio:
 
     def outcome(self, generation_id: int) -> Outcome | None:
         try:
-            generation = self.gallery.get(generation_id)
+            generation = self.records.get(generation_id)
         except StudioError:
             return None
         return self._outcome(generation)
 
     def latest(self) -> Outcome | None:
-        newest = self.gallery.recent(1)
+        newest = self.records.recent(1)
         return self._outcome(newest[0]) if newest else None
 
     def _outcome(self, generation: Generation) -> Outcome:
@@ -281,5 +282,5 @@ class Studio:
         return Outcome(generation, self.saved_images(generation), error)
 
     def recent(self, limit: int = 20) -> list[Outcome]:
-        return [self._outcome(g) for g in self.gallery.recent(limit)]
+        return [self._outcome(g) for g in self.records.recent(limit)]
 
