@@ -9,15 +9,11 @@ the copied ids so new rows do not collide.
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, func, select, text
 
-from studio.core.config import load_settings
 from studio.db.engine import get_engine, migrate
 from studio.core.errors import StudioError
 from studio.db.models import Base, Generation
@@ -61,21 +57,3 @@ def _move_sequences(target: Engine, connection: Any) -> None:
             connection.execute(text(
                 f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"
             ))
-
-
-def add_copy_database_parser(commands: Any) -> None:
-    parser = commands.add_parser(
-        "copy-database", help="copy the gallery's rows into another (empty) database, e.g. PostgreSQL",
-        description="Copies every row from STUDIO_DATABASE_URL (default the SQLite file in the data folder) into --to, "
-        "in one transaction. Then set STUDIO_DATABASE_URL to the --to value and restart.",
-    )
-    parser.add_argument("--to", required=True, help="postgresql+psycopg://user:password@host:5432/db (password from a secret)")
-
-
-def cmd_copy_database(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    counts = copy_database(settings.database_url, args.to)
-    print(json.dumps({"copied": counts}))
-    print("The gallery's rows are in the new database: set STUDIO_DATABASE_URL to it and restart the studio.", file=sys.stderr)
-    return 0

@@ -1,0 +1,113 @@
+"""`python -m studio generate | edit | inspect`: one request into the gallery, or the metadata inside a file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from studio.core.config import load_settings
+from studio.core.errors import StudioError
+from studio.core.request import ImageRequest
+from studio.files.filemeta import read_metadata
+from studio.files.storage import read_location
+from studio.services.edits import EditImage, read_image
+from studio.services.studio import Outcome, Studio
+
+
+def add_request_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("prompt")
+    parser.add_argument("--model", help="model name (default: STUDIO_MODEL or the provider's first model)")
+    parser.add_argument("--size")
+    parser.add_argument("--quality")
+    parser.add_argument("--n", type=int)
+    parser.add_argument("--background")
+    parser.add_argument("--output-format", dest="output_format")
+    parser.add_argument("--output-compression", dest="output_compression", type=int)
+    parser.add_argument("--moderation")
+    parser.add_argument("--response-format", dest="response_format")
+
+
+def request_from_args(args: argparse.Namespace, default_model: str) -> ImageRequest:
+    return ImageRequest(
+        prompt=args.prompt,
+        model=args.model or default_model,
+        n=args.n,
+        size=args.size,
+        quality=args.quality,
+        background=args.background,
+        moderation=args.moderation,
+        output_format=args.output_format,
+        output_compression=args.output_compression,
+        response_format=args.response_format,
+    )
+
+
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    return {
+        "generation_id": outcome.generation_id,
+        "status": outcome.status,
+        "revised_prompts": [image.revised_prompt for image in outcome.images],
+        "images": [
+            {"path": str(image.path), "width": image.width, "height": image.height, "format": image.format, "sha256": image.sha256}
+            for image in outcome.images
+        ],
+    }
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    studio = Studio.open(load_settings())
+    outcome = studio.generate(request_from_args(args, studio.settings.model))
+    if outcome.error:
+        print(f"error: {outcome.error.message} (generation {outcome.generation_id} recorded as failed)", file=sys.stderr)
+        return 1
+    print(json.dumps(outcome_json(outcome)))
+    return 0
+
+
+def _read_file(path: str, what: str) -> bytes:
+    try:
+        return read_location(path)  # a file, or an s3:// URL as `generate` prints for a bucket
+    except OSError as exc:
+        raise StudioError(f"Cannot read the {what} {path} ({exc.strerror or 'not found'}); check the path.", "unreadable_file") from None
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    images: list[EditImage] = [read_image(Path(path).name, _read_file(path, "image")) for path in args.image]
+    mask = _read_file(args.mask, "mask") if args.mask else None
+    studio = Studio.open(load_settings())
+    request = replace(request_from_args(args, studio.settings.model), input_fidelity=args.input_fidelity)
+    outcome = studio.edit(request, images, mask)
+    if outcome.error:
+        print(f"error: {outcome.error.message} (generation {outcome.generation_id} recorded as failed)", file=sys.stderr)
+        return 1
+    print(json.dumps(outcome_json(outcome)))
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    try:
+        data = read_location(args.file)
+    except OSError:
+        print(f"error: there is no file {args.file}; give the path of a PNG, JPEG or WebP image.", file=sys.stderr)
+        return 1
+    metadata = read_metadata(data)
+    if metadata is None:
+        print(f"error: {args.file} carries no Image Studio metadata.", file=sys.stderr)
+        return 1
+    print(json.dumps(metadata, ensure_ascii=False, indent=2))
+    return 0
+
+
+def add_image_parsers(commands: Any) -> None:
+    add_request_arguments(commands.add_parser("generate", help="generate images into the gallery; prints JSON"))
+    edit = commands.add_parser("edit", help="edit images (the first is the one edited) into the gallery; prints JSON")
+    add_request_arguments(edit)
+    edit.add_argument("--image", action="append", required=True, metavar="FILE",
+                      help="a reference image (PNG, WebP or JPEG); repeat for up to 16, the first is edited")
+    edit.add_argument("--mask", metavar="PNG", help="PNG the first image's size; its transparent pixels mark what to change")
+    edit.add_argument("--input-fidelity", dest="input_fidelity", help="low or high: how closely to keep the input's details")
+    commands.add_parser("inspect", help="print the prompt and settings saved inside an image file, as JSON").add_argument("file")
