@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import subprocess
 import sys
@@ -22,20 +21,15 @@ from studio.db.models import Generation
 from studio.core.request import ImageRequest, ValidationError
 from studio.services.studio import Studio
 from tests.conftest import ROOT
+from tests.reliability_table import all_row_ids, section_rows
 from tests.test_faults import CRASH_BEFORE_COMMIT
 
-DOC = ROOT / "docs" / "reliability.md"
 UNICODE_PROMPT = "tab\there, bell\x07, e\u0301, 🦊🌊, עברית مرحبا, zero\u200bwidth"
 MARKUP_PROMPT = "**bold** _it_ <b>html</b> <script>alert('x')</script> [link](http://example.com) # heading"
 
 
 def doc_rows() -> dict[str, tuple[str, str]]:
-    rows = {}
-    for line in DOC.read_text().splitlines():
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 4 and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", cells[0]) and cells[0] != "id":
-            rows[cells[0]] = (cells[2], cells[3])
-    return rows
+    return section_rows("Requests")
 
 
 class Run:
@@ -189,6 +183,11 @@ def test_every_row_has_a_scenario_and_every_scenario_a_row():
     assert set(doc_rows()) - set(SCENARIOS) == set(), "rows without a scenario"
     assert set(SCENARIOS) - set(doc_rows()) == set(), "scenarios without a row"
     assert len(SCENARIOS) >= 30
+
+
+def test_no_row_id_is_used_twice_across_sections():
+    ids = all_row_ids()
+    assert len(ids) == len(set(ids))
 
 
 @pytest.mark.parametrize("row", sorted(SCENARIOS))
