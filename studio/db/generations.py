@@ -18,6 +18,7 @@ from studio.core.errors import StudioError
 from studio.db.comparisons import ComparisonRecords
 from studio.db.models import Generation, GenerationSource, Image, utcnow
 from studio.core.request import ImageRequest
+from studio.db.values import clean_int, clean_text, clean_usage
 
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -31,15 +32,6 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _echoed_text(value: object, width: int) -> str | None:
-    """What a provider echoes is kept only when it fits its column: an odd echo must not cost the images."""
-    return value if isinstance(value, str) and len(value) <= width else None
-
-
-def _echoed_int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**31 else None
 
 
 class GenerationRecords(ComparisonRecords):
@@ -78,19 +70,18 @@ class GenerationRecords(ComparisonRecords):
         """Mark the generation succeeded and add its image rows in one transaction (files are already on disk).
 
         `generation` is the object start_generation returned; re-attaching it spares a SELECT on the hot path."""
-        usage = result.usage or {}
+        usage = clean_usage(result.usage)
         with self.sessions.begin() as session:
             session.add(generation)
             generation.status = "succeeded"
-            generation.created = _echoed_int(result.created)
-            generation.response_size = _echoed_text(result.size, 16)
-            generation.response_quality = _echoed_text(result.quality, 16)
-            generation.response_background = _echoed_text(result.background, 16)
-            generation.response_output_format = _echoed_text(result.output_format, 8)
-            generation.usage = result.usage
-            generation.input_tokens = _echoed_int(usage.get("input_tokens"))
-            generation.output_tokens = _echoed_int(usage.get("output_tokens"))
-            generation.total_tokens = _echoed_int(usage.get("total_tokens"))
+            generation.created = clean_int("created", result.created)
+            generation.response_size = clean_text("response_size", result.size)
+            generation.response_quality = clean_text("response_quality", result.quality)
+            generation.response_background = clean_text("response_background", result.background)
+            generation.response_output_format = clean_text("response_output_format", result.output_format)
+            generation.usage = usage
+            for name in ("input_tokens", "output_tokens", "total_tokens"):
+                setattr(generation, name, (usage or {}).get(name))
             generation.latency_s = result.latency_s
             generation.images.extend(Image(**fields) for fields in images)
         return generation
