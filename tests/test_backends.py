@@ -273,7 +273,7 @@ def test_gallery_page_on_s3_hands_the_browser_presigned_urls(studio, s3_server):
     """Tiles and the detail view point the browser at the bucket; the app server streams no image bytes."""
     from streamlit.testing.v1 import AppTest
 
-    from studio.files.thumbnails import wait_for_thumbnails
+    from studio.services.thumbnails import wait_for_thumbnails
 
     outcome = studio.generate(ImageRequest(prompt="A kite over the dunes", model="gpt-image-2"))
     wait_for_thumbnails()

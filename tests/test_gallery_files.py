@@ -22,7 +22,7 @@ from studio.db.browse import GalleryFilter
 from studio.services.gallery import GalleryService
 from studio.core.request import ImageRequest
 from studio.services.studio import Studio
-from studio.files.thumbnails import wait_for_thumbnails
+from studio.services.thumbnails import wait_for_thumbnails
 from tests.conftest import BACKENDS
 
 every_backend = pytest.mark.parametrize("backend", BACKENDS, indirect=True)

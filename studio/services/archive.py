@@ -1,0 +1,210 @@
+"""Export and import: a zip of the originals plus `metadata.jsonl` (one line per image, every field),
+and taking such a zip (or any zip of images) into a gallery without duplicating what it already has."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Sequence
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from studio.core.errors import StudioError
+from studio.db.models import Generation
+from studio.files.content import IMAGES_FOLDER
+from studio.services.intake import GENERATION_FIELDS, IMAGE_FIELDS, add_files
+from studio.services.studio import Studio
+
+METADATA_FILE = "metadata.jsonl"
+MAX_MEMBER_BYTES = 64 * 1024 * 1024  # no image the API makes or takes is near this; a bigger member is refused
+MAX_COMPRESSION_RATIO = 100  # images barely compress; a member that inflates more than this is a zip bomb
+_ZIP_READ_ERRORS = (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError)
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    skipped_duplicates: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+class Archive:
+    """Export and import over one studio's rows and files."""
+
+    def __init__(self, studio: Studio):
+        self.browse = studio.browse
+        self.storage = studio.storage
+
+    def export_zip(self, image_ids: Sequence[int], target: str | Path | IO[bytes] | None = None) -> bytes | None:
+        """A zip of the originals plus `metadata.jsonl` (one line per image, every field). Written to
+        `target` if given, else returned as bytes. Images whose file is missing are listed, not packed."""
+        buffer = io.BytesIO() if target is None else target
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # images are compressed already
+            lines = []
+            for image, generation in self.browse.images_with_generations(image_ids):
+                name = f"{IMAGES_FOLDER}/{generation.id}-{image.batch_index + 1}-{image.sha256[:12]}.{image.format}"
+                record = {"file": name, "generation_id": generation.id, "image_id": image.id}
+                record.update({k: _jsonable(getattr(generation, k)) for k in GENERATION_FIELDS})
+                record.update({k: getattr(image, k) for k in IMAGE_FIELDS})
+                try:  # streamed object by object: an export never holds more than one image in memory
+                    with self.storage.open(image.path) as source, archive.open(name, "w") as packed:
+                        shutil.copyfileobj(source, packed, 1024 * 1024)
+                except FileNotFoundError:
+                    record["file"] = None
+                lines.append(json.dumps(record, ensure_ascii=False))
+            archive.writestr(METADATA_FILE, "\n".join(lines) + "\n")
+        return buffer.getvalue() if target is None else None  # type: ignore[union-attr]
+
+    def import_zip(self, source: str | Path | IO[bytes] | bytes) -> ImportReport:
+        """Add the images of an exported zip; an image whose sha256 the gallery has already is skipped.
+        Files in the zip without a metadata line come in with the metadata they carry inside. Two passes
+        keep memory flat: first every member is hashed as a stream, then each is read when it is added."""
+        report = ImportReport()
+        if isinstance(source, bytes):
+            source = io.BytesIO(source)
+        try:
+            archive = zipfile.ZipFile(source)
+        except (zipfile.BadZipFile, OSError):
+            raise StudioError("That file is not a zip archive; pick a zip exported from a gallery.", "bad_zip") from None
+        with archive:
+            infos = {info.filename: info for info in archive.infolist()}
+            records = self._metadata_records(archive, infos, report)
+            listed = {r.get("file") for r in records}
+            records += [{"file": n} for n in sorted(infos) if n not in listed and n != METADATA_FILE and not n.endswith("/")]
+            groups: dict[Any, list[tuple[dict[str, Any], str]]] = {}
+            digests: dict[str, str] = {}  # member name -> sha256
+            seen: set[str] = set()
+            for record in records:
+                name = record.get("file")
+                if not name:
+                    continue
+                if name not in infos:
+                    report.problems.append(f"{name} is listed but not in the zip; skipped.")
+                    continue
+                problem = _member_problem(infos[name])
+                if problem is None:
+                    try:
+                        digests[name] = _hash_member(archive, name)
+                    except _ZIP_READ_ERRORS as exc:
+                        problem = f"cannot be read from the zip ({exc}); skipped."
+                if problem:
+                    report.problems.append(f"{name} {problem}")
+                    continue
+                if digests[name] in seen:
+                    report.skipped_duplicates += 1
+                    continue
+                seen.add(digests[name])
+                generation_id = record.get("generation_id")
+                key = generation_id if isinstance(generation_id, (int, str)) and generation_id != "" else f"file:{name}"
+                groups.setdefault(key, []).append((record, name))
+            known = self.browse.known_sha256(seen)
+            for members in groups.values():
+                fresh = [(r, n) for r, n in members if digests[n] not in known]
+                report.skipped_duplicates += len(members) - len(fresh)
+                if not fresh:
+                    continue
+                try:  # each member is read only now, one at a time, as it is stored
+                    add_files(self.browse, self.storage, [(r, lambda n=n: archive.read(n)) for r, n in fresh])
+                    report.added += len(fresh)
+                except StudioError as exc:
+                    report.problems.append(f"{fresh[0][1]}: {exc.message}")
+                except _ZIP_READ_ERRORS as exc:
+                    report.problems.append(f"{fresh[0][1]}: cannot be read from the zip ({exc}); skipped.")
+                except (SQLAlchemyError, ValueError, TypeError):
+                    report.problems.append(f"{fresh[0][1]}: its metadata does not fit the gallery; skipped. "
+                                           "Fix that line in metadata.jsonl or remove it to import the file with the metadata inside it.")
+        return report
+
+    @staticmethod
+    def _metadata_records(archive: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], report: ImportReport) -> list[dict[str, Any]]:
+        """The usable lines of metadata.jsonl; each unusable one becomes a problem line, and the import goes on."""
+        if METADATA_FILE not in infos:
+            return []
+        problem = _member_problem(infos[METADATA_FILE])
+        if problem:
+            report.problems.append(f"{METADATA_FILE} {problem} The files come in with the metadata inside them.")
+            return []
+        try:
+            raw = archive.read(METADATA_FILE)
+        except _ZIP_READ_ERRORS as exc:
+            report.problems.append(f"{METADATA_FILE} cannot be read from the zip ({exc}); the files come in with the metadata inside them.")
+            return []
+        records = []
+        for number, line in enumerate(raw.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                report.problems.append(f"{METADATA_FILE} line {number} is not JSON; skipped.")
+                continue
+            problem = _record_problem(record)
+            if problem:
+                report.problems.append(f"{METADATA_FILE} line {number} {problem}; skipped.")
+                continue
+            records.append(record)
+        return records
+
+
+def _member_problem(info: zipfile.ZipInfo) -> str | None:
+    """Why a zip member is refused before reading it (its sizes as the zip states them), or None."""
+    if info.file_size > MAX_MEMBER_BYTES:
+        return f"is {info.file_size / 1024 / 1024:.0f} MB unpacked, over the {MAX_MEMBER_BYTES // 1024 // 1024} MB limit; skipped."
+    if info.file_size > 1024 * 1024 and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+        return f"unpacks to over {MAX_COMPRESSION_RATIO} times its packed size, which no image does; skipped."
+    return None
+
+
+def _hash_member(archive: zipfile.ZipFile, name: str) -> str:
+    """sha256 of a member, streamed in chunks (zipfile stops at the stated size and checks the CRC)."""
+    digest = hashlib.sha256()
+    with archive.open(name) as member:
+        for chunk in iter(lambda: member.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+_RECORD_TYPES: dict[str, tuple[type, ...]] = {"file": (str,), "batch_index": (int,), "favourite": (bool,),
+                                              "revised_prompt": (str, type(None))}
+
+
+def _record_problem(record: Any) -> str | None:
+    """Why a metadata.jsonl record cannot be used, said so a person can fix the line; None when it can."""
+    if not isinstance(record, dict):
+        return f"is {type(record).__name__}, not an object with a \"file\" field"
+    for name, types in _RECORD_TYPES.items():
+        if name in record and (not isinstance(record[name], types) or (name == "batch_index" and isinstance(record[name], bool))):
+            return f"has a \"{name}\" of the wrong kind ({json.dumps(record[name])[:40]})"
+    for column in Generation.__table__.columns:
+        value = record.get(column.key)
+        if column.key not in GENERATION_FIELDS or value is None:
+            continue
+        if column.key == "created_at":
+            try:
+                parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+            except ValueError:
+                parsed = None
+            if parsed is None:
+                return f"has a \"created_at\" that is not an ISO date and time ({json.dumps(value)[:40]})"
+            continue
+        try:
+            expected = column.type.python_type
+        except NotImplementedError:
+            continue
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            continue
+        if expected in (dict, list) and isinstance(value, (dict, list)):
+            continue
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            return f"has a \"{column.key}\" of the wrong kind ({json.dumps(value)[:40]})"
+    return None
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
