@@ -13,11 +13,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Sequence
 
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from studio.core.config import Settings
 from studio.core.errors import StudioError
 from studio.db.models import Generation
-from studio.files.content import IMAGES_FOLDER
+from studio.files.content import IMAGES_FOLDER, UPLOADS_FOLDER
+from studio.files.safe_write import SQLITE_SIBLINGS, check_new_file, replacing
+from studio.files.storage import LocalStorage, open_storage
+from studio.files.thumbnails import THUMBNAIL_FOLDER
 from studio.services.intake import GENERATION_FIELDS, IMAGE_FIELDS, add_files
 from studio.services.studio import Studio
 
@@ -25,6 +30,14 @@ METADATA_FILE = "metadata.jsonl"
 MAX_MEMBER_BYTES = 64 * 1024 * 1024  # no image the API makes or takes is near this; a bigger member is refused
 MAX_COMPRESSION_RATIO = 100  # images barely compress; a member that inflates more than this is a zip bomb
 _ZIP_READ_ERRORS = (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError)
+
+
+@dataclass
+class ExportReport:
+    zip: str = ""  # where it was written (resolved)
+    images: int = 0  # images packed
+    generations: int = 0  # generations with a line in metadata.jsonl
+    missing: list[str] = field(default_factory=list)  # gallery paths of images whose file was missing: not packed
 
 
 @dataclass
@@ -40,12 +53,29 @@ class Archive:
     def __init__(self, studio: Studio):
         self.browse = studio.browse
         self.storage = studio.storage
+        self.settings = studio.settings
 
-    def export_zip(self, image_ids: Sequence[int], target: str | Path | IO[bytes] | None = None) -> bytes | None:
-        """A zip of the originals plus `metadata.jsonl` (one line per image, every field). Written to
-        `target` if given, else returned as bytes. Images whose file is missing are listed, not packed."""
-        buffer = io.BytesIO() if target is None else target
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # images are compressed already
+    def export_zip(self, image_ids: Sequence[int]) -> bytes:
+        """The zip as bytes (the Gallery's download button)."""
+        buffer = io.BytesIO()
+        self.write_zip(image_ids, buffer)
+        return buffer.getvalue()
+
+    def export_file(self, image_ids: Sequence[int], target: str | Path, force: bool = False) -> ExportReport:
+        """Write the zip to `target`, which must not be part of the gallery (see files/safe_write.py);
+        written beside it and renamed at the end, so a failed export leaves nothing half-done."""
+        resolved = check_export_target(self.settings, Path(target), force)
+        with replacing(resolved) as handle:
+            report = self.write_zip(image_ids, handle)
+        report.zip = str(resolved)
+        return report
+
+    def write_zip(self, image_ids: Sequence[int], handle: IO[bytes]) -> ExportReport:
+        """The originals plus `metadata.jsonl` (one line per image, every field). An image whose file is
+        missing keeps its line (without a file) and is listed in the report; nothing is counted unpacked."""
+        report = ExportReport()
+        generations: set[int] = set()
+        with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:  # images are compressed already
             lines = []
             for image, generation in self.browse.images_with_generations(image_ids):
                 name = f"{IMAGES_FOLDER}/{generation.id}-{image.batch_index + 1}-{image.sha256[:12]}.{image.format}"
@@ -55,11 +85,15 @@ class Archive:
                 try:  # streamed object by object: an export never holds more than one image in memory
                     with self.storage.open(image.path) as source, archive.open(name, "w") as packed:
                         shutil.copyfileobj(source, packed, 1024 * 1024)
+                    report.images += 1
                 except FileNotFoundError:
                     record["file"] = None
+                    report.missing.append(image.path)
+                generations.add(generation.id)
                 lines.append(json.dumps(record, ensure_ascii=False))
             archive.writestr(METADATA_FILE, "\n".join(lines) + "\n")
-        return buffer.getvalue() if target is None else None  # type: ignore[union-attr]
+        report.generations = len(generations)
+        return report
 
     def import_zip(self, source: str | Path | IO[bytes] | bytes) -> ImportReport:
         """Add the images of an exported zip; an image whose sha256 the gallery has already is skipped.
@@ -150,6 +184,21 @@ class Archive:
                 continue
             records.append(record)
         return records
+
+
+def check_export_target(settings: Settings, target: Path, force: bool = False) -> Path:
+    """Where an export may be written, resolved; a StudioError when it would touch the gallery itself.
+    Needs only the settings, so the CLI checks before it opens (and so touches) the database."""
+    files: list[Path] = []
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        files = [Path(f"{url.database}{suffix}") for suffix in SQLITE_SIBLINGS]
+    roots = {settings.data_dir}
+    storage = open_storage(settings.storage_url, settings.data_dir)
+    if isinstance(storage, LocalStorage):
+        roots.add(storage.root)
+    folders = [root / folder for root in roots for folder in (IMAGES_FOLDER, THUMBNAIL_FOLDER, UPLOADS_FOLDER)]
+    return check_new_file(target, files, folders, force)
 
 
 def _member_problem(info: zipfile.ZipInfo) -> str | None:

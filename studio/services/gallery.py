@@ -17,11 +17,11 @@ from studio.db.browse import GalleryFilter, Page
 from studio.db.models import Generation, Image
 from studio.files.storage import Location
 from studio.services import thumbnails
-from studio.services.archive import Archive, ImportReport
+from studio.services.archive import Archive, ExportReport, ImportReport
 from studio.services.doctor import DoctorReport, doctor
 from studio.services.studio import Studio
 
-__all__ = ["Detail", "DoctorReport", "GalleryService", "ImportReport", "describe_replacements", "request_settings"]
+__all__ = ["Detail", "DoctorReport", "ExportReport", "GalleryService", "ImportReport", "describe_replacements", "request_settings"]
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,11 @@ class GalleryService:
 
     # --- handed on: export and import, the doctor, thumbnails -----------------------------------
 
-    def export_zip(self, image_ids: Sequence[int], target: str | Path | IO[bytes] | None = None) -> bytes | None:
-        return Archive(self.studio).export_zip(image_ids, target)
+    def export_zip(self, image_ids: Sequence[int]) -> bytes:
+        return Archive(self.studio).export_zip(image_ids)
+
+    def export_file(self, image_ids: Sequence[int], target: str | Path, force: bool = False) -> ExportReport:
+        return Archive(self.studio).export_file(image_ids, target, force)
 
     def import_zip(self, source: str | Path | IO[bytes] | bytes) -> ImportReport:
         return Archive(self.studio).import_zip(source)

@@ -1,0 +1,187 @@
+"""docs/reliability.md, section "Export, import and files": one scenario per row, each run the way a user
+would (the CLI in-process, on a real gallery seeded with one generated image), each checked against the
+row's message and what the gallery holds afterwards."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from PIL import Image as PILImage
+from sqlalchemy import func, select
+
+from studio.cli.main import main
+from studio.core.request import ImageRequest
+from studio.db.models import Generation, Image
+from studio.services.studio import Studio
+from studio.services.thumbnails import wait_for_thumbnails
+from tests.reliability_table import section_rows
+
+SECTION = "Export, import and files"
+
+
+def doc_rows() -> dict[str, tuple[str, str]]:
+    return section_rows(SECTION)
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under the data folder and its sha256: "gallery unchanged" means byte for byte. SQLite's
+    `-shm` is left out: it is the WAL's shared-memory index, rewritten by any reader, and holds no data."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink() and not p.name.endswith("-shm")}
+
+
+class Run:
+    def __init__(self, studio: Studio, tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+        self.studio, self.tmp_path, self.capsys = studio, tmp_path, capsys
+        self.data = studio.settings.data_dir
+        self.seed = studio.generate(ImageRequest(prompt="a seeded heron", model="gpt-image-2"))
+        wait_for_thumbnails()
+        self.before = snapshot(self.data)
+        self.code: int | None = None
+
+    def run(self, *args: object) -> str:
+        """What the user reads after `python -m studio ARGS`: stderr and stdout (one line on error)."""
+        self.code = main([str(a) for a in args])
+        out = self.capsys.readouterr()
+        if self.code:
+            lines = out.err.strip().splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), f"not one error line: {out.err!r}"
+        return out.err + out.out
+
+    def refused(self, *args: object) -> str:
+        seen = self.run(*args)
+        assert self.code == 1, seen
+        return seen
+
+    def rewind(self) -> None:
+        """Forget the changes a scenario made on purpose before the part under test."""
+        wait_for_thumbnails()
+        self.before = snapshot(self.data)
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+def export_onto_database(r: Run) -> str:
+    return r.refused("export", r.data / "studio.db")
+
+
+def export_database_symlink(r: Run) -> str:
+    link = r.tmp_path / "innocent.zip"
+    link.symlink_to(r.data / "studio.db")
+    return r.refused("export", link, "--force")
+
+
+def export_database_dotdot(r: Run) -> str:
+    return r.refused("export", f"{r.data}/images/../studio.db", "--force")
+
+
+def export_database_hardlink(r: Run) -> str:
+    link = r.tmp_path / "hard.zip"
+    os.link(r.data / "studio.db", link)
+    return r.refused("export", link, "--force")
+
+
+def export_into_storage(r: Run) -> str:
+    return r.refused("export", r.data / "images" / "export.zip")
+
+
+def export_existing(r: Run) -> str:
+    earlier = r.tmp_path / "earlier.zip"
+    earlier.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip
+    seen = r.refused("export", earlier)
+    assert earlier.read_bytes() == b"PK\x05\x06" + bytes(18)
+    return seen
+
+
+def export_force_not_zip(r: Run) -> str:
+    notes = r.tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    seen = r.refused("export", notes, "--force")
+    assert notes.read_text() == "my notes"
+    return seen
+
+
+def export_force_replaces(r: Run) -> str:
+    target = r.tmp_path / "gallery.zip"
+    r.run("export", target)
+    seen = r.run("export", target, "--force")
+    assert r.code == 0
+    with zipfile.ZipFile(target) as archive:
+        assert len([n for n in archive.namelist() if n.startswith("images/")]) == 1
+    assert [p.name for p in r.tmp_path.iterdir() if p.name.startswith(".tmp-")] == []  # no temp file left
+    return "—" if json.loads(seen)["images"] == 1 else seen
+
+
+def export_to_folder(r: Run) -> str:
+    return r.refused("export", r.tmp_path)
+
+
+def export_missing_folder(r: Run) -> str:
+    return r.refused("export", r.tmp_path / "nowhere" / "gallery.zip")
+
+
+def export_missing_file(r: Run) -> str:
+    lost = r.seed.generation.images[0].path
+    r.studio.storage.delete(lost)
+    r.rewind()
+    seen = r.run("export", r.tmp_path / "gallery.zip")
+    assert r.code == 0
+    report = json.loads(seen[seen.index("{"):])
+    assert (report["images"], report["generations"], report["missing"]) == (0, 1, [lost])
+    return seen
+
+
+SCENARIOS: dict[str, Callable[[Run], str]] = {
+    "export-onto-database": export_onto_database,
+    "export-database-symlink": export_database_symlink,
+    "export-database-dotdot": export_database_dotdot,
+    "export-database-hardlink": export_database_hardlink,
+    "export-wal": lambda r: r.refused("export", r.data / "studio.db-wal", "--force"),
+    "export-shm": lambda r: r.refused("export", r.data / "studio.db-shm"),
+    "export-into-storage": export_into_storage,
+    "export-into-thumbs-dotdot": lambda r: r.refused("export", f"{r.data}/uploads/../thumbs/x.zip"),
+    "export-existing": export_existing,
+    "export-force-not-zip": export_force_not_zip,
+    "export-force-replaces": export_force_replaces,
+    "export-to-folder": export_to_folder,
+    "export-missing-folder": export_missing_folder,
+    "export-missing-file": export_missing_file,
+}
+
+
+def stored_state(r: Run) -> str:
+    if snapshot(r.data) == r.before:
+        return "gallery unchanged"
+    with r.studio.records.session() as session:
+        generations = session.scalar(select(func.count()).select_from(Generation))
+        paths = list(session.scalars(select(Image.path)))
+    for path in paths:
+        assert r.studio.storage.exists(path), f"a row points at a missing file: {path}"
+    strays = set(r.studio.storage.files("images")) - set(paths)
+    text = f"{generations} generation{'s' if generations != 1 else ''}, {len(paths)} image{'s' if len(paths) != 1 else ''}"
+    return text + (f", {len(strays)} stray file{'s' if len(strays) != 1 else ''}" if strays else "")
+
+
+def test_every_row_has_a_scenario_and_every_scenario_a_row():
+    assert set(doc_rows()) - set(SCENARIOS) == set(), "rows without a scenario"
+    assert set(SCENARIOS) - set(doc_rows()) == set(), "scenarios without a row"
+
+
+@pytest.mark.parametrize("row", sorted(SCENARIOS))
+def test_row_holds(row, studio, tmp_path, capsys):
+    message, stored = doc_rows()[row]
+    run = Run(studio, tmp_path, capsys)
+    seen = SCENARIOS[row](run)
+    if message == "—":
+        assert seen == "—", f"{row}: expected no error, the user saw: {seen}"
+    else:
+        assert message in seen, f"{row}: the user saw: {seen}"
+    wait_for_thumbnails()
+    assert stored_state(run) == stored
