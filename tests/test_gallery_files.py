@@ -249,10 +249,10 @@ def test_import_explains_bad_metadata_lines_and_goes_on(studio: Studio, library:
     report = library.import_zip(zip_of({"metadata.jsonl": "\n".join(lines).encode(), "images/a.png": data}))
     assert report.added == 1
     assert report.problems == [
-        "metadata.jsonl line 1 is list, not an object with a \"file\" field; skipped.",
-        "metadata.jsonl line 2 has a \"file\" of the wrong kind (42); skipped.",
-        "metadata.jsonl line 3 has a \"created_at\" that is not an ISO date and time (\"yesterday-ish\"); skipped.",
-        "metadata.jsonl line 4 has a \"n\" of the wrong kind (\"three\"); skipped.",
+        "metadata.jsonl line 1: the line is a list, not an object with a \"file\" field. Fix or remove that line; skipped.",
+        "metadata.jsonl line 2: \"file\" is not a name in the zip (42). Fix or remove that line; skipped.",
+        "metadata.jsonl line 3 (images/a.png): \"created_at\" is not an ISO date and time (\"yesterday-ish\"). Fix or remove that line; skipped.",
+        "metadata.jsonl line 4 (images/a.png): \"n\" is not what it should be (\"three\"). Fix or remove that line; skipped.",
         "metadata.jsonl line 5 is not JSON; skipped.",
     ]
     assert library.page(GalleryFilter(search="heron")).items

@@ -14,11 +14,14 @@ from typing import Callable
 
 import pytest
 from PIL import Image as PILImage
+from PIL.PngImagePlugin import PngInfo
 from sqlalchemy import func, select
 
 from studio.cli.main import main
 from studio.core.request import ImageRequest
+from studio.db.browse import GalleryFilter
 from studio.db.models import Generation, Image
+from studio.files.filemeta import KEYWORD
 from studio.services.studio import Studio
 from studio.services.thumbnails import wait_for_thumbnails
 from tests.reliability_table import section_rows
@@ -138,7 +141,79 @@ def export_missing_file(r: Run) -> str:
     return seen
 
 
+# --- import, inspect and the doctor: values from zips and from inside files ------------------------
+
+def png(colour: tuple[int, int, int], embedded: str | None = None) -> bytes:
+    """A real PNG, with `embedded` as its Image Studio iTXt chunk (any text, JSON or not)."""
+    info = PngInfo()
+    if embedded is not None:
+        info.add_itxt(KEYWORD, embedded)
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (32, 24), colour).save(buffer, "PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+GOOD = {"prompt": "a good kestrel", "model": "gpt-image-2", "created_at": "2026-01-02T03:04:05+00:00"}
+
+
+def import_lines(r: Run, *lines: str) -> str:
+    """A zip whose first image has `lines` (then a good line for a second image) as metadata.jsonl."""
+    members = {"images/a.png": png((200, 10, 10), json.dumps({"prompt": "inside a", "model": "gpt-image-2"})),
+               "images/b.png": png((10, 200, 10)),
+               "metadata.jsonl": "\n".join([*lines, json.dumps({**GOOD, "file": "images/b.png", "generation_id": 2})]).encode()}
+    return import_zip(r, members)
+
+
+def import_zip(r: Run, members: dict[str, bytes]) -> str:
+    target = r.tmp_path / "in.zip"
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    seen = r.run("import", target)
+    assert r.code == 0, seen
+    return seen
+
+
+def line(**fields: object) -> str:
+    return json.dumps({**GOOD, "file": "images/a.png", "generation_id": 1, **fields})
+
+
+def inspect(r: Run, embedded: str) -> str:
+    path = r.tmp_path / "odd.png"
+    path.write_bytes(png((1, 2, 3), embedded))
+    return r.refused("inspect", path)
+
+
+def doctor_adopts(r: Run) -> str:
+    stray = "images/zz/left-by-a-crash.png"
+    r.studio.storage.put_file(stray, png((9, 9, 9), json.dumps({"prompt": "a stray owl", "n": 2**70, "quality": ["high"]})))
+    old = r.data / stray
+    os.utime(old, (old.stat().st_atime - 86_400, old.stat().st_mtime - 86_400))  # long after any request could end
+    seen = r.run("doctor", "--fix")
+    assert json.loads(seen[seen.index("{"):])["fixed"]["files_adopted"] == 1
+    assert r.studio.browse.page(GalleryFilter(search="owl")).items  # kept, with the prompt that was fine
+    return seen
+
+
 SCENARIOS: dict[str, Callable[[Run], str]] = {
+    "import-huge-number": lambda r: import_lines(r, line(n=2**70)),
+    "import-negative-n": lambda r: import_lines(r, line(n=-3)),
+    "import-list-line": lambda r: import_lines(r, json.dumps(["images/a.png", {"n": 1}])),
+    "import-nan": lambda r: import_lines(r, line(latency_s=float("nan"))),
+    "import-huge-prompt": lambda r: import_lines(r, line(prompt="p" * 10 * 1024 * 1024)),
+    "import-year-99999": lambda r: import_lines(r, line(created_at="99999-01-01T00:00:00")),
+    "import-before-year-one": lambda r: import_lines(r, line(created_at="0001-01-01T00:00:00+05:00")),
+    "import-digits": lambda r: import_lines(r, '{"file": "images/a.png", "n": ' + "9" * 5000 + "}"),
+    "import-deep-nesting": lambda r: import_lines(r, "[" * 100_000 + "]" * 100_000),
+    "import-bad-usage": lambda r: import_lines(r, line(usage={"input_tokens": -5, "output_tokens": 2**70})),
+    "import-embedded-list": lambda r: import_zip(r, {"images/x.png": png((5, 5, 200), json.dumps(["a", "list"]))}),
+    "import-embedded-not-json": lambda r: import_zip(r, {"images/x.png": png((5, 5, 200), "{not json")}),
+    "import-embedded-huge": lambda r: import_zip(r, {"images/x.png": png((5, 5, 200), json.dumps({"prompt": "x", "n": 2**70}))}),
+    "inspect-embedded-list": lambda r: inspect(r, json.dumps(["a", "list"])),
+    "inspect-embedded-not-json": lambda r: inspect(r, "{not json"),
+    "inspect-embedded-huge": lambda r: inspect(r, json.dumps({"prompt": "x", "n": 2**70})),
+    "inspect-not-an-image": lambda r: (r.tmp_path / "notes.png").write_text("hello") and r.refused("inspect", r.tmp_path / "notes.png"),
+    "doctor-adopts-bad-metadata": doctor_adopts,
     "export-onto-database": export_onto_database,
     "export-database-symlink": export_database_symlink,
     "export-database-dotdot": export_database_dotdot,

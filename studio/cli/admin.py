@@ -26,6 +26,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     studio = Studio.open(load_settings())
     report = GalleryService(studio).doctor(fix=args.fix)
     print(json.dumps({"healthy": report.healthy, **asdict(report)}, indent=2))
+    for problem in report.problems:
+        print(f"problem: {problem}", file=sys.stderr)
     return 0 if report.healthy or args.fix else 1
 
 
@@ -44,8 +46,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     studio = Studio.open(load_settings())
+    if not Path(args.zip).is_file():
+        print(f"error: there is no file {args.zip}; give the path of a zip exported from a gallery.", file=sys.stderr)
+        return 1
     report = GalleryService(studio).import_zip(Path(args.zip))
     print(json.dumps(asdict(report)))
+    for problem in report.problems:  # the import went on past each; said here in full, one a line
+        print(f"problem: {problem}", file=sys.stderr)
     return 0
 
 

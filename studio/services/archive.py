@@ -18,12 +18,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from studio.core.config import Settings
 from studio.core.errors import StudioError
-from studio.db.models import Generation
 from studio.files.content import IMAGES_FOLDER, UPLOADS_FOLDER
 from studio.files.safe_write import SQLITE_SIBLINGS, check_new_file, replacing
 from studio.files.storage import LocalStorage, open_storage
 from studio.files.thumbnails import THUMBNAIL_FOLDER
-from studio.services.intake import GENERATION_FIELDS, IMAGE_FIELDS, add_files
+from studio.services.intake import GENERATION_FIELDS, IMAGE_FIELDS, Member, add_files, line_problems
 from studio.services.studio import Studio
 
 METADATA_FILE = "metadata.jsonl"
@@ -144,14 +143,14 @@ class Archive:
                 if not fresh:
                     continue
                 try:  # each member is read only now, one at a time, as it is stored
-                    add_files(self.browse, self.storage, [(r, lambda n=n: archive.read(n)) for r, n in fresh])
+                    add_files(self.browse, self.storage, [Member(n, r, lambda n=n: archive.read(n)) for r, n in fresh], report.problems)
                     report.added += len(fresh)
                 except StudioError as exc:
                     report.problems.append(f"{fresh[0][1]}: {exc.message}")
                 except _ZIP_READ_ERRORS as exc:
                     report.problems.append(f"{fresh[0][1]}: cannot be read from the zip ({exc}); skipped.")
-                except (SQLAlchemyError, ValueError, TypeError):
-                    report.problems.append(f"{fresh[0][1]}: its metadata does not fit the gallery; skipped. "
+                except (SQLAlchemyError, ValueError, TypeError) as exc:  # last resort: values.py should have said why
+                    report.problems.append(f"{fresh[0][1]}: its metadata does not fit the gallery ({type(exc).__name__}); skipped. "
                                            "Fix that line in metadata.jsonl or remove it to import the file with the metadata inside it.")
         return report
 
@@ -175,12 +174,14 @@ class Archive:
                 continue
             try:
                 record = json.loads(line.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError):
+            except (ValueError, RecursionError):  # not JSON, not UTF-8, a 5,000-digit number, nesting past the limit
                 report.problems.append(f"{METADATA_FILE} line {number} is not JSON; skipped.")
                 continue
-            problem = _record_problem(record)
-            if problem:
-                report.problems.append(f"{METADATA_FILE} line {number} {problem}; skipped.")
+            problems = line_problems(record)
+            if problems:
+                file = record.get("file") if isinstance(record, dict) else None
+                where = f"{METADATA_FILE} line {number}" + (f" ({file})" if isinstance(file, str) and file else "")
+                report.problems.append(f"{where}: {'; '.join(problems)}. Fix or remove that line; skipped.")
                 continue
             records.append(record)
         return records
@@ -217,42 +218,6 @@ def _hash_member(archive: zipfile.ZipFile, name: str) -> str:
         for chunk in iter(lambda: member.read(1024 * 1024), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-_RECORD_TYPES: dict[str, tuple[type, ...]] = {"file": (str,), "batch_index": (int,), "favourite": (bool,),
-                                              "revised_prompt": (str, type(None))}
-
-
-def _record_problem(record: Any) -> str | None:
-    """Why a metadata.jsonl record cannot be used, said so a person can fix the line; None when it can."""
-    if not isinstance(record, dict):
-        return f"is {type(record).__name__}, not an object with a \"file\" field"
-    for name, types in _RECORD_TYPES.items():
-        if name in record and (not isinstance(record[name], types) or (name == "batch_index" and isinstance(record[name], bool))):
-            return f"has a \"{name}\" of the wrong kind ({json.dumps(record[name])[:40]})"
-    for column in Generation.__table__.columns:
-        value = record.get(column.key)
-        if column.key not in GENERATION_FIELDS or value is None:
-            continue
-        if column.key == "created_at":
-            try:
-                parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-            except ValueError:
-                parsed = None
-            if parsed is None:
-                return f"has a \"created_at\" that is not an ISO date and time ({json.dumps(value)[:40]})"
-            continue
-        try:
-            expected = column.type.python_type
-        except NotImplementedError:
-            continue
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            continue
-        if expected in (dict, list) and isinstance(value, (dict, list)):
-            continue
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            return f"has a \"{column.key}\" of the wrong kind ({json.dumps(value)[:40]})"
-    return None
 
 
 def _jsonable(value: Any) -> Any:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from studio.core.errors import StudioError
 from studio.files.content import IMAGES_FOLDER, UPLOADS_FOLDER
 from studio.files.thumbnails import THUMBNAIL_FOLDER
-from studio.services.intake import add_files
+from studio.services.intake import Member, add_files
 from studio.services.studio import Studio
 from studio.services.thumbnails import backfill_thumbnails
 
@@ -27,6 +27,7 @@ class DoctorReport:
     missing_sources: list[str] = field(default_factory=list)  # files edits were made from that are gone
     stray_uploads: list[str] = field(default_factory=list)  # uploaded edit inputs no edit keeps any more
     in_flight: list[str] = field(default_factory=list)  # too young to judge: in flight, left alone
+    problems: list[str] = field(default_factory=list)  # what fixing met: e.g. a stray file's unusable metadata
     fixed: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -92,9 +93,13 @@ def doctor(studio: Studio, fix: bool = False, now: float | None = None) -> Docto
             if browse.known_sha256([digest]):
                 continue  # the same image is in the gallery already; this copy is left for a person
             try:
-                add_files(browse, storage, [({"file": relative}, lambda data=data: data)])
-            except (StudioError, SQLAlchemyError, ValueError, TypeError):
-                continue  # not an image (or metadata) the studio keeps; left where it is for a person to look at
+                add_files(browse, storage, [Member(relative, {}, lambda data=data: data)], report.problems)
+            except StudioError as exc:  # not an image the studio keeps: left where it is for a person to look at
+                report.problems.append(f"{relative}: {exc.message} Left where it is.")
+                continue
+            except (SQLAlchemyError, ValueError, TypeError) as exc:  # last resort: values.py should have caught it
+                report.problems.append(f"{relative}: could not be taken in ({type(exc).__name__}); left where it is.")
+                continue
             adopted += 1
             if Path(relative).stem != digest:  # stored again under its content address: drop the copy
                 storage.delete(relative)
