@@ -291,3 +291,29 @@ def test_import_holds_one_member_in_memory_at_a_time(studio: Studio, library: Ga
         tracemalloc.stop()
     assert (report.added, report.problems) == (8, [])
     assert peak < total / 2, f"peak {peak / 1e6:.1f} MB for {total / 1e6:.1f} MB of images"
+
+
+@every_backend
+def test_a_round_trip_keeps_every_generation(studio: Studio, library: GalleryService, another_gallery) -> None:
+    """Two generations with identical image bytes once became one ("already in the gallery" in an empty
+    gallery), and an image whose file was missing was exported as `"file": null`, then refused."""
+    first = generate(studio, "Same bytes twice, a grey heron")
+    second = generate(studio, "Same bytes twice, a grey heron")  # the demo draws the same image again
+    assert first.images[0].sha256 == second.images[0].sha256
+    lost = generate(studio, "A lost kestrel, its file gone", quality="low")
+    studio.storage.delete(lost.generation.images[0].path)
+    data = library.export_zip([image_id for image_id, *_ in library.browse.file_rows()])
+    another_gallery("second")
+    fresh = GalleryService(Studio.open(load_settings()))
+    report = fresh.import_zip(data)
+    assert (report.generations, report.added, report.skipped_duplicates) == (3, 2, 0)
+    assert report.problems == [f"generation {lost.generation_id}: 1 image(s) had no file when the zip was made (missing from "
+                               "the gallery that exported it); the generation came in with its prompt and settings, without them."]
+    items = fresh.page(GalleryFilter(), "oldest").items
+    assert [(i.prompt, i.image_id is not None) for i in items] == [
+        ("Same bytes twice, a grey heron", True), ("Same bytes twice, a grey heron", True), ("A lost kestrel, its file gone", False)]
+    assert items[0].path == items[1].path  # one file for the two: files are deduplicated, generations are not
+    kestrel = fresh.detail(items[2].generation_id, None).generation
+    assert (kestrel.quality, kestrel.created_at.replace(tzinfo=None)) == ("low", lost.generation.created_at.replace(tzinfo=None))
+    again = fresh.import_zip(data)
+    assert (again.generations, again.added, again.skipped_duplicates, again.problems) == (0, 0, 3, [])

@@ -8,6 +8,8 @@ import hashlib
 import io
 import json
 import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -24,6 +26,7 @@ from studio.db.models import Generation, Image
 from studio.files.filemeta import KEYWORD
 from studio.services.studio import Studio
 from studio.services.thumbnails import wait_for_thumbnails
+from tests.conftest import ROOT
 from tests.reliability_table import section_rows
 
 SECTION = "Export, import and files"
@@ -195,7 +198,44 @@ def doctor_adopts(r: Run) -> str:
     return seen
 
 
+def import_three_at_once(r: Run) -> str:
+    target = r.tmp_path / "in.zip"
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr("images/a.png", png((7, 70, 170)))
+        archive.writestr("metadata.jsonl", line() + "\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    importers = [subprocess.Popen([sys.executable, "-m", "studio", "import", str(target)], env=env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [p.communicate(timeout=120) for p in importers]
+    assert [p.returncode for p in importers] == [0, 0, 0], results
+    reports = [json.loads(out) for out, _ in results]
+    assert sorted(r["added"] for r in reports) == [0, 0, 1] and sum(r["skipped_duplicates"] for r in reports) == 2
+    return "—" if all(err == "" for _, err in results) else str(results)
+
+
+def import_same_bytes(r: Run) -> str:
+    same = png((120, 120, 0))
+    lines = [line(file="images/one.png", generation_id=1, created_at="2026-01-01T00:00:00"),
+             line(file="images/two.png", generation_id=2, created_at="2026-01-02T00:00:00")]
+    seen = import_zip(r, {"images/one.png": same, "images/two.png": same, "metadata.jsonl": "\n".join(lines).encode()})
+    report = json.loads(seen[seen.index("{"):])
+    return "—" if (report["generations"], report["added"], report["problems"]) == (2, 2, []) else seen
+
+
+def import_own_export(r: Run) -> str:
+    target = r.tmp_path / "mine.zip"
+    r.run("export", target)
+    seen = r.run("import", target)
+    report = json.loads(seen[seen.index("{"):])
+    return "—" if (report["added"], report["skipped_duplicates"]) == (0, 1) else seen
+
+
 SCENARIOS: dict[str, Callable[[Run], str]] = {
+    "import-three-at-once": import_three_at_once,
+    "import-same-bytes": import_same_bytes,
+    "import-own-export": import_own_export,
+    "import-file-missing-at-export": lambda r: import_zip(r, {"metadata.jsonl": line(file=None).encode()}),
+    "import-member-not-in-zip": lambda r: import_zip(r, {"metadata.jsonl": line(file="images/nowhere.png").encode()}),
     "import-huge-number": lambda r: import_lines(r, line(n=2**70)),
     "import-negative-n": lambda r: import_lines(r, line(n=-3)),
     "import-list-line": lambda r: import_lines(r, json.dumps(["images/a.png", {"n": 1}])),

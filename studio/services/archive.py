@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from studio.core.config import Settings
 from studio.core.errors import StudioError
+from studio.db.archive import ArchiveRecords
 from studio.files.content import IMAGES_FOLDER, UPLOADS_FOLDER
 from studio.files.safe_write import SQLITE_SIBLINGS, check_new_file, replacing
 from studio.files.storage import LocalStorage, open_storage
@@ -41,7 +42,8 @@ class ExportReport:
 
 @dataclass
 class ImportReport:
-    added: int = 0
+    added: int = 0  # images taken in
+    generations: int = 0  # generations taken in (one may have no image left: its file was missing at export)
     skipped_duplicates: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -53,6 +55,7 @@ class Archive:
         self.browse = studio.browse
         self.storage = studio.storage
         self.settings = studio.settings
+        self.records = ArchiveRecords(studio.records.engine)
 
     def export_zip(self, image_ids: Sequence[int]) -> bytes:
         """The zip as bytes (the Gallery's download button)."""
@@ -95,7 +98,8 @@ class Archive:
         return report
 
     def import_zip(self, source: str | Path | IO[bytes] | bytes) -> ImportReport:
-        """Add the images of an exported zip; an image whose sha256 the gallery has already is skipped.
+        """Add the generations of an exported zip, skipping those the gallery has already (db/archive.py:
+        by generation, so two with identical image bytes both come in; safe with imports running at once).
         Files in the zip without a metadata line come in with the metadata they carry inside. Two passes
         keep memory flat: first every member is hashed as a stream, then each is read when it is added."""
         report = ImportReport()
@@ -110,49 +114,62 @@ class Archive:
             records = self._metadata_records(archive, infos, report)
             listed = {r.get("file") for r in records}
             records += [{"file": n} for n in sorted(infos) if n not in listed and n != METADATA_FILE and not n.endswith("/")]
-            groups: dict[Any, list[tuple[dict[str, Any], str]]] = {}
-            digests: dict[str, str] = {}  # member name -> sha256
-            seen: set[str] = set()
-            for record in records:
+            groups: dict[Any, list[Member]] = {}
+            lines_seen: set[tuple[Any, str]] = set()
+            for index, record in enumerate(records):
                 name = record.get("file")
-                if not name:
+                generation_id = record.get("generation_id")
+                key = generation_id if isinstance(generation_id, (int, str)) and generation_id != "" else f"file:{name or index}"
+                if not name:  # an image whose file was missing when the zip was made: its generation still counts
+                    if "prompt" in record:
+                        groups.setdefault(key, []).append(Member(f"generation {generation_id}", record, None))
                     continue
                 if name not in infos:
                     report.problems.append(f"{name} is listed but not in the zip; skipped.")
                     continue
+                if (key, name) in lines_seen:  # the same line twice: one image, not two
+                    report.skipped_duplicates += 1
+                    continue
+                lines_seen.add((key, name))
                 problem = _member_problem(infos[name])
                 if problem is None:
                     try:
-                        digests[name] = _hash_member(archive, name)
+                        digest = _hash_member(archive, name)
                     except _ZIP_READ_ERRORS as exc:
                         problem = f"cannot be read from the zip ({exc}); skipped."
                 if problem:
                     report.problems.append(f"{name} {problem}")
                     continue
-                if digests[name] in seen:
-                    report.skipped_duplicates += 1
-                    continue
-                seen.add(digests[name])
-                generation_id = record.get("generation_id")
-                key = generation_id if isinstance(generation_id, (int, str)) and generation_id != "" else f"file:{name}"
-                groups.setdefault(key, []).append((record, name))
-            known = self.browse.known_sha256(seen)
+                groups.setdefault(key, []).append(Member(name, record, lambda n=name: archive.read(n), digest))
             for members in groups.values():
-                fresh = [(r, n) for r, n in members if digests[n] not in known]
-                report.skipped_duplicates += len(members) - len(fresh)
-                if not fresh:
-                    continue
-                try:  # each member is read only now, one at a time, as it is stored
-                    add_files(self.browse, self.storage, [Member(n, r, lambda n=n: archive.read(n)) for r, n in fresh], report.problems)
-                    report.added += len(fresh)
-                except StudioError as exc:
-                    report.problems.append(f"{fresh[0][1]}: {exc.message}")
-                except _ZIP_READ_ERRORS as exc:
-                    report.problems.append(f"{fresh[0][1]}: cannot be read from the zip ({exc}); skipped.")
-                except (SQLAlchemyError, ValueError, TypeError) as exc:  # last resort: values.py should have said why
-                    report.problems.append(f"{fresh[0][1]}: its metadata does not fit the gallery ({type(exc).__name__}); skipped. "
-                                           "Fix that line in metadata.jsonl or remove it to import the file with the metadata inside it.")
+                self._add_group(archive, members, report)
         return report
+
+    def _add_group(self, archive: zipfile.ZipFile, members: list[Member], report: ImportReport) -> None:
+        """One generation (each member is read only now, one at a time, as it is stored); whatever goes
+        wrong is a problem line and the import goes on with the next."""
+        first = members[0].name
+        try:
+            added = add_files(self.records, self.storage, members, report.problems)
+        except StudioError as exc:
+            report.problems.append(f"{first}: {exc.message}")
+            return
+        except _ZIP_READ_ERRORS as exc:
+            report.problems.append(f"{first}: cannot be read from the zip ({exc}); skipped.")
+            return
+        except (SQLAlchemyError, ValueError, TypeError) as exc:  # last resort: values.py should have said why
+            report.problems.append(f"{first}: its metadata does not fit the gallery ({type(exc).__name__}); skipped. "
+                                   "Fix that line in metadata.jsonl or remove it to import the file with the metadata inside it.")
+            return
+        if added is None:
+            report.skipped_duplicates += len(members)
+            return
+        report.generations += 1
+        report.added += sum(1 for m in members if m.load is not None)
+        missing = sum(1 for m in members if m.load is None)
+        if missing:
+            report.problems.append(f"{first}: {missing} image(s) had no file when the zip was made (missing from the gallery "
+                                   "that exported it); the generation came in with its prompt and settings, without them.")
 
     @staticmethod
     def _metadata_records(archive: zipfile.ZipFile, infos: dict[str, zipfile.ZipInfo], report: ImportReport) -> list[dict[str, Any]]:

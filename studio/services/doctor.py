@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from studio.core.errors import StudioError
+from studio.db.archive import ArchiveRecords
 from studio.files.content import IMAGES_FOLDER, UPLOADS_FOLDER
 from studio.files.thumbnails import THUMBNAIL_FOLDER
 from studio.services.intake import Member, add_files
@@ -93,13 +94,16 @@ def doctor(studio: Studio, fix: bool = False, now: float | None = None) -> Docto
             if browse.known_sha256([digest]):
                 continue  # the same image is in the gallery already; this copy is left for a person
             try:
-                add_files(browse, storage, [Member(relative, {}, lambda data=data: data)], report.problems)
+                added = add_files(ArchiveRecords(studio.records.engine), storage, [Member(relative, {}, lambda data=data: data, digest)],
+                                  report.problems)
             except StudioError as exc:  # not an image the studio keeps: left where it is for a person to look at
                 report.problems.append(f"{relative}: {exc.message} Left where it is.")
                 continue
             except (SQLAlchemyError, ValueError, TypeError) as exc:  # last resort: values.py should have caught it
                 report.problems.append(f"{relative}: could not be taken in ({type(exc).__name__}); left where it is.")
                 continue
+            if added is None:
+                continue  # another process took the same bytes in meanwhile
             adopted += 1
             if Path(relative).stem != digest:  # stored again under its content address: drop the copy
                 storage.delete(relative)

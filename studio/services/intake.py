@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 from studio.core.errors import StudioError
-from studio.db.browse import BrowseRecords
+from studio.db.archive import ArchiveRecords
 from studio.db.models import Generation
 from studio.db.values import generation_problems, image_problems, parse_datetime
 from studio.files.filemeta import read_metadata
@@ -31,6 +31,7 @@ class Member:
     name: str  # how a problem line names it: the zip member or the stray file's path
     record: Mapping[str, Any]  # its export line (checked), or {} when it has none
     load: Callable[[], bytes] | None  # reads the bytes when they are stored; None: no file (missing at export)
+    sha256: str | None = None  # when known before reading (a zip member is hashed first)
 
 
 def line_problems(record: Any) -> list[str]:
@@ -72,13 +73,19 @@ def _field_problems(key: str, value: Any) -> list[str]:
     return []  # other keys ("generator", "truncated" ...) are never stored
 
 
-def add_files(browse: BrowseRecords, storage: Storage, members: Sequence[Member], notes: list[str]) -> int:
-    """One generation for the files that came from one request; fields from the first line that has a
-    prompt, else from the metadata inside the first file. Each file's bytes are fetched as it is stored,
-    so only one is held at a time. Files this call stored are taken back if the rows cannot be added, so
-    a failure leaves no file without a row. Problems worth telling go to `notes`."""
+def add_files(records: ArchiveRecords, storage: Storage, members: Sequence[Member], notes: list[str]) -> int | None:
+    """One generation for the files that came from one request, unless the gallery has it already (then
+    None; see db/archive.py for what "already" means). Fields come from the first line that has a prompt,
+    else from the metadata inside the first file. Each file's bytes are fetched as it is stored, so only
+    one is held at a time. Files this call stored are taken back if the rows cannot be added, so a failure
+    leaves no file without a row. Problems worth telling go to `notes`."""
     first = members[0].record
     source: Mapping[str, Any] | None = first if "prompt" in first else None
+    with_files = [m for m in members if m.load is not None]
+    if source is not None and with_files and all(m.sha256 for m in with_files):  # known before reading a byte
+        fields = generation_fields(source)
+        if records.already_there(fields, [m.sha256 or "" for m in with_files], by_time(source)):
+            return None
     images = []
     written: list[str] = []
     try:
@@ -103,11 +110,17 @@ def add_files(browse: BrowseRecords, storage: Storage, members: Sequence[Member]
                 "favourite": bool(record.get("favourite", False)), "thumbnail_path": thumbnail,
             })
             del data
-        return browse.add_generation(generation_fields(source or {}), images)
+        source = source or {}
+        return records.add_if_new(generation_fields(source), images, by_time(source))
     except BaseException:
         for path in written:
             storage.delete(path)
         raise
+
+
+def by_time(source: Mapping[str, Any]) -> bool:
+    """Whether a generation is known by its moment, prompt and model (an export line), or only by its files."""
+    return parse_datetime(source.get("created_at")) is not None
 
 
 def generation_fields(source: Mapping[str, Any]) -> dict[str, Any]:
