@@ -317,3 +317,31 @@ def test_a_round_trip_keeps_every_generation(studio: Studio, library: GallerySer
     assert (kestrel.quality, kestrel.created_at.replace(tzinfo=None)) == ("low", lost.generation.created_at.replace(tzinfo=None))
     again = fresh.import_zip(data)
     assert (again.generations, again.added, again.skipped_duplicates, again.problems) == (0, 0, 3, [])
+
+
+def real_image(fmt: str) -> bytes:
+    """A real 512x384 image with detail (a gradient and noise), so the compressed data is long enough to cut."""
+    import os
+
+    picture = PILImage.frombytes("RGB", (512, 384), os.urandom(512 * 384 * 3)).resize((512, 384))
+    buffer = io.BytesIO()
+    picture.save(buffer, fmt, quality=90)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_an_image_cut_short_is_refused_not_kept(fmt: str) -> None:
+    """`Image.verify()` reads no JPEG scan data: a JPEG cut to a third was saved as `succeeded`."""
+    from studio.core.errors import StudioError
+    from studio.files.imagefile import inspect_image
+
+    whole = real_image(fmt)
+    assert inspect_image(whole).format == fmt.lower()
+    for cut in (len(whole) // 3, len(whole) * 2 // 3, len(whole) - 64):
+        with pytest.raises(StudioError) as refused:
+            inspect_image(whole[:cut])
+        assert refused.value.code == "damaged_image", (cut, refused.value.code)
+        assert refused.value.message == ("The provider returned an image that is cut short or damaged (it does not decode "
+                                         "whole); nothing was kept.")
+    with pytest.raises(StudioError, match="images/cut.bin is cut short or damaged"):
+        inspect_image(whole[: len(whole) // 3], "images/cut.bin")

@@ -230,7 +230,35 @@ def import_own_export(r: Run) -> str:
     return "—" if (report["added"], report["skipped_duplicates"]) == (0, 1) else seen
 
 
+def cut_jpeg() -> bytes:
+    """A real JPEG with detail, cut to a third (what a dropped connection or a faulty relay leaves)."""
+    picture = PILImage.frombytes("RGB", (512, 384), os.urandom(512 * 384 * 3)).resize((512, 384))
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()[: len(buffer.getvalue()) // 3]
+
+
+def edit_truncated(r: Run) -> str:
+    path = r.tmp_path / "truncated.jpg"
+    path.write_bytes(cut_jpeg())
+    return r.refused("edit", "make it warmer", "--image", path)
+
+
+def doctor_truncated_stray(r: Run) -> str:
+    stray = "images/zz/cut-short.jpeg"
+    r.studio.storage.put_file(stray, cut_jpeg())
+    old = r.data / stray
+    os.utime(old, (old.stat().st_atime - 86_400, old.stat().st_mtime - 86_400))
+    r.rewind()
+    seen = r.run("doctor", "--fix")
+    assert json.loads(seen[seen.index("{"):])["fixed"]["files_adopted"] == 0 and old.is_file()  # left for a person
+    return seen
+
+
 SCENARIOS: dict[str, Callable[[Run], str]] = {
+    "edit-truncated-jpeg": edit_truncated,
+    "import-truncated-member": lambda r: import_zip(r, {"images/cut.jpeg": cut_jpeg()}),
+    "doctor-truncated-stray": doctor_truncated_stray,
     "import-three-at-once": import_three_at_once,
     "import-same-bytes": import_same_bytes,
     "import-own-export": import_own_export,

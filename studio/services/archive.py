@@ -151,8 +151,9 @@ class Archive:
         first = members[0].name
         try:
             added = add_files(self.records, self.storage, members, report.problems)
-        except StudioError as exc:
-            report.problems.append(f"{first}: {exc.message}")
+        except StudioError as exc:  # the file checks name the member; others are said about the group's first
+            named = any(m.name in exc.message for m in members)
+            report.problems.append(exc.message if named else f"{first}: {exc.message}")
             return
         except _ZIP_READ_ERRORS as exc:
             report.problems.append(f"{first}: cannot be read from the zip ({exc}); skipped.")

@@ -93,7 +93,7 @@ def add_files(records: ArchiveRecords, storage: Storage, members: Sequence[Membe
             if member.load is None:
                 continue  # the file was missing when exported: the generation keeps its prompt, not the image
             data = member.load()
-            facts = inspect_image(data)
+            facts = inspect_image(data, member.name)
             embedded, problems = embedded_fields(data, member.name)
             notes.extend(problems)
             if source is None:
