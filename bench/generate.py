@@ -20,7 +20,7 @@ from studio.core.config import load_settings
 from studio.provider.demo import DemoConfig, start_demo_server
 from studio.core.request import ImageRequest
 from studio.services.studio import Studio
-from studio.files.thumbnails import wait_for_thumbnails
+from studio.services.thumbnails import wait_for_thumbnails
 
 KEY = "bench-key"
 

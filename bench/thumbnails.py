@@ -33,7 +33,8 @@ from studio.provider.demo import render_image  # noqa: E402
 from studio.files.filemeta import embed_metadata  # noqa: E402
 from studio.core.request import ImageRequest  # noqa: E402
 from studio.services.studio import Studio  # noqa: E402
-from studio.files.thumbnails import render_thumbnail, wait_for_thumbnails  # noqa: E402
+from studio.files.thumbnails import render_thumbnail  # noqa: E402
+from studio.services.thumbnails import wait_for_thumbnails  # noqa: E402
 
 
 def median_ms(work: Callable[[], object], rounds: int) -> float:

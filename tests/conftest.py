@@ -66,7 +66,7 @@ def backend_env(backend: str, request: pytest.FixtureRequest, monkeypatch: pytes
     yield env
     if postgres is not None:
         try:
-            from studio.files.thumbnails import wait_for_thumbnails
+            from studio.services.thumbnails import wait_for_thumbnails
 
             wait_for_thumbnails(10)  # background work should be done with the database before it is dropped
         except ImportError:

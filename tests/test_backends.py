@@ -273,7 +273,7 @@ def test_gallery_page_on_s3_hands_the_browser_presigned_urls(studio, s3_server):
     """Tiles and the detail view point the browser at the bucket; the app server streams no image bytes."""
     from streamlit.testing.v1 import AppTest
 
-    from studio.files.thumbnails import wait_for_thumbnails
+    from studio.services.thumbnails import wait_for_thumbnails
 
     outcome = studio.generate(ImageRequest(prompt="A kite over the dunes", model="gpt-image-2"))
     wait_for_thumbnails()
@@ -340,3 +340,35 @@ def test_presigned_urls_can_name_the_address_browsers_use(studio_env, monkeypatc
     image = studio.generate(ImageRequest(prompt="signed for the public name", model="gpt-image-2")).images[0]
     assert image.src.startswith(f"http://localhost:{s3_server.port}/studio-test/")
     assert served_bytes(image.src) == image.path.read_bytes()  # and the signature holds at that address
+
+
+# --- imports running at once ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", ["sqlite+local", "postgres+local"], indirect=True)
+def test_three_imports_of_one_zip_at_once_store_each_generation_once(studio, another_gallery, tmp_path):
+    """Check-then-insert once stored every image three times; now the check and the insert share a lock."""
+    from sqlalchemy import func, select
+
+    from studio.db.models import Generation, Image as ImageRow
+    from studio.services.gallery import GalleryService
+
+    for number in range(12):
+        outcome = studio.generate(ImageRequest(prompt=f"a lighthouse number {number}", model="gpt-image-2", n=1 + number % 2))
+        assert outcome.error is None
+    library = GalleryService(studio)
+    archive = tmp_path / "gallery.zip"
+    archive.write_bytes(library.export_zip([image_id for image_id, *_ in library.browse.file_rows()]))
+    another_gallery("imported")
+    fresh = Studio.open(load_settings())  # migrated before the three start, as a running studio would be
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    importers = [subprocess.Popen([sys.executable, "-m", "studio", "import", str(archive)], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [p.communicate(timeout=240) for p in importers]
+    assert [p.returncode for p in importers] == [0] * 3, [err for _, err in results]
+    reports = [json.loads(out) for out, _ in results]
+    assert sum(r["generations"] for r in reports) == 12 and sum(r["added"] for r in reports) == 18
+    assert sum(r["skipped_duplicates"] for r in reports) == 2 * 18 and all(r["problems"] == [] for r in reports)
+    with fresh.records.session() as session:
+        assert session.scalar(select(func.count()).select_from(Generation)) == 12
+        assert session.scalar(select(func.count()).select_from(ImageRow)) == 18
+        assert session.scalar(select(func.count(func.distinct(ImageRow.sha256)))) == 18

@@ -46,3 +46,21 @@ def test_bad_input_exits_1_before_any_request(studio_env):
     assert done.returncode == 1
     assert done.stderr.strip() == "error: n is 12; ask for 1 to 10 images."
     assert Studio.open(load_settings()).recent() == []
+
+
+def test_export_never_writes_over_the_gallery_database(studio_env):
+    """`export "$STUDIO_DATA_DIR/studio.db"` once truncated the gallery to an empty zip before reading a row."""
+    assert run_cli("generate", "a kept lantern").returncode == 0
+    database = studio_env / "studio.db"
+    before = database.read_bytes()
+    done = run_cli("export", str(database))
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        f"error: {database} is the gallery's own database file (studio.db); export to a file outside the data folder, "
+        "e.g. ~/gallery-export.zip."]
+    assert database.read_bytes() == before
+    target = studio_env.parent / "gallery.zip"
+    done = run_cli("export", str(target))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"zip": str(target), "images": 1, "generations": 1, "missing": []}
+    assert Studio.open(load_settings()).recent()[0].generation.prompt == "a kept lantern"

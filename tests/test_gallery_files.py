@@ -22,7 +22,7 @@ from studio.db.browse import GalleryFilter
 from studio.services.gallery import GalleryService
 from studio.core.request import ImageRequest
 from studio.services.studio import Studio
-from studio.files.thumbnails import wait_for_thumbnails
+from studio.services.thumbnails import wait_for_thumbnails
 from tests.conftest import BACKENDS
 
 every_backend = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
@@ -249,10 +249,10 @@ def test_import_explains_bad_metadata_lines_and_goes_on(studio: Studio, library:
     report = library.import_zip(zip_of({"metadata.jsonl": "\n".join(lines).encode(), "images/a.png": data}))
     assert report.added == 1
     assert report.problems == [
-        "metadata.jsonl line 1 is list, not an object with a \"file\" field; skipped.",
-        "metadata.jsonl line 2 has a \"file\" of the wrong kind (42); skipped.",
-        "metadata.jsonl line 3 has a \"created_at\" that is not an ISO date and time (\"yesterday-ish\"); skipped.",
-        "metadata.jsonl line 4 has a \"n\" of the wrong kind (\"three\"); skipped.",
+        "metadata.jsonl line 1: the line is a list, not an object with a \"file\" field. Fix or remove that line; skipped.",
+        "metadata.jsonl line 2: \"file\" is not a name in the zip (42). Fix or remove that line; skipped.",
+        "metadata.jsonl line 3 (images/a.png): \"created_at\" is not an ISO date and time (\"yesterday-ish\"). Fix or remove that line; skipped.",
+        "metadata.jsonl line 4 (images/a.png): \"n\" is not what it should be (\"three\"). Fix or remove that line; skipped.",
         "metadata.jsonl line 5 is not JSON; skipped.",
     ]
     assert library.page(GalleryFilter(search="heron")).items
@@ -291,3 +291,57 @@ def test_import_holds_one_member_in_memory_at_a_time(studio: Studio, library: Ga
         tracemalloc.stop()
     assert (report.added, report.problems) == (8, [])
     assert peak < total / 2, f"peak {peak / 1e6:.1f} MB for {total / 1e6:.1f} MB of images"
+
+
+@every_backend
+def test_a_round_trip_keeps_every_generation(studio: Studio, library: GalleryService, another_gallery) -> None:
+    """Two generations with identical image bytes once became one ("already in the gallery" in an empty
+    gallery), and an image whose file was missing was exported as `"file": null`, then refused."""
+    first = generate(studio, "Same bytes twice, a grey heron")
+    second = generate(studio, "Same bytes twice, a grey heron")  # the demo draws the same image again
+    assert first.images[0].sha256 == second.images[0].sha256
+    lost = generate(studio, "A lost kestrel, its file gone", quality="low")
+    studio.storage.delete(lost.generation.images[0].path)
+    data = library.export_zip([image_id for image_id, *_ in library.browse.file_rows()])
+    another_gallery("second")
+    fresh = GalleryService(Studio.open(load_settings()))
+    report = fresh.import_zip(data)
+    assert (report.generations, report.added, report.skipped_duplicates) == (3, 2, 0)
+    assert report.problems == [f"generation {lost.generation_id}: 1 image(s) had no file when the zip was made (missing from "
+                               "the gallery that exported it); the generation came in with its prompt and settings, without them."]
+    items = fresh.page(GalleryFilter(), "oldest").items
+    assert [(i.prompt, i.image_id is not None) for i in items] == [
+        ("Same bytes twice, a grey heron", True), ("Same bytes twice, a grey heron", True), ("A lost kestrel, its file gone", False)]
+    assert items[0].path == items[1].path  # one file for the two: files are deduplicated, generations are not
+    kestrel = fresh.detail(items[2].generation_id, None).generation
+    assert (kestrel.quality, kestrel.created_at.replace(tzinfo=None)) == ("low", lost.generation.created_at.replace(tzinfo=None))
+    again = fresh.import_zip(data)
+    assert (again.generations, again.added, again.skipped_duplicates, again.problems) == (0, 0, 3, [])
+
+
+def real_image(fmt: str) -> bytes:
+    """A real 512x384 image with detail (a gradient and noise), so the compressed data is long enough to cut."""
+    import os
+
+    picture = PILImage.frombytes("RGB", (512, 384), os.urandom(512 * 384 * 3)).resize((512, 384))
+    buffer = io.BytesIO()
+    picture.save(buffer, fmt, quality=90)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_an_image_cut_short_is_refused_not_kept(fmt: str) -> None:
+    """`Image.verify()` reads no JPEG scan data: a JPEG cut to a third was saved as `succeeded`."""
+    from studio.core.errors import StudioError
+    from studio.files.imagefile import inspect_image
+
+    whole = real_image(fmt)
+    assert inspect_image(whole).format == fmt.lower()
+    for cut in (len(whole) // 3, len(whole) * 2 // 3, len(whole) - 64):
+        with pytest.raises(StudioError) as refused:
+            inspect_image(whole[:cut])
+        assert refused.value.code == "damaged_image", (cut, refused.value.code)
+        assert refused.value.message == ("The provider returned an image that is cut short or damaged (it does not decode "
+                                         "whole); nothing was kept.")
+    with pytest.raises(StudioError, match="images/cut.bin is cut short or damaged"):
+        inspect_image(whole[: len(whole) // 3], "images/cut.bin")

@@ -166,7 +166,7 @@ def test_use_these_settings_opens_generate_prefilled_and_says_what_changed(studi
 
 def test_an_image_without_a_thumbnail_gets_one_when_the_grid_shows_it(studio: Studio) -> None:
     from studio.services.gallery import GalleryService
-    from studio.files.thumbnails import wait_for_thumbnails
+    from studio.services.thumbnails import wait_for_thumbnails
 
     outcome = studio.generate(ImageRequest(prompt="Made before thumbnails existed", model=studio.settings.model))
     wait_for_thumbnails()

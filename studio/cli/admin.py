@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.core.config import load_settings
+from studio.services.archive import check_export_target
 from studio.services.gallery import GalleryService
 from studio.services.moves import copy_database, move_storage
 from studio.services.studio import Studio
@@ -25,22 +26,33 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     studio = Studio.open(load_settings())
     report = GalleryService(studio).doctor(fix=args.fix)
     print(json.dumps({"healthy": report.healthy, **asdict(report)}, indent=2))
+    for problem in report.problems:
+        print(f"problem: {problem}", file=sys.stderr)
     return 0 if report.healthy or args.fix else 1
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    studio = Studio.open(load_settings())
-    library = GalleryService(studio)
+    settings = load_settings()
+    check_export_target(settings, Path(args.zip), args.force)  # before the database is opened: a refusal touches nothing
+    library = GalleryService(Studio.open(settings))
     ids = [image_id for image_id, *_ in library.browse.file_rows()]
-    library.export_zip(ids, args.zip)
-    print(json.dumps({"zip": args.zip, "images": len(ids)}))
+    report = library.export_file(ids, args.zip, args.force)
+    print(json.dumps(asdict(report)))
+    if report.missing:
+        print(f"warning: {len(report.missing)} image(s) were not packed because their file is missing (their lines are kept); "
+              "run `python -m studio doctor` to see why.", file=sys.stderr)
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     studio = Studio.open(load_settings())
+    if not Path(args.zip).is_file():
+        print(f"error: there is no file {args.zip}; give the path of a zip exported from a gallery.", file=sys.stderr)
+        return 1
     report = GalleryService(studio).import_zip(Path(args.zip))
     print(json.dumps(asdict(report)))
+    for problem in report.problems:  # the import went on past each; said here in full, one a line
+        print(f"problem: {problem}", file=sys.stderr)
     return 0
 
 
@@ -90,7 +102,10 @@ def add_admin_parsers(commands: Any) -> None:
     commands.add_parser("migrate", help="bring the database schema up to date")
     doctor = commands.add_parser("doctor", help="check that the gallery's rows and files agree")
     doctor.add_argument("--fix", action="store_true", help="settle what it finds: drop rows whose file is gone, take stray images back in, remove stray thumbnails, rebuild missing ones")
-    commands.add_parser("export", help="write every image and a metadata.jsonl to a zip").add_argument("zip")
+    export = commands.add_parser("export", help="write every image and a metadata.jsonl to a zip",
+                                 description="Writes a new zip (never into the data folder's database or image folders).")
+    export.add_argument("zip", help="the zip to write, e.g. ~/gallery-export.zip")
+    export.add_argument("--force", action="store_true", help="replace an existing zip (an earlier export) at that path")
     commands.add_parser("import", help="add the images of an exported zip, skipping ones already kept").add_argument("zip")
     add_migrate_storage_parser(commands)
     add_copy_database_parser(commands)

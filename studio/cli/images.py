@@ -15,6 +15,7 @@ from studio.core.request import ImageRequest
 from studio.files.filemeta import read_metadata
 from studio.files.storage import read_location
 from studio.services.edits import EditImage, read_image
+from studio.services.intake import embedded_problems
 from studio.services.studio import Outcome, Studio
 
 
@@ -94,11 +95,19 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     except OSError:
         print(f"error: there is no file {args.file}; give the path of a PNG, JPEG or WebP image.", file=sys.stderr)
         return 1
-    metadata = read_metadata(data)
+    try:
+        metadata = read_metadata(data)
+    except StudioError as exc:  # not an image, or metadata that is not a JSON object
+        print(f"error: {args.file}: {exc.message}", file=sys.stderr)
+        return 1
     if metadata is None:
         print(f"error: {args.file} carries no Image Studio metadata.", file=sys.stderr)
         return 1
     print(json.dumps(metadata, ensure_ascii=False, indent=2))
+    problems = embedded_problems(metadata)
+    if problems:  # shown above as it is; an import or the doctor would leave these fields out
+        print(f"error: {args.file} carries metadata the gallery cannot hold: {'; '.join(problems)}.", file=sys.stderr)
+        return 1
     return 0
 
 

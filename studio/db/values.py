@@ -82,7 +82,12 @@ def parse_datetime(value: Any) -> datetime | None:
             return None
     else:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    try:  # "0001-01-01T00:00+05:00" parses, but is before year 1 in UTC: no column can hold it
+        parsed.astimezone(timezone.utc)
+    except OverflowError:
+        return None
+    return parsed
 
 
 def _problems(record: Mapping[str, Any], table: Any, skip: tuple[str, ...]) -> list[str]:

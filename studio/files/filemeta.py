@@ -50,7 +50,9 @@ def embed_metadata(data: bytes, fmt: str, metadata: dict[str, Any]) -> bytes:
 
 
 def read_metadata(source: bytes | str | Path) -> dict[str, Any] | None:
-    """The studio metadata inside an image file, or None when it carries none."""
+    """The studio metadata inside an image file, or None when it carries none. Raises StudioError when the
+    bytes are not an image or the metadata is not a JSON object; its values are not checked here (that is
+    `studio/db/values.py`, through `services/intake.py`)."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     try:
         with Image.open(io.BytesIO(data)) as image:
@@ -63,9 +65,23 @@ def read_metadata(source: bytes | str | Path) -> dict[str, Any] | None:
         xmp = info.get("xmp")
         if isinstance(xmp, bytes):
             xmp = xmp.decode("utf-8", "replace")
-        match = _XMP_RE.search(xmp or "")
+        match = _XMP_RE.search(xmp if isinstance(xmp, str) else "")
         text = html.unescape(match[1]) if match else None
-    return json.loads(text) if text else None
+    if not text:
+        return None
+    # Whatever a file carries is someone else's text: not JSON, a list, a number of 5,000 digits (a
+    # ValueError) or brackets nested past the recursion limit are said in one line, never a traceback.
+    try:
+        metadata = json.loads(text)
+    except (ValueError, RecursionError):
+        raise StudioError("Its Image Studio metadata is not valid JSON.", "bad_metadata") from None
+    if not isinstance(metadata, dict):
+        raise StudioError(f"Its Image Studio metadata is a JSON {_json_kind(metadata)}, not an object of fields.", "bad_metadata")
+    return metadata
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "list", str: "string", bool: "true/false", type(None): "null"}.get(type(value), "number")
 
 
 def xmp_packet(text: str) -> bytes:

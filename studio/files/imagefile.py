@@ -1,4 +1,11 @@
-"""Checking that bytes are an image the studio can keep, with Pillow."""
+"""Checking that bytes are an image the studio can keep, with Pillow: opened and decoded whole.
+
+`Image.verify()` is not enough: for a JPEG it reads no scan data at all, so a JPEG cut to a third passed,
+was saved as a success, and then showed as "file missing" in the gallery forever. Every returned image,
+edit input and imported file is decoded in full here, within the decompression-bomb limit. A JPEG is
+decoded at 1/8 scale (`draft`): the decoder still reads every byte of the scan, so a cut or damaged
+stream fails the same way, at a fraction of the time.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,18 @@ Image.MAX_IMAGE_PIXELS = 4 * 3840 * 2160
 KEPT_FORMATS = {"PNG": "png", "JPEG": "jpeg", "WEBP": "webp"}
 
 
+class NotAnImage(ValueError):
+    """The bytes are not an image Pillow can open."""
+
+
+class ImageTooLarge(ValueError):
+    """More pixels than `Image.MAX_IMAGE_PIXELS`: refused before decoding."""
+
+
+class DamagedImage(ValueError):
+    """An image that opens but does not decode whole: cut short or corrupt."""
+
+
 @dataclass(frozen=True)
 class ImageFacts:
     format: str  # png, jpeg or webp
@@ -22,16 +41,51 @@ class ImageFacts:
     height: int
 
 
-def inspect_image(data: bytes) -> ImageFacts:
-    """Return what the bytes are, or raise StudioError when they are not an image worth keeping."""
+def decode_whole(data: bytes) -> tuple[str | None, int, int]:
+    """(Pillow's format name, width, height) of bytes that decode in full; raises NotAnImage,
+    ImageTooLarge or DamagedImage."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt, (width, height) = image.format, image.size
-            image.verify()
+        image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
-        raise StudioError("The returned image is too large to open safely; it was not kept.", "image_too_large") from None
-    except Exception:
-        raise StudioError("The provider returned data that is not an image; nothing was kept.", "not_an_image") from None
+        raise ImageTooLarge() from None
+    except Exception:  # a kept format's signature that does not open (a WebP cut short) is damaged, not foreign
+        raise (DamagedImage() if _kept_signature(data) else NotAnImage()) from None
+    with image:
+        fmt, (width, height) = image.format, image.size
+        if width * height > Image.MAX_IMAGE_PIXELS:  # Pillow only warns below twice the limit
+            raise ImageTooLarge()
+        try:
+            if fmt == "JPEG":
+                image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
+            image.load()
+        except Image.DecompressionBombError:
+            raise ImageTooLarge() from None
+        except Exception:  # OSError "image file is truncated", SyntaxError, zlib errors, ...
+            raise DamagedImage() from None
+    return fmt, width, height
+
+
+def _kept_signature(data: bytes) -> bool:
+    return data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff" or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
+
+
+def inspect_image(data: bytes, name: str | None = None) -> ImageFacts:
+    """Return what the bytes are, or raise StudioError when they are not an image worth keeping.
+    Without `name` the messages speak of the provider's answer; with it, of that file (an import)."""
+    try:
+        fmt, width, height = decode_whole(data)
+    except ImageTooLarge:
+        message = f"{name} is too large to open safely; skipped." if name else "The returned image is too large to open safely; it was not kept."
+        raise StudioError(message, "image_too_large") from None
+    except DamagedImage:
+        message = (f"{name} is cut short or damaged: it does not decode whole; skipped." if name else
+                   "The provider returned an image that is cut short or damaged (it does not decode whole); nothing was kept.")
+        raise StudioError(message, "damaged_image") from None
+    except NotAnImage:
+        message = f"{name} is not an image (PNG, JPEG or WebP); skipped." if name else "The provider returned data that is not an image; nothing was kept."
+        raise StudioError(message, "not_an_image") from None
     if fmt not in KEPT_FORMATS:
-        raise StudioError(f"The provider returned a {fmt} image; only PNG, JPEG and WebP are kept.", "unsupported_format")
+        message = f"{name} is a {fmt} image; only PNG, JPEG and WebP are kept. Skipped." if name else \
+            f"The provider returned a {fmt} image; only PNG, JPEG and WebP are kept."
+        raise StudioError(message, "unsupported_format")
     return ImageFacts(KEPT_FORMATS[fmt], width, height)

@@ -51,16 +51,16 @@ def move_files(paths: Iterable[str], source: Storage, target: Storage, workers: 
     report.total = len(paths)
 
     def one(path: str) -> str:
-        size = source.size(path)  # type: ignore[attr-defined]
+        size = source.size(path)
         if size is None:
             return "missing"
-        if target.size(path) == size:  # type: ignore[attr-defined]
+        if target.size(path) == size:
             return "skipped"
         data = source.read(path)
         stem = PurePosixPath(path).stem
         if _SHA256.fullmatch(stem) and hashlib.sha256(data).hexdigest() != stem:
             return "damaged"
-        target.put_file(path, data)  # type: ignore[attr-defined]
+        target.put_file(path, data)
         return "copied"
 
     # A few at a time: object storage is latency-bound, and each worker holds one file in memory.

@@ -23,7 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from studio.core.errors import StudioError
-from studio.files.storage import StoredFile, content_path
+from studio.files.content import IMAGES_FOLDER, StoredFile, content_path
 
 URL_LIFETIME_S = 3600
 URL_REUSE_S = 1800  # a URL is reused this long, so a rerun does not make the browser fetch the image again
@@ -115,7 +115,7 @@ class S3Storage:
     def absolute(self, path: str) -> S3Object:
         return S3Object(self, path)
 
-    def put(self, data: bytes, extension: str, folder: str = "images") -> StoredFile:
+    def put(self, data: bytes, extension: str, folder: str = IMAGES_FOLDER) -> StoredFile:
         relative, digest = content_path(data, extension, folder)
         created = not self.exists(relative)
         if created:
@@ -158,12 +158,19 @@ class S3Storage:
             self.client.delete_object(Bucket=self.bucket, Key=self.key(path))
 
     def files(self, folder: str) -> Iterator[str]:
+        yield from (relative for relative, _ in self._entries(folder))
+
+    def listing(self, folder: str) -> dict[str, float]:
+        """Every object under `folder` with its LastModified: the listing carries it, no request per object."""
+        return dict(self._entries(folder))
+
+    def _entries(self, folder: str) -> Iterator[tuple[str, float]]:
         start = len(self.key(""))
         paginator = self.client.get_paginator("list_objects_v2")
         with self._errors("list"):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.key(folder.rstrip("/") + "/")):
                 for entry in page.get("Contents", []):
-                    yield entry["Key"][start:]
+                    yield entry["Key"][start:], entry["LastModified"].timestamp()
 
     def source(self, path: str, download_name: str | None = None) -> str:
         """A presigned GET URL the browser loads straight from the bucket (valid ≥ 30 minutes).

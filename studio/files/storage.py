@@ -4,33 +4,22 @@ Both keep files content-addressed by sha256 under the same relative paths (`imag
 `thumbs/…`), and the gallery stores only those relative paths: a gallery moves between a folder and a
 bucket by copying the files (`python -m studio migrate-storage`) without touching a row.
 
-A local file is written under a temporary name, flushed to disk and renamed into place, so a reader
-never sees half a file and a crash leaves at most a stray temporary file. An S3 PUT is atomic by itself.
+This module is the interface the rest of the studio uses (`Storage`, `open_storage`); the backends are
+`local.py` and `s3.py`, which import neither this module nor each other (content addressing is in
+`content.py`). A local file is renamed into place once whole; an S3 PUT is atomic by itself.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator, Protocol, Union
 
 from studio.core.errors import StudioError
+from studio.files.content import IMAGES_FOLDER, UPLOADS_FOLDER, StoredFile, content_path
+from studio.files.local import LocalStorage
 
-
-@dataclass(frozen=True)
-class StoredFile:
-    path: str  # relative to the storage root
-    sha256: str
-    bytes: int
-    created: bool  # False when the same bytes were already stored (content addressing)
-
-
-def content_path(data: bytes, extension: str, folder: str) -> tuple[str, str]:
-    digest = hashlib.sha256(data).hexdigest()
-    return f"{folder}/{digest[:2]}/{digest}.{extension}", digest
+__all__ = ["IMAGES_FOLDER", "UPLOADS_FOLDER", "LocalStorage", "Location", "Storage", "StoredFile", "StoredObject",
+           "content_path", "open_storage", "read_location"]
 
 
 class StoredObject(Protocol):
@@ -51,14 +40,22 @@ class Storage(Protocol):
     url: str  # where the files are: a folder or s3://bucket/prefix (for messages and the CLI)
     remote: bool  # True when each existence check is a network round trip
 
-    def put(self, data: bytes, extension: str, folder: str = "images") -> StoredFile: ...
+    def put(self, data: bytes, extension: str, folder: str = IMAGES_FOLDER) -> StoredFile:
+        """Store bytes at their content address (a no-op when the same bytes are there already)."""
+    def put_file(self, relative: str, data: bytes) -> None:
+        """Write bytes at exactly `relative` (copying a gallery's files from another storage)."""
     def read(self, path: str) -> bytes: ...
     def open(self, path: str) -> BinaryIO: ...
     def exists(self, path: str) -> bool: ...
+    def size(self, path: str) -> int | None:
+        """The file's size in bytes, or None when it is not there."""
     def delete(self, path: str) -> None: ...
     def absolute(self, path: str) -> Location: ...
     def source(self, path: str, download_name: str | None = None) -> str: ...
     def files(self, folder: str) -> Iterator[str]: ...
+    def listing(self, folder: str) -> dict[str, float]:
+        """Every file under `folder` (temp files included) with its modification time, in one listing
+        (one paginated request on object storage, not one per file)."""
 
 
 def open_storage(url: str | None, data_dir: Path) -> Storage:
@@ -81,77 +78,3 @@ def read_location(location: str) -> bytes:
         bucket, _, key = location.removeprefix("s3://").partition("/")
         return open_storage(f"s3://{bucket}", Path(".")).read(key)
     return Path(location).read_bytes()
-
-
-class LocalStorage:
-    remote = False
-
-    def __init__(self, root: Path):
-        self.root = Path(root)
-        self.url = str(self.root)
-
-    def absolute(self, path: str) -> Path:
-        return self.root / path
-
-    def source(self, path: str, download_name: str | None = None) -> str:
-        """What st.image takes: the file's path; Streamlit serves it from this process."""
-        return str(self.absolute(path))
-
-    def put(self, data: bytes, extension: str, folder: str = "images") -> StoredFile:
-        relative, digest = content_path(data, extension, folder)
-        target = self.absolute(relative)
-        created = not target.exists()
-        if created:
-            self._write_atomically(target, data)
-        return StoredFile(relative, digest, len(data), created)
-
-    def put_file(self, relative: str, data: bytes) -> None:
-        """Write `data` at exactly `relative` (copying a gallery in from elsewhere)."""
-        self._write_atomically(self.absolute(relative), data)
-
-    def read(self, path: str) -> bytes:
-        return self.absolute(path).read_bytes()
-
-    def open(self, path: str) -> BinaryIO:
-        return self.absolute(path).open("rb")
-
-    def exists(self, path: str) -> bool:
-        return self.absolute(path).is_file()
-
-    def size(self, path: str) -> int | None:
-        try:
-            return self.absolute(path).stat().st_size
-        except OSError:
-            return None
-
-    def delete(self, path: str) -> None:
-        self.absolute(path).unlink(missing_ok=True)
-
-    def files(self, folder: str) -> Iterator[str]:
-        """Relative paths of every file under `folder`, temporary files included (the doctor wants them)."""
-        top = self.absolute(folder)
-        for dirpath, _, names in os.walk(top):
-            for name in sorted(names):
-                yield str(Path(dirpath, name).relative_to(self.root))
-
-    def _write_atomically(self, target: Path, data: bytes) -> None:
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
-        except OSError as exc:
-            raise StudioError(
-                f"Cannot write to the data folder {self.root} ({exc.strerror}); make it writable or set STUDIO_DATA_DIR.",
-                "storage_unwritable",
-            ) from None
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
-        except OSError as exc:
-            Path(temporary).unlink(missing_ok=True)
-            raise StudioError(
-                f"Could not save the image in {self.root} ({exc.strerror}); free some disk space or pick another STUDIO_DATA_DIR. Nothing was kept.",
-                "storage_failed",
-            ) from None

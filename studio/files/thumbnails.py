@@ -1,8 +1,7 @@
 """Gallery thumbnails: a small WebP made once when an image is saved, stored beside the original.
 
-They are made on one background thread right after the rows are committed (`make_thumbnails_soon`), so
-a request returns as fast as before; the Gallery makes any that are still missing when it shows them,
-and `python -m studio doctor --fix` rebuilds any a crash left out.
+This module only renders and stores the bytes; when they are made and recorded (a background thread
+after each commit, the Gallery's backfill, `doctor --fix`) is `studio/services/thumbnails.py`.
 
 Cost matters because this runs on the save path. Pillow's `draft` lets the JPEG decoder scale by DCT
 (a 1024 px JPEG decodes straight to 256 px), `reduce` box-shrinks by a whole factor far faster than a
@@ -13,12 +12,8 @@ setting; at 256 px the file is a few KB either way.
 from __future__ import annotations
 
 import io
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Sequence
 
 from PIL import Image
-from sqlalchemy import Engine
 
 from studio.files.storage import Storage
 
@@ -50,43 +45,3 @@ def save_thumbnail(storage: Storage, data: bytes) -> str | None:
         return storage.put(render_thumbnail(data), "webp", folder=THUMBNAIL_FOLDER).path
     except Exception:  # a thumbnail is never worth failing a save for
         return None
-
-
-# One worker: thumbnails are small jobs, and a second core is better left to the requests themselves.
-# Executor threads are joined at interpreter exit, so a CLI run still leaves its thumbnails behind it.
-_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="studio-thumbnails")
-_pending: set[Future] = set()
-_pending_lock = threading.Lock()
-
-
-def make_thumbnails_soon(storage: Storage, engine: Engine, images: Sequence[tuple[int, str]]) -> Future:
-    """Make and record the thumbnails of (image id, original path) on the background thread."""
-    from studio.db.browse import BrowseRecords  # here: the query module must not need this one
-
-    def work() -> None:
-        queries = BrowseRecords(engine)
-        for image_id, path in images:
-            try:
-                thumbnail = save_thumbnail(storage, storage.read(path))
-                if thumbnail:
-                    queries.set_thumbnail([image_id], thumbnail)
-            except Exception:  # the image may be deleted meanwhile; the doctor settles what is left
-                continue
-
-    future = _pool.submit(work)
-    with _pending_lock:
-        _pending.add(future)
-    future.add_done_callback(_forget)
-    return future
-
-
-def _forget(future: Future) -> None:
-    with _pending_lock:
-        _pending.discard(future)
-
-
-def wait_for_thumbnails(timeout_s: float | None = 30) -> None:
-    """Block until every thumbnail asked for so far is made (tests, benches, the end of a CLI command)."""
-    with _pending_lock:
-        pending = list(_pending)
-    wait(pending, timeout=timeout_s)

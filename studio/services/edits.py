@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Sequence
 
-from PIL import Image
-
+from studio.files.imagefile import DamagedImage, ImageTooLarge, decode_whole
 from studio.provider.client import InputFile
 from studio.files.mask import check_mask
 from studio.core.request import ValidationError
@@ -37,9 +35,11 @@ def read_image(filename: str, data: bytes, image_id: int | None = None) -> EditI
     if len(data) >= MAX_INPUT_BYTES:
         raise ValidationError([f"{filename} is {len(data) / 2**20:.0f} MB; each image must be under 50 MB. Resize or compress it."])
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt, (width, height) = image.format, image.size
-            image.verify()
+        fmt, width, height = decode_whole(data)  # decoded in full: verify() passed a JPEG cut to a third
+    except DamagedImage:
+        raise ValidationError([f"{filename} is cut short or damaged: it does not decode whole. Upload the file again or re-save it."]) from None
+    except ImageTooLarge:
+        raise ValidationError([f"{filename} has too many pixels to open safely; resize it below 3840x2160 first."]) from None
     except Exception:
         raise ValidationError([f"{filename} is not an image that can be opened; upload a PNG, WebP or JPEG."]) from None
     if fmt not in INPUT_FORMATS:

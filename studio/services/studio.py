@@ -24,7 +24,7 @@ from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
 from studio.core.request import ImageRequest, ValidationError, validate
 from studio.files.storage import Location, Storage, open_storage
-from studio.files.thumbnails import make_thumbnails_soon
+from studio.services.thumbnails import make_thumbnails_soon
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
 _demo_server: DemoServer | None = None
@@ -228,7 +228,7 @@ class Studio:
             raise
         # Thumbnails are made just after, off the caller's path: a decode + resize + encode per image would
         # add a third to a fast request, and the full image is what the caller shows first.
-        make_thumbnails_soon(self.storage, self.records.engine, [(image.id, image.path) for image in generation.images])
+        make_thumbnails_soon(self.storage, self.browse, [(image.id, image.path) for image in generation.images])
         return Outcome(generation, self.saved_images(generation))
 
     def _save(self, index: int, data: bytes, revised_prompt: str | None, written: list[str], request: ImageRequest) -> dict[str, Any]:
