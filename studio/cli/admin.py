@@ -31,7 +31,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     studio = Studio.open(load_settings())
     library = GalleryService(studio)
-    ids = [image_id for image_id, *_ in library.browse.file_rows()]
+    ids = [image_id for image_id, *_ in library.images.file_rows()]
     library.export_zip(ids, args.zip)
     print(json.dumps({"zip": args.zip, "images": len(ids)}))
     return 0

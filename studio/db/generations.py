@@ -1,24 +1,38 @@
-"""The gallery: every SQL statement the studio runs lives behind this class."""
+"""Generation rows: a request recorded before it is sent, then settled as succeeded or failed; reading
+them back one at a time or newest first. Lineage walks are in `lineage.py`, image changes in `images.py`."""
 
 from __future__ import annotations
 
 import os
 import socket
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import timedelta, timezone
-from typing import Any, Sequence
+from typing import Any, Protocol, Sequence
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
-from studio.provider.client import ApiResult
-from studio.db.engine import get_engine, migrate
 from studio.core.errors import StudioError
-from studio.db.comparisons import ComparisonRecords
-from studio.db.models import Generation, GenerationSource, Image, utcnow
 from studio.core.request import ImageRequest
+from studio.db.comparisons import ComparisonRecords
+from studio.db.engine import get_engine, migrate
+from studio.db.lineage import Lineage, lineage_of
+from studio.db.models import Generation, GenerationSource, Image, utcnow
 from studio.db.values import clean_int, clean_text, clean_usage
+
+
+class Answer(Protocol):
+    """What finish_generation reads from a provider's answer (the provider's ApiResult has these fields;
+    named here so the database package needs nothing from the provider package)."""
+
+    created: Any
+    usage: Any
+    size: Any
+    quality: Any
+    background: Any
+    output_format: Any
+    latency_s: float
 
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -66,7 +80,7 @@ class GenerationRecords(ComparisonRecords):
             generation.stream = False
             generation.partial_images = None
 
-    def finish_generation(self, generation: Generation, result: ApiResult, images: Sequence[dict[str, Any]]) -> Generation:
+    def finish_generation(self, generation: Generation, result: Answer, images: Sequence[dict[str, Any]]) -> Generation:
         """Mark the generation succeeded and add its image rows in one transaction (files are already on disk).
 
         `generation` is the object start_generation returned; re-attaching it spares a SELECT on the hot path."""
@@ -144,14 +158,12 @@ class GenerationRecords(ComparisonRecords):
                 raise StudioError(f"There is no image {image_id} in the gallery.", "not_found")
             return image
 
-    def lineage(self, image_id: int, max_steps: int = 1000) -> "Lineage":
+    def lineage(self, image_id: int, max_steps: int = 1000) -> Lineage:
         """The edits that led to an image (up to its original generations) and the edits made from it
         (and from those), each as a link from gallery images to the images an edit made."""
         self.get_image(image_id)
         with self.sessions() as session:
-            ancestors = self._links_up(session, {image_id}, max_steps)
-            descendants = self._links_down(session, {image_id}, max_steps)
-        return Lineage(image_id, ancestors, descendants)
+            return lineage_of(session, image_id, max_steps)
 
     def generations_with_images(self, image_ids: set[int]) -> list[Generation]:
         """The generations that made any of these images, oldest first, with their images loaded."""
@@ -163,82 +175,3 @@ class GenerationRecords(ComparisonRecords):
                 .order_by(Generation.created_at, Generation.id)
             )
             return list(session.scalars(query))
-
-    def _links(self, session: Session, generation_ids: set[int]) -> list["LineageLink"]:
-        if not generation_ids:
-            return []
-        sources: dict[int, list[int]] = {g: [] for g in generation_ids}
-        for generation_id, source_id in session.execute(
-            select(GenerationSource.generation_id, GenerationSource.image_id)
-            .where(GenerationSource.generation_id.in_(generation_ids), GenerationSource.role == "image", GenerationSource.image_id.is_not(None))
-            .order_by(GenerationSource.generation_id, GenerationSource.position)
-        ):
-            sources[generation_id].append(source_id)
-        made: dict[int, list[int]] = {g: [] for g in generation_ids}
-        for generation_id, made_id in session.execute(
-            select(Image.generation_id, Image.id).where(Image.generation_id.in_(generation_ids)).order_by(Image.generation_id, Image.batch_index)
-        ):
-            made[generation_id].append(made_id)
-        return [LineageLink(g, tuple(sources[g]), tuple(made[g])) for g in sorted(generation_ids)]
-
-    def _links_up(self, session: Session, frontier: set[int], max_steps: int) -> list["LineageLink"]:
-        seen_generations: set[int] = set()
-        links: list[LineageLink] = []
-        while frontier and len(seen_generations) < max_steps:
-            generation_ids = set(session.scalars(select(Image.generation_id).where(Image.id.in_(frontier)))) - seen_generations
-            seen_generations |= generation_ids
-            step = [link for link in self._links(session, generation_ids) if link.source_image_ids]
-            links = step + links  # oldest first
-            frontier = {source for link in step for source in link.source_image_ids}
-        return links
-
-    def _links_down(self, session: Session, frontier: set[int], max_steps: int) -> list["LineageLink"]:
-        seen_generations: set[int] = set()
-        links: list[LineageLink] = []
-        while frontier and len(seen_generations) < max_steps:
-            generation_ids = set(session.scalars(
-                select(GenerationSource.generation_id).where(GenerationSource.image_id.in_(frontier), GenerationSource.role == "image")
-            )) - seen_generations
-            seen_generations |= generation_ids
-            step = self._links(session, generation_ids)
-            links += step
-            frontier = {made for link in step for made in link.image_ids}
-        return links
-
-
-@dataclass(frozen=True)
-class LineageLink:
-    """One edit: the gallery images it took (uploaded files are not listed) and the images it made."""
-
-    generation_id: int
-    source_image_ids: tuple[int, ...]
-    image_ids: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Lineage:
-    image_id: int
-    ancestors: list[LineageLink]  # oldest first; the last one made `image_id` (empty for an original)
-    descendants: list[LineageLink]  # edits of this image, then edits of those, oldest generation first
-
-    @property
-    def image_ids(self) -> set[int]:
-        """Every image in this lineage, the image itself included: what a gallery filter shows."""
-        ids = {self.image_id}
-        for link in (*self.ancestors, *self.descendants):
-            ids.update(link.source_image_ids, link.image_ids)
-        return ids
-
-    @property
-    def generation_ids(self) -> set[int]:
-        return {link.generation_id for link in (*self.ancestors, *self.descendants)}
-
-    @property
-    def chain(self) -> list[int]:
-        """The edited image at each step, from the original to this image, following each edit's first
-        (edited) source: [original, ..., image_id]. Just [image_id] for an original."""
-        made_by = {made: link for link in self.ancestors for made in link.image_ids}
-        chain = [self.image_id]
-        while chain[-1] in made_by and made_by[chain[-1]].source_image_ids and len(chain) <= len(self.ancestors):
-            chain.append(made_by[chain[-1]].source_image_ids[0])
-        return chain[::-1]

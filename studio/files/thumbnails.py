@@ -61,10 +61,10 @@ _pending_lock = threading.Lock()
 
 def make_thumbnails_soon(storage: Storage, engine: Engine, images: Sequence[tuple[int, str]]) -> Future:
     """Make and record the thumbnails of (image id, original path) on the background thread."""
-    from studio.db.browse import BrowseRecords  # here: the query module must not need this one
+    from studio.db.images import ImageRecords  # here: the query module must not need this one
 
     def work() -> None:
-        queries = BrowseRecords(engine)
+        queries = ImageRecords(engine)
         for image_id, path in images:
             try:
                 thumbnail = save_thumbnail(storage, storage.read(path))

@@ -76,6 +76,7 @@ class GalleryService:
     def __init__(self, studio: Studio):
         self.records = studio.records
         self.browse = studio.browse
+        self.images = studio.images
         self.storage = studio.storage
         self.settings = studio.settings
         self.data_dir = studio.settings.data_dir  # pricing.toml and the in-flight window live with the settings
@@ -123,14 +124,14 @@ class GalleryService:
     # --- changes --------------------------------------------------------------------------------
 
     def favourite(self, image_ids: Iterable[int], value: bool = True) -> int:
-        return self.browse.set_favourite(image_ids, value)
+        return self.images.set_favourite(image_ids, value)
 
     def add_to_collection(self, name: str, image_ids: Iterable[int]) -> int:
-        return self.browse.add_to_collection(name, image_ids)
+        return self.images.add_to_collection(name, image_ids)
 
     def delete(self, items: Sequence[tuple[int, int | None]]) -> int:
         """Delete the items (rows first, then the files no other row shares); returns files removed."""
-        unused = self.browse.delete(items)
+        unused = self.images.delete(items)
         for path in unused:
             self.storage.delete(path)
         return len(unused)
@@ -143,7 +144,7 @@ class GalleryService:
         buffer = io.BytesIO() if target is None else target
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # images are compressed already
             lines = []
-            for image, generation in self.browse.images_with_generations(image_ids):
+            for image, generation in self.images.images_with_generations(image_ids):
                 name = f"{IMAGES_FOLDER}/{generation.id}-{image.batch_index + 1}-{image.sha256[:12]}.{image.format}"
                 record = {"file": name, "generation_id": generation.id, "image_id": image.id}
                 record.update({k: _jsonable(getattr(generation, k)) for k in GENERATION_FIELDS})
@@ -199,7 +200,7 @@ class GalleryService:
                 generation_id = record.get("generation_id")
                 key = generation_id if isinstance(generation_id, (int, str)) and generation_id != "" else f"file:{name}"
                 groups.setdefault(key, []).append((record, name))
-            known = self.browse.known_sha256(seen)
+            known = self.images.known_sha256(seen)
             for members in groups.values():
                 fresh = [(r, n) for r, n in members if digests[n] not in known]
                 report.skipped_duplicates += len(members) - len(fresh)
@@ -267,7 +268,7 @@ class GalleryService:
                 "thumbnail_path": save_thumbnail(self.storage, data),
             })
             del data
-        return self.browse.add_generation(generation_fields(source or {}), images)
+        return self.images.add_generation(generation_fields(source or {}), images)
 
     # --- upkeep ---------------------------------------------------------------------------------
 
@@ -279,8 +280,8 @@ class GalleryService:
         may belong to a request still being saved: it is reported as in flight and left alone."""
         report = DoctorReport()
         cutoff = (time.time() if now is None else now) - self.request_window_s()
-        rows = self.browse.file_rows()
-        sources = self.browse.source_paths()  # edits keep their inputs: a gallery image's file or an upload
+        rows = self.images.file_rows()
+        sources = self.images.source_paths()  # edits keep their inputs: a gallery image's file or an upload
         used_paths = {path for _, path, _, _ in rows} | sources
         used_thumbs = {thumb for _, _, thumb, _ in rows if thumb}
         missing_ids = []
@@ -314,7 +315,7 @@ class GalleryService:
                     strays.append(relative)
         if fix:
             if missing_ids:
-                report.stray_thumbnails += sorted(self.browse.delete_image_rows(missing_ids))
+                report.stray_thumbnails += sorted(self.images.delete_image_rows(missing_ids))
             for relative in report.stray_thumbnails + report.stray_uploads:  # first: adopting a stray may make its thumbnail anew
                 self.storage.delete(relative)
             adopted = 0
@@ -324,7 +325,7 @@ class GalleryService:
                 except FileNotFoundError:
                     continue  # gone since the listing
                 digest = hashlib.sha256(data).hexdigest()
-                if self.browse.known_sha256([digest]):
+                if self.images.known_sha256([digest]):
                     continue  # the same image is in the gallery already; this copy is left for a person
                 try:
                     self._add_files([({"file": relative}, lambda data=data: data)])
@@ -368,21 +369,21 @@ class GalleryService:
             return None
         thumbnail = save_thumbnail(self.storage, self.storage.read(path))
         if thumbnail:
-            self.browse.set_thumbnail([image_id], thumbnail)
+            self.images.set_thumbnail([image_id], thumbnail)
         return thumbnail
 
     def backfill_thumbnails(self, need: dict[str, list[int]] | None = None) -> int:
         """Make thumbnails for images that have none (or whose thumbnail file is gone)."""
         if need is None:
             need = {}
-            for image_id, path, thumb, _ in self.browse.file_rows():
+            for image_id, path, thumb, _ in self.images.file_rows():
                 if self.storage.exists(path) and (not thumb or not self.storage.exists(thumb)):
                     need.setdefault(path, []).append(image_id)
         made = 0
         for path, ids in need.items():
             thumb = save_thumbnail(self.storage, self.storage.read(path))
             if thumb:
-                self.browse.set_thumbnail(ids, thumb)
+                self.images.set_thumbnail(ids, thumb)
                 made += len(ids)
         return made
 

@@ -19,7 +19,9 @@ from studio.services.edits import EditImage, check_inputs, read_image
 from studio.core.errors import StudioError
 from studio.files.filemeta import embed_metadata, file_metadata
 from studio.db.browse import BrowseRecords
-from studio.db.generations import GenerationRecords, Lineage
+from studio.db.generations import GenerationRecords
+from studio.db.images import ImageRecords
+from studio.db.lineage import Lineage
 from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
 from studio.core.request import ImageRequest, ValidationError, validate
@@ -91,6 +93,7 @@ class Studio:
         self.settings = settings
         self.records = records
         self.browse = BrowseRecords(records.engine)
+        self.images = ImageRecords(records.engine)
         self.storage = storage
 
     @classmethod
