@@ -47,6 +47,14 @@ def get_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    """What migrations and schema comparisons look at: not the full-text search objects (migration 0003:
+    SQLite's FTS5 tables, PostgreSQL's search_vector column and its GIN index), which are made by hand
+    outside the models, so autogenerate must neither offer to drop them nor call them a difference."""
+    name = name or ""
+    return not (name.startswith("generations_fts") or name in ("search_vector", "ix_generations_search_vector"))
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
