@@ -3,15 +3,13 @@ them back one at a time or newest first. Lineage walks are in `lineage.py`, imag
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import asdict
 from datetime import timedelta, timezone
 from typing import Any, Protocol, Sequence
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest
@@ -19,6 +17,7 @@ from studio.db.comparisons import ComparisonRecords
 from studio.db.engine import get_engine, migrate
 from studio.db.lineage import Lineage, lineage_of
 from studio.db.models import Generation, GenerationSource, Image, utcnow
+from studio.db.worker import Worker, current_worker
 from studio.db.values import clean_int, clean_text, clean_usage
 
 
@@ -35,17 +34,7 @@ class Answer(Protocol):
     latency_s: float
 
 
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+INTERRUPTED = "The studio stopped before this request finished; the prompt is kept, no image was saved."
 
 
 class GenerationRecords(ComparisonRecords):
@@ -65,7 +54,7 @@ class GenerationRecords(ComparisonRecords):
         """Record the request (and an edit's input files) before it is sent, so no prompt is lost whatever happens next."""
         with self.sessions.begin() as session:
             generation = Generation(
-                status="pending", provider=provider, base_url_host=base_url_host, worker=WORKER, endpoint=endpoint,
+                status="pending", provider=provider, base_url_host=base_url_host, worker=current_worker(), endpoint=endpoint,
                 **asdict(request),
             )
             generation.sources = [GenerationSource(**fields) for fields in sources]
@@ -88,6 +77,11 @@ class GenerationRecords(ComparisonRecords):
         with self.sessions.begin() as session:
             session.add(generation)
             generation.status = "succeeded"
+            # Another process may have settled it as interrupted meanwhile (a request that outlived its
+            # window): the success stands, and so must not the error it was given.
+            for name in ("error_code", "error_message", "http_status"):
+                setattr(generation, name, None)
+                flag_modified(generation, name)  # written even though this copy never saw the error
             generation.created = clean_int("created", result.created)
             generation.response_size = clean_text("response_size", result.size)
             generation.response_quality = clean_text("response_quality", result.quality)
@@ -111,20 +105,27 @@ class GenerationRecords(ComparisonRecords):
         return generation
 
     def settle_interrupted(self, older_than_s: float) -> int:
-        """Mark as failed the pending requests whose process is gone (same host, dead pid) or that are older
-        than any request can run; their prompts stay in the history. Returns how many were settled."""
+        """Mark as failed the pending requests whose process is gone; their prompts stay in the history.
+
+        On this host the process is asked: a dead one's requests are settled at once, a live one's never,
+        however old (it is still waiting for its answer and will record it). A request sent from another
+        host cannot be asked about, so it is settled once it is older than any request can run.
+        Returns how many were settled."""
         cutoff = utcnow() - timedelta(seconds=older_than_s)
-        host = WORKER.rsplit(":", 1)[0]
         settled = 0
         with self.sessions.begin() as session:
             for generation in session.scalars(select(Generation).where(Generation.status == "pending")):
-                worker_host, _, pid = (generation.worker or ":").rpartition(":")
-                created_at = generation.created_at.replace(tzinfo=timezone.utc) if generation.created_at.tzinfo is None else generation.created_at
-                gone = worker_host == host and pid.isdigit() and not _process_alive(int(pid))
-                if gone or created_at < cutoff:
+                worker = Worker.parse(generation.worker)
+                if worker.here():
+                    gone = not worker.alive()
+                else:
+                    created_at = generation.created_at
+                    created_at = created_at.replace(tzinfo=timezone.utc) if created_at.tzinfo is None else created_at
+                    gone = created_at < cutoff
+                if gone:
                     generation.status = "failed"
                     generation.error_code = "interrupted"
-                    generation.error_message = "The studio stopped before this request finished; the prompt is kept, no image was saved."
+                    generation.error_message = INTERRUPTED
                     settled += 1
         return settled
 
