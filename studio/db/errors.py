@@ -26,6 +26,17 @@ def is_read_only(exc: BaseException) -> bool:
     return "readonly" in text or "read-only" in text or "read only" in text
 
 
+def is_damaged(exc: BaseException) -> bool:
+    """SQLite's words for a file that is not (or no longer) a whole database."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "file is not a database" in text or "disk image is malformed" in text
+
+
+def damaged_message(where: str, exc: BaseException) -> str:
+    return (f"The gallery database {where} is damaged ({getattr(exc, 'orig', exc)}). Nothing was changed: move the file "
+            "aside and restore it from a backup, or set STUDIO_DATA_DIR to another gallery.")
+
+
 @contextmanager
 def database_errors() -> Iterator[None]:
     """Turn operational trouble (a lock held too long, a full disk, a read-only file) into one clear message."""

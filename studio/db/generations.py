@@ -14,7 +14,8 @@ from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest
 from studio.db.comparisons import ComparisonRecords
-from studio.db.engine import get_engine, migrate
+from studio.db.engine import get_engine, migrate, read_only
+from studio.db.errors import READ_ONLY_MESSAGE
 from studio.db.lineage import Lineage, lineage_of
 from studio.db.models import Generation, GenerationSource, Image, utcnow
 from studio.db.worker import Worker, current_worker
@@ -41,6 +42,16 @@ class GenerationRecords(ComparisonRecords):
     def __init__(self, engine: Engine):
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def read_only(self) -> bool:
+        """The gallery could only be opened read-only: browse, search and export work, saving does not."""
+        return read_only(self.engine)
+
+    def check_writable(self) -> None:
+        """Refuse a change before any work starts (a file stored, a request sent) when it could not be saved."""
+        if self.read_only:
+            raise StudioError(READ_ONLY_MESSAGE, "read_only")
 
     @classmethod
     def open(cls, database_url: str) -> "GenerationRecords":
@@ -111,6 +122,8 @@ class GenerationRecords(ComparisonRecords):
         however old (it is still waiting for its answer and will record it). A request sent from another
         host cannot be asked about, so it is settled once it is older than any request can run.
         Returns how many were settled."""
+        if self.read_only:
+            return 0  # nothing can be written; the next writable start settles them
         cutoff = utcnow() - timedelta(seconds=older_than_s)
         settled = 0
         with self.sessions.begin() as session:

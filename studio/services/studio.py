@@ -187,6 +187,7 @@ class Studio:
         self, request: ImageRequest, endpoint: str, images: Sequence[EditImage] | None, mask: bytes | None,
         on_partial: PartialCallback | None,
     ) -> Outcome:
+        self.records.check_writable()  # a read-only gallery: say so before a file is stored or a request sent
         client = self.client()
         provider = self.settings.provider
         if request.stream and self.streams() is False:
