@@ -23,9 +23,11 @@ from sqlalchemy import func, select, update
 from studio.core.config import load_settings
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest
+from studio.db.browse import GalleryFilter
 from studio.db.engine import get_engine
 from studio.db.models import Generation
 from studio.db.worker import current_worker
+from studio.services.gallery import GalleryService
 from studio.services.studio import Studio
 from tests.conftest import ROOT
 from tests.reliability_table import section_rows
@@ -232,9 +234,6 @@ def read_only_mount(run: Run, prepare: Callable[[Path], None] = lambda data_dir:
 
 
 def read_only_folder(run: Run) -> tuple[str, str]:
-    from studio.services.gallery import GalleryService
-    from studio.db.browse import GalleryFilter
-
     read_only_mount(run)
     sent = run.demo_server.config.requests_seen
     spend = run.cli("spend")
@@ -279,6 +278,40 @@ def unreachable_database(run: Run) -> tuple[str, str]:
     return message, "nothing" if run.demo_server.config.requests_seen == sent else "a request was sent"
 
 
+# --- text the database refuses (PostgreSQL: no NUL in any string) ------------------------------------
+
+def two_generations(run: Run) -> GalleryService:
+    for prompt in ("a red fox in the snow", "a harbour at night"):
+        assert run.studio.generate(ImageRequest(prompt=prompt, model="gpt-image-2")).status == "succeeded"
+    return GalleryService(run.studio)
+
+
+def gallery_link(run: Run, params: dict[str, str]) -> tuple[str, str]:
+    """Open the Gallery at a link with these query parameters, as the page does, and say what it shows."""
+    from studio.services.gallery_link import parse_view
+
+    library = two_generations(run)
+    view, problems = parse_view(params)
+    try:
+        page = library.page(view.filters, view.sort, view.per_page, view.after, view.before)
+    except StudioError as exc:
+        return exc.message, "—"
+    with run.studio.records.session() as session:
+        count = session.scalar(select(func.count()).select_from(Generation))
+    return " ".join(problems) or "—", f"{count} generations, {len(page.items)} shown"
+
+
+def collection_nul(run: Run) -> tuple[str, str]:
+    library = two_generations(run)
+    image_id = run.studio.recent(1)[0].images[0].id
+    try:
+        library.add_to_collection("Mood\x00board", [image_id])
+    except StudioError as exc:
+        return exc.message, "—"
+    names = run.studio.browse.collections()
+    return "—", ", ".join(f"collection {name} ({len(library.page(GalleryFilter(collection_id=cid)).items)} image)" for cid, name in names)
+
+
 SCENARIOS: dict[str, Callable[[Run], tuple[str, str]]] = {
     "live-worker-outlives-window": live_worker_outlives_window,
     "dead-worker": dead_worker,
@@ -293,7 +326,13 @@ SCENARIOS: dict[str, Callable[[Run], tuple[str, str]]] = {
     "read-only-folder": read_only_folder,
     "read-only-old-schema": read_only_old_schema,
     "unreachable-database": unreachable_database,
+    "search-nul": lambda r: gallery_link(r, {"q": "\x00"}),
+    "search-nul-word": lambda r: gallery_link(r, {"q": "fox\x00"}),
+    "filter-nul": lambda r: gallery_link(r, {"model": "gpt-image-2\x00", "quality": "\x00"}),
+    "collection-nul": collection_nul,
 }
+# Rows about what PostgreSQL refuses run on PostgreSQL (and on SQLite, which must agree).
+POSTGRES_ROWS = {"search-nul", "search-nul-word", "filter-nul", "collection-nul"}
 
 
 def test_every_row_has_a_scenario_and_every_scenario_a_row():
@@ -301,10 +340,8 @@ def test_every_row_has_a_scenario_and_every_scenario_a_row():
     assert set(SCENARIOS) - set(doc_rows()) == set(), "scenarios without a row"
 
 
-@pytest.mark.parametrize("row", sorted(SCENARIOS))
-def test_row_holds(row, studio, demo_server, tmp_path, monkeypatch):
+def check_row(row: str, run: Run) -> None:
     message, stored = doc_rows()[row]
-    run = Run(studio, demo_server, tmp_path, monkeypatch)
     try:
         seen, state = SCENARIOS[row](run)
     finally:
@@ -315,3 +352,14 @@ def test_row_holds(row, studio, demo_server, tmp_path, monkeypatch):
     else:
         assert message in seen, f"{row}: the user saw: {seen}"
     assert state == stored
+
+
+@pytest.mark.parametrize("row", sorted(SCENARIOS))
+def test_row_holds(row, studio, demo_server, tmp_path, monkeypatch):
+    check_row(row, Run(studio, demo_server, tmp_path, monkeypatch))
+
+
+@pytest.mark.parametrize("backend", ["postgres+local"], indirect=True)
+@pytest.mark.parametrize("row", sorted(POSTGRES_ROWS))
+def test_row_holds_on_postgres(row, studio, demo_server, tmp_path, monkeypatch):
+    check_row(row, Run(studio, demo_server, tmp_path, monkeypatch))

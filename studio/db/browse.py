@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Iterable
 
@@ -94,6 +94,15 @@ class Page:
     at_start: bool = field(default=False)
 
 
+def without_nul(filters: GalleryFilter) -> GalleryFilter:
+    """The filter with NUL characters taken out of its text. PostgreSQL refuses NUL in any string it is
+    sent (a DataError quoting the SQL), and no stored value holds one (db/values.py refuses them), so a
+    NUL can only be noise from a link or a paste: `fox\\x00` searches for `fox`."""
+    changes = {name: value.replace("\x00", "") for name, value in vars(filters).items()
+               if isinstance(value, str) and "\x00" in value}
+    return replace(filters, **changes) if changes else filters
+
+
 def encode_cursor(segment: int, created_at: datetime, generation_id: int, batch: int) -> str:
     raw = json.dumps([segment, created_at.isoformat(), generation_id, batch], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
@@ -169,6 +178,7 @@ class BrowseRecords:
             Generation.model, Image.thumbnail_path, Image.path, Image.favourite, Image.width, Image.height,
             Image.format, Generation.error_message,
         ).select_from(Generation).outerjoin(Image, Image.generation_id == Generation.id)
+        f = without_nul(f)
         conditions: list[ColumnElement[bool]] = []
         if f.search.strip():
             conditions.append(self._search_condition(f.search, search_mode))

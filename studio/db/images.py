@@ -27,7 +27,7 @@ class ImageRecords:
 
     def add_to_collection(self, name: str, image_ids: Iterable[int]) -> int:
         """Add the images to the collection called `name` (made if new); returns the collection's id."""
-        name = name.strip()
+        name = name.replace("\x00", "").strip()  # PostgreSQL refuses NUL in text; it is never meant
         if not name:
             raise StudioError("The collection needs a name; type one.", "bad_collection")
         ids = list(image_ids)
