@@ -312,6 +312,42 @@ def collection_nul(run: Run) -> tuple[str, str]:
     return "—", ", ".join(f"collection {name} ({len(library.page(GalleryFilter(collection_id=cid)).items)} image)" for cid, name in names)
 
 
+# --- stored usage that makes no sense (an old version's row, an imported one) --------------------------
+
+BAD_USAGE = {
+    "usage-strings": {"input_tokens": "50", "output_tokens": "4160", "total_tokens": "4210"},
+    "usage-negative": {"input_tokens": -50, "output_tokens": -100_000, "total_tokens": -100_050},
+    "usage-floats": {"input_tokens": 50.5, "output_tokens": 4160.25, "total_tokens": 4210.75},
+    "usage-huge": {"input_tokens": 10**20, "output_tokens": 10**20, "total_tokens": 2 * 10**20},
+    "usage-details": {"input_tokens": 50, "output_tokens": 4160, "input_tokens_details": {"image_tokens": 9_000_000, "text_tokens": "many"}},
+    "usage-not-object": ["lots", "of", "tokens"],
+}
+
+
+def bad_usage(run: Run, row: str) -> tuple[str, str]:
+    """A succeeded generation whose stored usage is nonsense, seen in the Gallery dialog, on the Compare
+    page (a comparison whose cell it is) and in the spend totals (the Compare page's caption, `spend`)."""
+    from studio.services.compare import open_comparison, spend
+
+    outcome = run.studio.generate(ImageRequest(prompt="a lighthouse", model="gpt-image-1", quality="low"))
+    usage = BAD_USAGE[row]
+    fits = lambda value: value if isinstance(value, int) and -2**31 <= value < 2**31 else None  # noqa: E731
+    columns = {name: fits(usage.get(name)) for name in ("input_tokens", "output_tokens", "total_tokens")} if isinstance(usage, dict) else {}
+    run.set_rows(outcome.generation_id, usage=usage, **columns)
+    group_id, cells = run.studio.records.create_compare_group("a lighthouse", "gpt-image-1", None, {"prompt": "a lighthouse"}, [(0, "low", None)])
+    run.studio.records.link_compare_cell(cells[0], outcome.generation_id)
+
+    dialog = GalleryService(run.studio).cost_text(run.studio.records.get(outcome.generation_id))
+    comparison = open_comparison(run.studio, group_id)
+    totals = spend(run.studio)
+    cli = run.cli("spend")
+    assert cli.returncode == 0 and "Traceback" not in cli.stderr, cli.stderr
+    assert '"unpriced_generations": 1' in cli.stdout and '"overall_usd": 0' in cli.stdout, cli.stdout
+    unknown = [comparison.cells[0].cost is None, comparison.cost_usd is None, totals.usd == 0, totals.unpriced == 1]
+    stored = "cost unknown in the gallery, the comparison and spend" if all(unknown) else f"priced: {unknown}"
+    return dialog, stored
+
+
 SCENARIOS: dict[str, Callable[[Run], tuple[str, str]]] = {
     "live-worker-outlives-window": live_worker_outlives_window,
     "dead-worker": dead_worker,
@@ -330,9 +366,10 @@ SCENARIOS: dict[str, Callable[[Run], tuple[str, str]]] = {
     "search-nul-word": lambda r: gallery_link(r, {"q": "fox\x00"}),
     "filter-nul": lambda r: gallery_link(r, {"model": "gpt-image-2\x00", "quality": "\x00"}),
     "collection-nul": collection_nul,
+    **{row: (lambda r, row=row: bad_usage(r, row)) for row in BAD_USAGE},
 }
 # Rows about what PostgreSQL refuses run on PostgreSQL (and on SQLite, which must agree).
-POSTGRES_ROWS = {"search-nul", "search-nul-word", "filter-nul", "collection-nul"}
+POSTGRES_ROWS = {"search-nul", "search-nul-word", "filter-nul", "collection-nul", *BAD_USAGE}
 
 
 def test_every_row_has_a_scenario_and_every_scenario_a_row():
