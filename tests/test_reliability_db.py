@@ -3,7 +3,9 @@
 Start-up rows run the real commands (`python -m studio ...` in a subprocess) and open the studio the way
 the pages do (`Studio.open`), and check each says the row's message without a traceback. Request rows run
 real requests against the demo endpoint; stored-value rows write bad values straight into the rows, as an
-old version or an import could have left them, and read them back the way the pages and the CLI do."""
+old version or an import could have left them, and read them back the way the pages and the CLI do.
+Longer than 350 lines because the reliability document runs one module per section: every row's scenario
+of this section is here, grouped by kind (workers, start-up, refused text, stored usage)."""
 
 from __future__ import annotations
 
