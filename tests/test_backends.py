@@ -357,7 +357,7 @@ def test_three_imports_of_one_zip_at_once_store_each_generation_once(studio, ano
         assert outcome.error is None
     library = GalleryService(studio)
     archive = tmp_path / "gallery.zip"
-    archive.write_bytes(library.export_zip([image_id for image_id, *_ in library.browse.file_rows()]))
+    archive.write_bytes(library.export_zip([image_id for image_id, *_ in library.images.file_rows()]))
     another_gallery("imported")
     fresh = Studio.open(load_settings())  # migrated before the three start, as a running studio would be
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

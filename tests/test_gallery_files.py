@@ -130,8 +130,8 @@ def test_doctor_finds_a_missing_file_and_a_stray_file_and_fixes_them(studio: Stu
     lost_file = lost.generation.images[0].path  # relative to the storage root
     studio.storage.delete(lost_file)
     stray_file = stray.generation.images[0].path
-    library.browse.delete_image_rows([stray.images[0].id])  # as if the process died before its commit
-    library.browse.set_thumbnail([healthy.images[0].id], None)  # as if made before thumbnails existed
+    library.images.delete_image_rows([stray.images[0].id])  # as if the process died before its commit
+    library.images.set_thumbnail([healthy.images[0].id], None)  # as if made before thumbnails existed
     assert main(["doctor"]) == 1
     young = json.loads(capsys.readouterr().out)
     # Just written, the stray could be a request still saving: reported as in flight, not taken in yet.
@@ -203,7 +203,7 @@ def test_uploads_go_with_their_edit_and_the_doctor_checks_them(studio: Studio, l
 def test_doctor_leaves_files_being_written_alone(studio: Studio, library: GalleryService) -> None:
     generate(studio, "Already saved")
     wait_for_thumbnails()
-    data = studio.storage.read(library.browse.file_rows()[0][1])
+    data = studio.storage.read(library.images.file_rows()[0][1])
     temp = "images/aa/.tmp-being-written.png"
     uncommitted = "images/bb/" + "b" * 64 + ".png"  # written, its row not committed yet
     studio.storage.put_file(temp, data)
@@ -212,7 +212,7 @@ def test_doctor_leaves_files_being_written_alone(studio: Studio, library: Galler
     assert {temp, uncommitted} <= set(report.in_flight)
     assert report.stray_thumbnails == [] and report.stray_files == [] and report.fixed["files_adopted"] == 0
     assert studio.storage.exists(temp) and studio.storage.exists(uncommitted)
-    assert len(library.browse.file_rows()) == 1  # nothing adopted as a "recovered" generation
+    assert len(library.images.file_rows()) == 1  # nothing adopted as a "recovered" generation
     later = time.time() + library.request_window_s() + 1  # long after any request could still be running
     report = library.doctor(fix=True, now=later)
     assert temp in report.stray_thumbnails and uncommitted in report.stray_files
@@ -302,7 +302,7 @@ def test_a_round_trip_keeps_every_generation(studio: Studio, library: GallerySer
     assert first.images[0].sha256 == second.images[0].sha256
     lost = generate(studio, "A lost kestrel, its file gone", quality="low")
     studio.storage.delete(lost.generation.images[0].path)
-    data = library.export_zip([image_id for image_id, *_ in library.browse.file_rows()])
+    data = library.export_zip([image_id for image_id, *_ in library.images.file_rows()])
     another_gallery("second")
     fresh = GalleryService(Studio.open(load_settings()))
     report = fresh.import_zip(data)

@@ -171,13 +171,13 @@ def test_an_image_without_a_thumbnail_gets_one_when_the_grid_shows_it(studio: St
     outcome = studio.generate(ImageRequest(prompt="Made before thumbnails existed", model=studio.settings.model))
     wait_for_thumbnails()
     library = GalleryService(studio)
-    library.browse.set_thumbnail([outcome.images[0].id], None)
+    library.images.set_thumbnail([outcome.images[0].id], None)
     at = gallery()
     assert len(at.image) == 1 and not at.warning
     made = library.detail(outcome.generation_id, outcome.images[0].id).image.thumbnail_path
     assert made and studio.storage.exists(made)
     outcome.images[0].path.unlink()
-    library.browse.set_thumbnail([outcome.images[0].id], None)
+    library.images.set_thumbnail([outcome.images[0].id], None)
     at = gallery()
     assert not at.image and "missing" in at.warning[0].value
 

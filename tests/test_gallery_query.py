@@ -35,7 +35,7 @@ def add(library: GalleryService, number: int, images: int = 1, status: str = "su
         stored = library.storage.put(buffer.getvalue(), "png")
         rows.append({"batch_index": index, "path": stored.path, "sha256": stored.sha256, "width": 8, "height": 8,
                      "format": "png", "bytes": stored.bytes, "revised_prompt": f"revised {number}-{index}"})
-    return library.browse.add_generation({
+    return library.images.add_generation({
         "created_at": at or T0 + timedelta(minutes=number), "status": status, "provider": "demo", "base_url_host": "x",
         "prompt": prompt or f"prompt {number}", "model": model, "error_message": "refused" if status == "failed" else None,
     }, rows)

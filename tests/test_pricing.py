@@ -92,3 +92,23 @@ def test_recorded_generations_are_priced_and_totalled_per_day(studio: Studio) ->
     assert today.usd == pytest.approx(known_cost.usd + cheap_cost.usd)
     assert (today.priced, today.unpriced) == (2, 1)
     assert totals.usd == pytest.approx(today.usd) and totals.unpriced == 1
+
+
+@pytest.mark.parametrize("usage", [
+    {"input_tokens": "50", "output_tokens": 272}, {"input_tokens": -50, "output_tokens": 272},
+    {"input_tokens": 50.5, "output_tokens": 272}, {"input_tokens": 50, "output_tokens": 10**20},
+    {"input_tokens": True, "output_tokens": 272}, {"input_tokens": 50, "output_tokens": 272, "input_tokens_details": {"image_tokens": 51}},
+    {"input_tokens": 50, "output_tokens": 272, "input_tokens_details": "lots"}, "lots", [1, 2], 42,
+])
+def test_nonsense_usage_is_an_unknown_cost_never_a_number(usage) -> None:
+    generation = type("Row", (), {"status": "succeeded", "model": "gpt-image-1", "quality": "high", "size": "1024x1024",
+                                  "response_quality": None, "response_size": None, "usage": usage})()
+    assert Usage.from_api(usage) is None
+    assert generation_cost(load_prices(), generation, 1) is None  # not the per-image price either: unknown
+
+
+def test_money_is_never_shown_negative_or_infinite(tmp_path: Path) -> None:
+    assert format_usd(-4.003) == format_usd(float("inf")) == format_usd(float("nan")) == NO_PRICE
+    (tmp_path / "pricing.toml").write_text('[models."gpt-image-1".per_image]\nhigh = { "1024x1024" = -0.2 }\n')
+    with pytest.raises(ConfigError, match="negative or not a number"):
+        load_prices(tmp_path)

@@ -35,7 +35,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = load_settings()
     check_export_target(settings, Path(args.zip), args.force)  # before the database is opened: a refusal touches nothing
     library = GalleryService(Studio.open(settings))
-    ids = [image_id for image_id, *_ in library.browse.file_rows()]
+    ids = [image_id for image_id, *_ in library.images.file_rows()]
     report = library.export_file(ids, args.zip, args.force)
     print(json.dumps(asdict(report)))
     if report.missing:

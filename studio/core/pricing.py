@@ -6,6 +6,7 @@ and the pages say "no price known", never a made-up figure.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,35 @@ from studio.core.config import ConfigError
 PRICING_FILE = Path(__file__).with_name("pricing.toml")
 NO_PRICE = "no price known"
 PER_MILLION = 1_000_000
+# No image request uses more tokens than this; beyond it a count is nonsense, not a bill (db/values.py
+# refuses such counts on the way in; old and imported rows may still hold them).
+MAX_TOKENS = 10_000_000
+_COUNTS = ("input_tokens", "output_tokens", "total_tokens")
+_DETAILS = ("image_tokens", "text_tokens")
+
+
+def _count_ok(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TOKENS
+
+
+def usage_is_nonsense(usage: Any) -> bool:
+    """Whether a stored `usage` holds something that is not a token count (a string, a float, a negative
+    or absurd number, a detail larger than the input). Its cost is then unknown: never a number made from it.
+    An absent usage, or one without the counts, is not nonsense: the per-image table prices it."""
+    if usage is None:
+        return False
+    if not isinstance(usage, Mapping):
+        return True
+    if any(usage.get(key) is not None and not _count_ok(usage.get(key)) for key in _COUNTS):
+        return True
+    details = usage.get("input_tokens_details")
+    if details is None:
+        return False
+    if not isinstance(details, Mapping):
+        return True
+    limit = usage.get("input_tokens")
+    return any(details.get(key) is not None and (not _count_ok(details.get(key)) or (limit is not None and details[key] > limit))
+               for key in _DETAILS)
 
 
 @dataclass(frozen=True)
@@ -42,15 +72,16 @@ class Usage:
     output: int
 
     @classmethod
-    def from_api(cls, usage: Mapping[str, Any] | None) -> "Usage | None":
-        """None when the provider returned no usable usage (then the per-image table applies)."""
-        if not usage or usage.get("output_tokens") is None or usage.get("input_tokens") is None:
+    def from_api(cls, usage: Any) -> "Usage | None":
+        """None when the provider returned no usable usage (then the per-image table applies), or when it
+        is nonsense (see usage_is_nonsense: callers that price must check that first)."""
+        if usage_is_nonsense(usage) or not usage or usage.get("output_tokens") is None or usage.get("input_tokens") is None:
             return None
         details = usage.get("input_tokens_details") or {}
-        image = int(details.get("image_tokens") or 0)
+        image = details.get("image_tokens") or 0
         text = details.get("text_tokens")
-        text = int(text) if text is not None else max(0, int(usage["input_tokens"]) - image)
-        return cls(text, image, int(usage["output_tokens"]))
+        text = text if text is not None else max(0, usage["input_tokens"] - image)
+        return cls(text, image, usage["output_tokens"])
 
 
 @dataclass(frozen=True)
@@ -104,6 +135,9 @@ def _model_prices(name: str, entry: Mapping[str, Any], source: Path) -> ModelPri
             f"{source}: the prices for {name!r} are not in the expected shape ({type(exc).__name__}: {exc}); "
             "see the comments at the top of studio/core/pricing.toml."
         ) from None
+    prices = [v for sizes in per_image.values() for v in sizes.values()] + (list(vars(tokens).values()) if tokens else [])
+    if any(not math.isfinite(v) or v < 0 for v in prices):
+        raise ConfigError(f"{source}: a price for {name!r} is negative or not a number; prices are USD amounts of 0 or more.")
     return ModelPrices(per_image, tokens)
 
 
@@ -129,14 +163,15 @@ def load_prices(data_dir: Path | None = None) -> PriceTable:
 
 
 def format_usd(usd: float | None) -> str:
-    if usd is None:
+    if usd is None or not math.isfinite(usd) or usd < 0:  # no table or usage can make these: never shown as money
         return NO_PRICE
     return f"${usd:,.2f}" if usd >= 0.1 or usd == 0 else f"${usd:.3f}"
 
 
 def generation_cost(table: PriceTable, generation: Any, images: int) -> Cost | None:
-    """The estimated cost of a recorded generation; None when it failed or its model has no price."""
-    if generation.status != "succeeded":
+    """The estimated cost of a recorded generation; None when it failed, its model has no price, or its
+    stored usage is nonsense (an old or imported row): unknown, never a number made from it."""
+    if generation.status != "succeeded" or usage_is_nonsense(generation.usage):
         return None
     return table.cost(
         generation.model,
@@ -158,6 +193,7 @@ class SpendRow:
     generations: int
     images: int
     usage: Usage | None  # summed tokens; None when these generations returned no usage
+    unknown: bool = False  # their stored usage is nonsense: counted as unpriced, never priced
 
 
 @dataclass
@@ -189,7 +225,7 @@ def spend_totals(table: PriceTable, rows: Iterable[SpendRow]) -> SpendTotals:
     by_day: dict[str, DaySpend] = {}
     for row in rows:
         day = by_day.setdefault(row.day, DaySpend(row.day))
-        cost = table.cost(row.model, row.quality, row.size, row.images, row.usage)
+        cost = None if row.unknown else table.cost(row.model, row.quality, row.size, row.images, row.usage)
         if cost is None:
             day.unpriced += row.generations
         else:

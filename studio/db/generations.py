@@ -1,43 +1,57 @@
-"""The gallery: every SQL statement the studio runs lives behind this class."""
+"""Generation rows: a request recorded before it is sent, then settled as succeeded or failed; reading
+them back one at a time or newest first. Lineage walks are in `lineage.py`, image changes in `images.py`."""
 
 from __future__ import annotations
 
-import os
-import socket
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import timedelta, timezone
-from typing import Any, Sequence
+from typing import Any, Protocol, Sequence
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
-from studio.provider.client import ApiResult
-from studio.db.engine import get_engine, migrate
 from studio.core.errors import StudioError
-from studio.db.comparisons import ComparisonRecords
-from studio.db.models import Generation, GenerationSource, Image, utcnow
 from studio.core.request import ImageRequest
+from studio.db.comparisons import ComparisonRecords
+from studio.db.engine import get_engine, migrate, read_only
+from studio.db.errors import READ_ONLY_MESSAGE
+from studio.db.lineage import Lineage, lineage_of
+from studio.db.models import Generation, GenerationSource, Image, utcnow
+from studio.db.worker import Worker, current_worker
 from studio.db.values import clean_int, clean_text, clean_usage
 
 
-WORKER = f"{socket.gethostname()}:{os.getpid()}"
+class Answer(Protocol):
+    """What finish_generation reads from a provider's answer (the provider's ApiResult has these fields;
+    named here so the database package needs nothing from the provider package)."""
+
+    created: Any
+    usage: Any
+    size: Any
+    quality: Any
+    background: Any
+    output_format: Any
+    latency_s: float
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+INTERRUPTED = "The studio stopped before this request finished; the prompt is kept, no image was saved."
 
 
 class GenerationRecords(ComparisonRecords):
     def __init__(self, engine: Engine):
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def read_only(self) -> bool:
+        """The gallery could only be opened read-only: browse, search and export work, saving does not."""
+        return read_only(self.engine)
+
+    def check_writable(self) -> None:
+        """Refuse a change before any work starts (a file stored, a request sent) when it could not be saved."""
+        if self.read_only:
+            raise StudioError(READ_ONLY_MESSAGE, "read_only")
 
     @classmethod
     def open(cls, database_url: str) -> "GenerationRecords":
@@ -51,7 +65,7 @@ class GenerationRecords(ComparisonRecords):
         """Record the request (and an edit's input files) before it is sent, so no prompt is lost whatever happens next."""
         with self.sessions.begin() as session:
             generation = Generation(
-                status="pending", provider=provider, base_url_host=base_url_host, worker=WORKER, endpoint=endpoint,
+                status="pending", provider=provider, base_url_host=base_url_host, worker=current_worker(), endpoint=endpoint,
                 **asdict(request),
             )
             generation.sources = [GenerationSource(**fields) for fields in sources]
@@ -66,7 +80,7 @@ class GenerationRecords(ComparisonRecords):
             generation.stream = False
             generation.partial_images = None
 
-    def finish_generation(self, generation: Generation, result: ApiResult, images: Sequence[dict[str, Any]]) -> Generation:
+    def finish_generation(self, generation: Generation, result: Answer, images: Sequence[dict[str, Any]]) -> Generation:
         """Mark the generation succeeded and add its image rows in one transaction (files are already on disk).
 
         `generation` is the object start_generation returned; re-attaching it spares a SELECT on the hot path."""
@@ -74,6 +88,11 @@ class GenerationRecords(ComparisonRecords):
         with self.sessions.begin() as session:
             session.add(generation)
             generation.status = "succeeded"
+            # Another process may have settled it as interrupted meanwhile (a request that outlived its
+            # window): the success stands, and so must not the error it was given.
+            for name in ("error_code", "error_message", "http_status"):
+                setattr(generation, name, None)
+                flag_modified(generation, name)  # written even though this copy never saw the error
             generation.created = clean_int("created", result.created)
             generation.response_size = clean_text("response_size", result.size)
             generation.response_quality = clean_text("response_quality", result.quality)
@@ -97,20 +116,29 @@ class GenerationRecords(ComparisonRecords):
         return generation
 
     def settle_interrupted(self, older_than_s: float) -> int:
-        """Mark as failed the pending requests whose process is gone (same host, dead pid) or that are older
-        than any request can run; their prompts stay in the history. Returns how many were settled."""
+        """Mark as failed the pending requests whose process is gone; their prompts stay in the history.
+
+        On this host the process is asked: a dead one's requests are settled at once, a live one's never,
+        however old (it is still waiting for its answer and will record it). A request sent from another
+        host cannot be asked about, so it is settled once it is older than any request can run.
+        Returns how many were settled."""
+        if self.read_only:
+            return 0  # nothing can be written; the next writable start settles them
         cutoff = utcnow() - timedelta(seconds=older_than_s)
-        host = WORKER.rsplit(":", 1)[0]
         settled = 0
         with self.sessions.begin() as session:
             for generation in session.scalars(select(Generation).where(Generation.status == "pending")):
-                worker_host, _, pid = (generation.worker or ":").rpartition(":")
-                created_at = generation.created_at.replace(tzinfo=timezone.utc) if generation.created_at.tzinfo is None else generation.created_at
-                gone = worker_host == host and pid.isdigit() and not _process_alive(int(pid))
-                if gone or created_at < cutoff:
+                worker = Worker.parse(generation.worker)
+                if worker.here():
+                    gone = not worker.alive()
+                else:
+                    created_at = generation.created_at
+                    created_at = created_at.replace(tzinfo=timezone.utc) if created_at.tzinfo is None else created_at
+                    gone = created_at < cutoff
+                if gone:
                     generation.status = "failed"
                     generation.error_code = "interrupted"
-                    generation.error_message = "The studio stopped before this request finished; the prompt is kept, no image was saved."
+                    generation.error_message = INTERRUPTED
                     settled += 1
         return settled
 
@@ -144,14 +172,12 @@ class GenerationRecords(ComparisonRecords):
                 raise StudioError(f"There is no image {image_id} in the gallery.", "not_found")
             return image
 
-    def lineage(self, image_id: int, max_steps: int = 1000) -> "Lineage":
+    def lineage(self, image_id: int, max_steps: int = 1000) -> Lineage:
         """The edits that led to an image (up to its original generations) and the edits made from it
         (and from those), each as a link from gallery images to the images an edit made."""
         self.get_image(image_id)
         with self.sessions() as session:
-            ancestors = self._links_up(session, {image_id}, max_steps)
-            descendants = self._links_down(session, {image_id}, max_steps)
-        return Lineage(image_id, ancestors, descendants)
+            return lineage_of(session, image_id, max_steps)
 
     def generations_with_images(self, image_ids: set[int]) -> list[Generation]:
         """The generations that made any of these images, oldest first, with their images loaded."""
@@ -163,82 +189,3 @@ class GenerationRecords(ComparisonRecords):
                 .order_by(Generation.created_at, Generation.id)
             )
             return list(session.scalars(query))
-
-    def _links(self, session: Session, generation_ids: set[int]) -> list["LineageLink"]:
-        if not generation_ids:
-            return []
-        sources: dict[int, list[int]] = {g: [] for g in generation_ids}
-        for generation_id, source_id in session.execute(
-            select(GenerationSource.generation_id, GenerationSource.image_id)
-            .where(GenerationSource.generation_id.in_(generation_ids), GenerationSource.role == "image", GenerationSource.image_id.is_not(None))
-            .order_by(GenerationSource.generation_id, GenerationSource.position)
-        ):
-            sources[generation_id].append(source_id)
-        made: dict[int, list[int]] = {g: [] for g in generation_ids}
-        for generation_id, made_id in session.execute(
-            select(Image.generation_id, Image.id).where(Image.generation_id.in_(generation_ids)).order_by(Image.generation_id, Image.batch_index)
-        ):
-            made[generation_id].append(made_id)
-        return [LineageLink(g, tuple(sources[g]), tuple(made[g])) for g in sorted(generation_ids)]
-
-    def _links_up(self, session: Session, frontier: set[int], max_steps: int) -> list["LineageLink"]:
-        seen_generations: set[int] = set()
-        links: list[LineageLink] = []
-        while frontier and len(seen_generations) < max_steps:
-            generation_ids = set(session.scalars(select(Image.generation_id).where(Image.id.in_(frontier)))) - seen_generations
-            seen_generations |= generation_ids
-            step = [link for link in self._links(session, generation_ids) if link.source_image_ids]
-            links = step + links  # oldest first
-            frontier = {source for link in step for source in link.source_image_ids}
-        return links
-
-    def _links_down(self, session: Session, frontier: set[int], max_steps: int) -> list["LineageLink"]:
-        seen_generations: set[int] = set()
-        links: list[LineageLink] = []
-        while frontier and len(seen_generations) < max_steps:
-            generation_ids = set(session.scalars(
-                select(GenerationSource.generation_id).where(GenerationSource.image_id.in_(frontier), GenerationSource.role == "image")
-            )) - seen_generations
-            seen_generations |= generation_ids
-            step = self._links(session, generation_ids)
-            links += step
-            frontier = {made for link in step for made in link.image_ids}
-        return links
-
-
-@dataclass(frozen=True)
-class LineageLink:
-    """One edit: the gallery images it took (uploaded files are not listed) and the images it made."""
-
-    generation_id: int
-    source_image_ids: tuple[int, ...]
-    image_ids: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Lineage:
-    image_id: int
-    ancestors: list[LineageLink]  # oldest first; the last one made `image_id` (empty for an original)
-    descendants: list[LineageLink]  # edits of this image, then edits of those, oldest generation first
-
-    @property
-    def image_ids(self) -> set[int]:
-        """Every image in this lineage, the image itself included: what a gallery filter shows."""
-        ids = {self.image_id}
-        for link in (*self.ancestors, *self.descendants):
-            ids.update(link.source_image_ids, link.image_ids)
-        return ids
-
-    @property
-    def generation_ids(self) -> set[int]:
-        return {link.generation_id for link in (*self.ancestors, *self.descendants)}
-
-    @property
-    def chain(self) -> list[int]:
-        """The edited image at each step, from the original to this image, following each edit's first
-        (edited) source: [original, ..., image_id]. Just [image_id] for an original."""
-        made_by = {made: link for link in self.ancestors for made in link.image_ids}
-        chain = [self.image_id]
-        while chain[-1] in made_by and made_by[chain[-1]].source_image_ids and len(chain) <= len(self.ancestors):
-            chain.append(made_by[chain[-1]].source_image_ids[0])
-        return chain[::-1]

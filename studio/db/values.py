@@ -15,11 +15,11 @@ from typing import Any, Mapping
 
 from sqlalchemy import Boolean, DateTime, Float, Integer, String, Text
 
+from studio.core.pricing import MAX_TOKENS  # no image request uses more; beyond it a count is nonsense
 from studio.db.models import Generation, Image
 
 MAX_INT = 2**31 - 1  # the Integer columns are 32-bit on PostgreSQL
 MAX_TEXT = 256 * 1024  # a prompt is at most 32,000 characters; anything far longer is not one of ours
-MAX_TOKENS = 10_000_000  # no image request uses more; beyond this a count is nonsense, not a bill
 # The API's own ranges, where narrower than the column's.
 RANGES: dict[str, tuple[float, float]] = {
     "n": (1, 10), "output_compression": (0, 100), "partial_images": (0, 3), "batch_index": (0, 1000),

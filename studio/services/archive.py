@@ -52,7 +52,7 @@ class Archive:
     """Export and import over one studio's rows and files."""
 
     def __init__(self, studio: Studio):
-        self.browse = studio.browse
+        self.images = studio.images
         self.storage = studio.storage
         self.settings = studio.settings
         self.records = ArchiveRecords(studio.records.engine)
@@ -79,7 +79,7 @@ class Archive:
         generations: set[int] = set()
         with zipfile.ZipFile(handle, "w", zipfile.ZIP_STORED) as archive:  # images are compressed already
             lines = []
-            for image, generation in self.browse.images_with_generations(image_ids):
+            for image, generation in self.images.images_with_generations(image_ids):
                 name = f"{IMAGES_FOLDER}/{generation.id}-{image.batch_index + 1}-{image.sha256[:12]}.{image.format}"
                 record = {"file": name, "generation_id": generation.id, "image_id": image.id}
                 record.update({k: _jsonable(getattr(generation, k)) for k in GENERATION_FIELDS})

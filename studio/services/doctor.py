@@ -43,11 +43,11 @@ def doctor(studio: Studio, fix: bool = False, now: float | None = None) -> Docto
     (an image is never deleted here), stray thumbnails, uploads no edit keeps and temp files are
     removed, and missing thumbnails are rebuilt. A file younger than the longest a request can run
     may belong to a request still being saved: it is reported as in flight and left alone."""
-    browse, storage = studio.browse, studio.storage
+    images, storage = studio.images, studio.storage
     report = DoctorReport()
     cutoff = (time.time() if now is None else now) - studio.settings.request_window_s
-    rows = browse.file_rows()
-    sources = browse.source_paths()  # edits keep their inputs: a gallery image's file or an upload
+    rows = images.file_rows()
+    sources = images.source_paths()  # edits keep their inputs: a gallery image's file or an upload
     used_paths = {path for _, path, _, _ in rows} | sources
     used_thumbs = {thumb for _, _, thumb, _ in rows if thumb}
     missing_ids = []
@@ -81,7 +81,7 @@ def doctor(studio: Studio, fix: bool = False, now: float | None = None) -> Docto
                 strays.append(relative)
     if fix:
         if missing_ids:
-            report.stray_thumbnails += sorted(browse.delete_image_rows(missing_ids))
+            report.stray_thumbnails += sorted(images.delete_image_rows(missing_ids))
         for relative in report.stray_thumbnails + report.stray_uploads:  # first: adopting a stray may make its thumbnail anew
             storage.delete(relative)
         adopted = 0
@@ -91,7 +91,7 @@ def doctor(studio: Studio, fix: bool = False, now: float | None = None) -> Docto
             except FileNotFoundError:
                 continue  # gone since the listing
             digest = hashlib.sha256(data).hexdigest()
-            if browse.known_sha256([digest]):
+            if images.known_sha256([digest]):
                 continue  # the same image is in the gallery already; this copy is left for a person
             try:
                 added = add_files(ArchiveRecords(studio.records.engine), storage, [Member(relative, {}, lambda data=data: data, digest)],
@@ -107,7 +107,7 @@ def doctor(studio: Studio, fix: bool = False, now: float | None = None) -> Docto
             adopted += 1
             if Path(relative).stem != digest:  # stored again under its content address: drop the copy
                 storage.delete(relative)
-        rebuilt = backfill_thumbnails(storage, browse, need_thumb)
+        rebuilt = backfill_thumbnails(storage, images, need_thumb)
         report.fixed = {"rows_dropped": len(missing_ids), "files_adopted": adopted,
                         "strays_removed": len(report.stray_thumbnails) + len(report.stray_uploads),
                         "thumbnails_made": rebuilt}

@@ -41,6 +41,7 @@ class GalleryService:
         self.studio = studio
         self.records = studio.records
         self.browse = studio.browse
+        self.images = studio.images
         self.storage = studio.storage
         self.settings = studio.settings
         self.data_dir = studio.settings.data_dir  # pricing.toml and the in-flight window live with the settings
@@ -88,14 +89,14 @@ class GalleryService:
     # --- changes --------------------------------------------------------------------------------
 
     def favourite(self, image_ids: Iterable[int], value: bool = True) -> int:
-        return self.browse.set_favourite(image_ids, value)
+        return self.images.set_favourite(image_ids, value)
 
     def add_to_collection(self, name: str, image_ids: Iterable[int]) -> int:
-        return self.browse.add_to_collection(name, image_ids)
+        return self.images.add_to_collection(name, image_ids)
 
     def delete(self, items: Sequence[tuple[int, int | None]]) -> int:
         """Delete the items (rows first, then the files no other row shares); returns files removed."""
-        unused = self.browse.delete(items)
+        unused = self.images.delete(items)
         for path in unused:
             self.storage.delete(path)
         return len(unused)
@@ -118,15 +119,15 @@ class GalleryService:
         return self.settings.request_window_s
 
     def ensure_thumbnail(self, image_id: int, path: str) -> str | None:
-        return thumbnails.ensure_thumbnail(self.storage, self.browse, image_id, path)
+        return thumbnails.ensure_thumbnail(self.storage, self.images, image_id, path)
 
     def backfill_thumbnails(self) -> int:
         """Make thumbnails for images that have none (or whose thumbnail file is gone)."""
         need: dict[str, list[int]] = {}
-        for image_id, path, thumb, _ in self.browse.file_rows():
+        for image_id, path, thumb, _ in self.images.file_rows():
             if self.storage.exists(path) and (not thumb or not self.storage.exists(thumb)):
                 need.setdefault(path, []).append(image_id)
-        return thumbnails.backfill_thumbnails(self.storage, self.browse, need)
+        return thumbnails.backfill_thumbnails(self.storage, self.images, need)
 
 
 def request_settings(generation: Generation) -> dict[str, Any]:

@@ -19,7 +19,9 @@ from studio.services.edits import EditImage, check_inputs, read_image
 from studio.core.errors import StudioError
 from studio.files.filemeta import embed_metadata, file_metadata
 from studio.db.browse import BrowseRecords
-from studio.db.generations import GenerationRecords, Lineage
+from studio.db.generations import GenerationRecords
+from studio.db.images import ImageRecords
+from studio.db.lineage import Lineage
 from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
 from studio.core.request import ImageRequest, ValidationError, validate
@@ -91,6 +93,7 @@ class Studio:
         self.settings = settings
         self.records = records
         self.browse = BrowseRecords(records.engine)
+        self.images = ImageRecords(records.engine)
         self.storage = storage
 
     @classmethod
@@ -184,6 +187,7 @@ class Studio:
         self, request: ImageRequest, endpoint: str, images: Sequence[EditImage] | None, mask: bytes | None,
         on_partial: PartialCallback | None,
     ) -> Outcome:
+        self.records.check_writable()  # a read-only gallery: say so before a file is stored or a request sent
         client = self.client()
         provider = self.settings.provider
         if request.stream and self.streams() is False:
@@ -228,7 +232,7 @@ class Studio:
             raise
         # Thumbnails are made just after, off the caller's path: a decode + resize + encode per image would
         # add a third to a fast request, and the full image is what the caller shows first.
-        make_thumbnails_soon(self.storage, self.browse, [(image.id, image.path) for image in generation.images])
+        make_thumbnails_soon(self.storage, self.images, [(image.id, image.path) for image in generation.images])
         return Outcome(generation, self.saved_images(generation))
 
     def _save(self, index: int, data: bytes, revised_prompt: str | None, written: list[str], request: ImageRequest) -> dict[str, Any]:

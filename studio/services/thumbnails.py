@@ -13,7 +13,7 @@ from studio.files.thumbnails import save_thumbnail
 
 
 class ThumbnailRecords(Protocol):
-    """The one write a thumbnail needs: the row's thumbnail_path (BrowseRecords has it)."""
+    """The one write a thumbnail needs: the row's thumbnail_path (ImageRecords has it)."""
 
     def set_thumbnail(self, image_ids: Sequence[int], path: str | None) -> None: ...
 

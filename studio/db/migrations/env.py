@@ -1,19 +1,20 @@
-"""Alembic environment: runs on the connection the studio hands over, or on the configured URL."""
+"""Alembic environment: runs on the connection the studio hands over, or on the configured URL.
+
+Migration files are named `NN_REV_what.py`: NN is the place in the chain, so a listing reads in the order
+the migrations run, and REV is the revision id stored in galleries (`alembic_version`), which never changes.
+The ids are out of order (0001 -> 0005 -> 0002 -> 0004 -> 0003) because three branches were merged;
+renumbering them would strand every gallery already at "0003". A new migration is
+`06_0006_what.py` with revision "0006" and down_revision "0003" (tests/test_migrations.py checks the order).
+"""
 
 from alembic import context
 from sqlalchemy import create_engine
 
+from studio.db.engine import include_name
 from studio.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def include_name(name, type_, parent_names):  # type: ignore[no-untyped-def]
-    # The full-text search objects (migration 0003: SQLite FTS5 tables; PostgreSQL's search_vector column and
-    # its GIN index) are made by hand, outside the models; autogenerate must not offer to drop them.
-    name = name or ""
-    return not (name.startswith("generations_fts") or name in ("search_vector", "ix_generations_search_vector"))
 
 
 def run() -> None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = "0003"
-down_revision = "0004"  # was "0001"; re-chained after merging main (0005, 0002, 0004)
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 
 revision = "0004"
-down_revision = "0002"  # was "0001"; chained after main's 0005 -> 0002 when main was merged
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = "0002"
-down_revision = "0005"  # was "0001"; re-chained after merging main, which added 0005
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
