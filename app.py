@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from views.common import require_sign_in
+from views.components.sign_in import require_sign_in
 
 st.set_page_config(page_title="Image Studio", page_icon=":material/palette:", layout="wide")
 require_sign_in()

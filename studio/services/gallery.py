@@ -1,5 +1,5 @@
 """Gallery use cases that touch rows and files together: browse, detail, delete, export and import,
-the doctor, thumbnail backfill, and "use these settings". The pages and the CLI call these."""
+the doctor and thumbnail backfill. The pages and the CLI call these."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ from studio.db.browse import GalleryFilter, Page
 from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
 from studio.core.pricing import NO_PRICE, format_usd, generation_cost, load_prices
-from studio.core.request import field_names
 from studio.files.storage import Location, Storage
 from studio.files.thumbnails import THUMBNAIL_FOLDER, save_thumbnail
 from studio.services.studio import Studio
@@ -458,29 +457,6 @@ def _record_problem(record: Any) -> str | None:
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             return f"has a \"{column.key}\" of the wrong kind ({json.dumps(value)[:40]})"
     return None
-
-
-def request_settings(generation: Generation) -> dict[str, Any]:
-    """The request fields of a generation, by the API's names, for "use these settings"."""
-    return {name: getattr(generation, name) for name in field_names() if name != "user"}
-
-
-def describe_replacements(current: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Human lines for each setting that changes, e.g. "quality: low → high"."""
-    lines = []
-    for name, value in new.items():
-        before = current.get(name)
-        if before != value:
-            shown_before = _short(before)
-            lines.append(f"{name}: {shown_before} → {_short(value)}")
-    return lines
-
-
-def _short(value: Any) -> str:
-    if value is None or value == "":
-        return "(empty)" if value == "" else "(not set)"
-    text = str(value)
-    return text if len(text) <= 60 else text[:57] + "…"
 
 
 def _jsonable(value: Any) -> Any:

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Mapping
 
-from studio.db.browse import PAGE_SIZES, SORTS, STATUSES, GalleryFilter
+from studio.db.browse import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryItem, Page
+
+# The browse types the Gallery page works with, offered here so that pages need not import the db layer.
+__all__ = ["PAGE_SIZES", "SORTS", "STATUSES", "GalleryFilter", "GalleryItem", "Page", "GalleryView", "parse_view", "view_params"]
 
 # URL name for each filter field (short, stable: they end up in shared links).
 FILTER_PARAMS = {
@@ -32,6 +35,14 @@ class GalleryView:
     before: str | None = None
     page: int = 1  # shown to the user; the cursor is what selects the rows
     open: str | None = None  # the item whose detail is open: "generation_id-image_id" (0: no image)
+
+    @property
+    def opened(self) -> tuple[int, int | None] | None:
+        """The open item as (generation id, image id or None for a failed request), or None."""
+        if not self.open:
+            return None
+        generation_id, _, image_id = self.open.partition("-")
+        return int(generation_id), int(image_id) or None
 
     def first_page(self) -> "GalleryView":
         return replace(self, after=None, before=None, page=1)
