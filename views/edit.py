@@ -4,13 +4,13 @@ Open it prefilled from the gallery with `?source_image=ID`."""
 import streamlit as st
 
 from studio.core.request import INPUT_FIDELITIES, ImageRequest
-from studio.services.edit_inputs import MAX_EDIT_IMAGES, gather_images
+from studio.services.edit_inputs import MAX_EDIT_IMAGES, gather_images, image_fingerprint
 from studio.services.lineage_view import chain_text
 from views.components.edit_inputs import mask_input, show_thumbnails
 from views.components.literal import literal
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field
 from views.components.results import show_outcome
-from views.components.running import run_and_report
+from views.components.running import follow, send, session_results
 from views.components.session import current_studio, sidebar
 
 studio = current_studio()
@@ -50,24 +50,25 @@ input_fidelity = fields.third.selectbox("input_fidelity", [None, *INPUT_FIDELITI
 output_compression = output_compression_field(fields.output_format, "edit_")
 stream, partial_images = live_preview_controls(studio, key_prefix="edit_")
 
+asked = False
 if st.button("Edit image", type="primary", disabled=not images):
     request = ImageRequest(
         prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
         background=fields.background, output_format=fields.output_format, output_compression=output_compression,
         input_fidelity=input_fidelity, stream=stream, partial_images=partial_images,
     )
-    preview = st.empty()
     if problems:
         for problem in problems:
             st.error(literal(problem))
     else:
-        outcome = run_and_report(f"Editing with {literal(studio.settings.model)}…",
-                                 lambda on_partial: studio.edit(request, images, mask, on_partial=on_partial), preview)
-        if outcome is not None:
-            st.session_state["last_edit_id"] = outcome.generation_id
+        # The same request: the same fields, the same input bytes and the same mask.
+        fingerprint = (request, tuple(image_fingerprint(i) for i in images), mask)
+        asked = send("edit", f"Editing with {literal(studio.settings.model)}…", fingerprint,
+                     lambda on_partial: studio.edit(request, images, mask, on_partial=on_partial))
 elif problems:
     for problem in problems:
         st.warning(literal(problem))
+follow("edit", wait=not asked)
 
 
 def edit_again(image_id: int) -> None:
@@ -76,9 +77,10 @@ def edit_again(image_id: int) -> None:
     st.session_state["mask_mode"] = "none"
 
 
-last_id = st.session_state.get("last_edit_id")
-last = studio.outcome(int(last_id)) if last_id else None
-if last is not None:
+for last_id in session_results("edit"):
+    last = studio.outcome(last_id)
+    if last is None:
+        continue
     st.subheader(f"Edit #{last.generation_id}")
     st.text(last.generation.prompt)
     for image in last.images:

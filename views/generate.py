@@ -7,7 +7,7 @@ from views.components.handoff import apply_pending_settings
 from views.components.literal import literal
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field, response_format_field
 from views.components.results import show_outcome
-from views.components.running import run_and_report
+from views.components.running import follow, send, session_results
 from views.components.session import current_studio, sidebar
 
 replaced = apply_pending_settings("generate")  # "use these settings" from the Gallery, before any widget is drawn
@@ -27,22 +27,31 @@ with st.expander("Advanced"):
 if size_is_experimental(fields.size):
     st.caption("Sizes above 2560x1440 are experimental at the API.")
 
+asked = False
 if st.button("Generate", type="primary"):
     request = ImageRequest(
         prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
         background=fields.background, moderation=moderation, output_format=fields.output_format,
         output_compression=output_compression, response_format=response_format, stream=stream, partial_images=partial_images,
     )
-    preview = st.empty()
-    outcome = run_and_report(f"Generating {fields.n} image(s) with {literal(studio.settings.model)}…",
-                             lambda on_partial: studio.generate(request, on_partial=on_partial), preview)
-    if outcome is not None:
-        st.session_state["last_generation_id"] = outcome.generation_id
-        st.query_params["generation"] = str(outcome.generation_id)
+    asked = send("generate", f"Generating {fields.n} image(s) with {literal(studio.settings.model)}…", request,
+                 lambda on_partial: studio.generate(request, on_partial=on_partial))
+finished = follow("generate", wait=not asked)
+if finished:
+    st.query_params["generation"] = str(finished[-1].generation_id)
 
-last_id = st.session_state.get("last_generation_id") or st.query_params.get("generation")
-last = studio.outcome(int(last_id)) if last_id and str(last_id).isdigit() else studio.latest()
-if last is not None:
-    st.subheader(f"Generation #{last.generation_id}" if last_id else f"Last result: generation #{last.generation_id}")
-    st.text(last.generation.prompt)
-    show_outcome(last)
+results = session_results("generate")
+if results:
+    for generation_id in results:
+        outcome = studio.outcome(generation_id)
+        if outcome is not None:
+            st.subheader(f"Generation #{generation_id}")
+            st.text(outcome.generation.prompt)
+            show_outcome(outcome)
+else:
+    last_id = st.query_params.get("generation")
+    last = studio.outcome(int(last_id)) if last_id and str(last_id).isdigit() else studio.latest()
+    if last is not None:
+        st.subheader(f"Generation #{last.generation_id}" if last_id else f"Last result: generation #{last.generation_id}")
+        st.text(last.generation.prompt)
+        show_outcome(last)

@@ -3,6 +3,7 @@ problem returned as a line to show rather than raised."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Sequence
 
 from studio.core.errors import StudioError
@@ -11,7 +12,7 @@ from studio.files.mask import changed_fraction, mask_from_drawing, mask_from_upl
 from studio.services.edits import MAX_EDIT_IMAGES, EditImage, read_image
 from studio.services.studio import Studio
 
-__all__ = ["MAX_EDIT_IMAGES", "EditImage", "changed_fraction", "gather_images", "mask_from_drawing", "read_mask_upload"]
+__all__ = ["MAX_EDIT_IMAGES", "EditImage", "changed_fraction", "gather_images", "image_fingerprint", "mask_from_drawing", "read_mask_upload"]
 
 
 def gather_images(studio: Studio, gallery_ids: Sequence[int], uploads: Sequence[tuple[str, bytes]]) -> tuple[list[EditImage], list[str]]:
@@ -39,3 +40,8 @@ def read_mask_upload(data: bytes, size: tuple[int, int]) -> tuple[bytes | None, 
         return mask_from_upload(data, size), []
     except ValidationError as exc:
         return None, exc.problems
+
+
+def image_fingerprint(image: EditImage) -> tuple[int | None, str]:
+    """What makes two reference images the same input: where it came from and its bytes."""
+    return image.image_id, hashlib.sha256(image.file.data).hexdigest()
