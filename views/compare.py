@@ -17,6 +17,7 @@ from studio.services.compare import (
 from studio.services.studio import Studio
 from views.components.compare_grid import run_live, show_comparison
 from views.components.handoff import apply_pending_settings
+from views.components.links import link_id
 from views.components.literal import literal
 from views.components.request_form import live_preview_controls, response_format_field
 from views.components.session import current_studio, sidebar
@@ -116,11 +117,11 @@ if clicked:
             run_live(run, spec)
         st.rerun()  # show it as saved: with winner buttons, the zoom, and fresh spend totals
 else:
-    opened = st.query_params.get("compare") or st.session_state.get("compare_group")
-    if opened and str(opened).isdigit():
+    opened = link_id("compare") or st.session_state.get("compare_group")
+    if opened:
         try:
             with view:
-                show_comparison(studio, open_comparison(studio, int(opened)))
+                show_comparison(studio, open_comparison(studio, opened))
         except StudioError as exc:
             st.warning(f"{literal(exc.message)} Pick another one below.")
 

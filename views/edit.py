@@ -7,6 +7,7 @@ from studio.core.request import INPUT_FIDELITIES, ImageRequest
 from studio.services.edit_inputs import MAX_EDIT_IMAGES, gather_images, image_fingerprint
 from studio.services.lineage_view import chain_text
 from views.components.edit_inputs import mask_input, show_thumbnails
+from views.components.links import link_id
 from views.components.literal import literal
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field
 from views.components.results import show_outcome
@@ -18,10 +19,10 @@ sidebar(studio)
 st.title("Edit")
 
 # Opened from a gallery image ("Edit" link): start from that image, once per link followed.
-source = st.query_params.get("source_image")
-if source and source.isdigit() and st.session_state.get("edit_prefilled") != source:
+source = link_id("source_image")
+if source and st.session_state.get("edit_prefilled") != source:
     st.session_state["edit_prefilled"] = source
-    st.session_state["edit_gallery_ids"] = [int(source)]
+    st.session_state["edit_gallery_ids"] = [source]
     st.session_state["mask_mode"] = "none"
 
 choices = {image.id: f"#{image.id} · {outcome.generation.prompt[:50]}" for outcome in studio.recent(48) for image in outcome.images}

@@ -4,6 +4,7 @@ import streamlit as st
 
 from studio.core.request import MODERATIONS, ImageRequest, size_is_experimental
 from views.components.handoff import apply_pending_settings
+from views.components.links import link_id
 from views.components.literal import literal
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field, response_format_field
 from views.components.results import show_outcome
@@ -49,8 +50,10 @@ if results:
             st.text(outcome.generation.prompt)
             show_outcome(outcome)
 else:
-    last_id = st.query_params.get("generation")
-    last = studio.outcome(int(last_id)) if last_id and str(last_id).isdigit() else studio.latest()
+    last_id = link_id("generation")
+    last = studio.outcome(last_id) if last_id else studio.latest()
+    if last_id and last is None:
+        st.info(f"Generation #{last_id} is not in the gallery (deleted, or from another gallery).")
     if last is not None:
         st.subheader(f"Generation #{last.generation_id}" if last_id else f"Last result: generation #{last.generation_id}")
         st.text(last.generation.prompt)

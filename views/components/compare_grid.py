@@ -7,6 +7,7 @@ import streamlit as st
 
 from studio.core.pricing import format_usd
 from studio.services.compare import CellResult, Comparison, GridRun, GridSpec, grid_rows, mark_winner
+from studio.services.result_files import missing_images, missing_message
 from studio.services.studio import Studio
 from views.components.literal import literal
 from views.components.results import NOT_RETURNED
@@ -33,8 +34,12 @@ def show_cell(cell: CellResult, studio: Studio | None = None, comparison: Compar
         st.error(literal(cell.error.message))
         st.caption(cell_facts(cell))
         return
-    images = cell.outcome.images
-    st.image([image.src for image in images], caption=[f"image {i.batch_index + 1} · {i.width}x{i.height} {i.format}" for i in images], width="stretch")
+    missing = missing_images(cell.outcome.images)
+    for image_id in sorted(missing):
+        st.warning(missing_message(image_id))
+    images = [image for image in cell.outcome.images if image.id not in missing]
+    if images:
+        st.image([image.src for image in images], caption=[f"image {i.batch_index + 1} · {i.width}x{i.height} {i.format}" for i in images], width="stretch")
     st.caption(cell_facts(cell))
     revised = list(dict.fromkeys(image.revised_prompt or NOT_RETURNED for image in images))
     st.caption("revised_prompt")

@@ -10,7 +10,7 @@ import streamlit as st
 
 from studio.core.request import BACKGROUNDS, OUTPUT_FORMATS, QUALITIES
 from studio.services.gallery_choices import collections, comparisons, distinct_values
-from studio.services.gallery_link import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryView, parse_view, view_params
+from studio.services.gallery_link import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryView, check_cursors, parse_view, view_params
 from studio.services.lineage_view import lineage_scope
 from studio.services.studio import Studio
 from views.components.literal import literal
@@ -21,7 +21,8 @@ ALL = "All"
 def current_view() -> GalleryView:
     """The view in the URL. When the URL changed from outside (a link, back/forward), the widgets take it."""
     view, problems = parse_view(st.query_params.to_dict())
-    for problem in problems:
+    view, cursor_problem = check_cursors(view)
+    for problem in problems + ([cursor_problem] if cursor_problem else []):
         st.warning(literal(problem))
     if st.session_state.get("g_params") != view_params(view):
         _widgets_from(view)

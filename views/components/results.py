@@ -7,6 +7,7 @@ import streamlit as st
 from studio.core.errors import StudioError
 from studio.services.downloads import image_download
 from studio.services.lineage_view import edit_caption, sources_of
+from studio.services.result_files import missing_images, missing_message
 from studio.services.studio import Outcome, SavedImage
 from views.components.literal import literal
 
@@ -22,8 +23,11 @@ def human_bytes(size: int) -> str:
     return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
 
 
-def show_image_card(image: SavedImage, outcome: Outcome) -> None:
+def show_image_card(image: SavedImage, outcome: Outcome, missing: bool = False) -> None:
     generation = outcome.generation
+    if missing:  # no image, no download: st.image would fail on the file and show its server path
+        st.warning(missing_message(image.id))
+        return
     st.image(image.src, width="stretch")
     st.caption("revised_prompt")
     st.text(image.revised_prompt or NOT_RETURNED)
@@ -61,6 +65,7 @@ def show_outcome(outcome: Outcome, columns: int = 3) -> None:
         st.caption("Sent without live preview: the provider does not stream.")
     show_sources(outcome)
     cells = st.columns(columns)
+    missing = missing_images(outcome.images)
     for position, image in enumerate(outcome.images):
         with cells[position % len(cells)]:
-            show_image_card(image, outcome)
+            show_image_card(image, outcome, image.id in missing)

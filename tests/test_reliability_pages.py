@@ -1,0 +1,137 @@
+"""docs/reliability.md, section "Pages, links and access": one scenario per row, each run through the
+pages as a user meets them (AppTest, or a real Chromium where only a browser shows it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from studio.core.request import ImageRequest
+from studio.db.browse import encode_cursor
+from studio.db.models import Generation, Image
+from studio.services.studio import Studio
+from tests.conftest import ROOT
+from tests.reliability_table import section_rows
+
+APP = str(ROOT / "app.py")
+HUGE = "9" * 30  # far past any database integer
+JUST_PAST = str(2**63)  # one past the largest BIGINT
+
+
+def doc_rows() -> dict[str, tuple[str, str]]:
+    return section_rows("Pages, links and access")
+
+
+@dataclass
+class Run:
+    studio: Studio
+    demo_server: object
+    tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch
+
+
+def page(name: str, query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(query or {})
+    at.switch_page(f"views/{name}.py")
+    return at.run()
+
+
+def seen(at: AppTest) -> str:
+    """Every message on the page, as one text; a traceback on the page fails the scenario."""
+    assert not at.exception, [e.value for e in at.exception]
+    messages = [e.value for kind in ("error", "warning", "info", "success") for e in getattr(at, kind)]
+    return " | ".join(messages) or "—"
+
+
+def link(name: str, **query: str) -> Callable[[Run], str]:
+    """A scenario: open page `name` with these query parameters; the bad one must be gone from the URL."""
+    def scenario(run: Run) -> str:
+        at = page(name, query)
+        text = seen(at)
+        if name != "gallery":  # the Gallery rewrites its whole URL from the view it shows
+            assert not set(query) & set(at.query_params), f"the bad value stayed in the URL: {dict(at.query_params)}"
+        return text
+    return scenario
+
+
+def huge_cursor(direction: str) -> Callable[[Run], str]:
+    def scenario(run: Run) -> str:
+        cursor = encode_cursor(0, datetime.now(timezone.utc), 2**70, 0)
+        at = page("gallery", {direction: cursor, "page": "2"})
+        assert at.query_params.get("page") is None  # back at the first page
+        return seen(at)
+    return scenario
+
+
+def missing_file_on_generate(run: Run) -> str:
+    outcome = run.studio.generate(ImageRequest(prompt="a lost picture", model=run.studio.settings.model))
+    outcome.images[0].path.unlink()
+    at = page("generate", {"generation": str(outcome.generation_id)})
+    text = seen(at)
+    assert str(run.studio.settings.data_dir) not in text and not at.image
+    return text
+
+
+SCENARIOS: dict[str, Callable[[Run], str]] = {
+    "link-open-huge": link("gallery", open=f"{HUGE}-1"),
+    "link-open-just-past": link("gallery", open=f"{JUST_PAST}-0"),
+    "link-open-superscript": link("gallery", open="²-1"),
+    "link-open-negative": link("gallery", open="-1-1"),
+    "link-lineage-huge": link("gallery", lineage=HUGE),
+    "link-lineage-unicode-digits": link("gallery", lineage="٣"),
+    "link-lineage-negative": link("gallery", lineage="-3"),
+    "link-collection-plus": link("gallery", collection="+1"),
+    "link-compare-filter-space": link("gallery", compare=" 2"),
+    "link-after-huge": huge_cursor("after"),
+    "link-before-huge": huge_cursor("before"),
+    "link-to-far-future": link("gallery", to="9999-12-31"),
+    "link-from-unicode-digits": link("gallery", **{"from": "٢٠٢٤-01-01"}),
+    "link-from-not-on-calendar": link("gallery", **{"from": "2025-02-30"}),
+    "link-page-superscript": link("gallery", page="²"),
+    "link-per-superscript": link("gallery", per="²"),
+    "link-source-image-huge": link("edit", source_image=HUGE),
+    "link-source-image-unicode-digits": link("edit", source_image="٣"),
+    "link-source-image-zero": link("edit", source_image="0"),
+    "link-generation-huge": link("generate", generation=HUGE),
+    "link-generation-negative": link("generate", generation="-1"),
+    "link-generation-empty": lambda run: seen(page("generate", {"generation": ""})),
+    "link-compare-huge": link("compare", compare=JUST_PAST),
+    "generation-file-missing": missing_file_on_generate,
+}
+
+
+def stored_state(studio: Studio) -> str:
+    """`nothing`, or "N generation(s), M image(s)" (+ ", K file(s) missing")."""
+    with studio.records.session() as session:
+        generations = session.scalar(select(func.count()).select_from(Generation))
+        images = session.scalars(select(Image)).all()
+        if not generations:
+            return "nothing"
+        missing = sum(not studio.storage.exists(image.path) for image in images)
+    text = f"{generations} generation{'s' if generations != 1 else ''}, {len(images)} image{'s' if len(images) != 1 else ''}"
+    return text + (f", {missing} file{'s' if missing != 1 else ''} missing" if missing else "")
+
+
+def test_every_row_has_a_scenario_and_every_scenario_a_row():
+    assert set(doc_rows()) == set(SCENARIOS)
+
+
+@pytest.mark.parametrize("row", sorted(SCENARIOS))
+def test_row_holds(row, studio, demo_server, tmp_path, monkeypatch):
+    message, stored = doc_rows()[row]
+    requests_before = demo_server.config.requests_seen
+    text = SCENARIOS[row](Run(studio, demo_server, tmp_path, monkeypatch))
+    if message == "—":
+        assert text == "—", f"{row}: expected no message, the user saw: {text}"
+    else:
+        assert message in text, f"{row}: the user saw: {text}"
+    assert stored_state(studio) == stored
+    if stored == "nothing":
+        assert demo_server.config.requests_seen == requests_before, f"{row}: a request was sent"
