@@ -2,10 +2,12 @@
 
 import streamlit as st
 
+from views.components.form_memory import remember_forms
 from views.components.sign_in import require_sign_in
 
 st.set_page_config(page_title="Image Studio", page_icon=":material/palette:", layout="wide")
 require_sign_in()
+remember_forms()  # before any page: the fields of the page just left still hold their values
 
 pages = [
     st.Page("views/generate.py", title="Generate", icon=":material/auto_awesome:", default=True),

@@ -112,3 +112,18 @@ def test_a_second_click_asks_before_sending_the_same_request_again(studio_env, d
         headings = page.locator("h3").all_inner_texts()
         assert [h for h in headings if h.startswith("Generation #")] == [f"Generation #{n}" for n in range(1, sent + 1)]
     assert demo_server.config.requests_seen - before == sent
+
+
+def test_a_typed_prompt_survives_a_look_at_the_gallery(studio_env, demo_server, tmp_path):
+    env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url,
+           "STUDIO_DATA_DIR": str(studio_env), "STUDIO_MAX_RETRIES": "0"}
+    with streamlit_server(env, tmp_path) as url, browser_page() as page:
+        page.goto(url)
+        page.get_by_label("Prompt").fill("typed, then a look at the gallery")
+        page.get_by_label("Prompt").blur()  # the text reaches the server when the field loses focus
+        page.wait_for_timeout(1000)
+        page.get_by_role("link", name="Gallery").click()
+        page.get_by_role("heading", name="Gallery").wait_for(timeout=30_000)
+        page.get_by_role("link", name="Generate").click()
+        page.get_by_role("heading", name="Generate").wait_for(timeout=30_000)
+        assert page.get_by_label("Prompt").input_value() == "typed, then a look at the gallery"

@@ -79,7 +79,58 @@ def missing_file_on_generate(run: Run) -> str:
     return text
 
 
+def away_and_back(at: AppTest, name: str) -> AppTest:
+    """Open the Gallery (then Compare) and come back to page `name`, as a user clicking the navigation."""
+    for other in ("gallery", "compare" if name != "compare" else "edit"):
+        at.switch_page(f"views/{other}.py").run()
+        assert not at.exception
+    return at.switch_page(f"views/{name}.py").run()
+
+
+def generate_form_kept(run: Run) -> str:
+    at = page("generate")
+    at.text_area(key="prompt").input("a fox under a lamp, not sent yet")
+    at.selectbox(key="quality").select("high")
+    at.number_input(key="n").set_value(3)
+    at.selectbox(key="output_format").select("webp").run()
+    at.slider(key="output_compression").set_value(70)
+    at.toggle(key="live_preview").set_value(False).run()
+    at = away_and_back(at, "generate")
+    assert at.text_area(key="prompt").value == "a fox under a lamp, not sent yet"
+    assert (at.selectbox(key="quality").value, at.number_input(key="n").value, at.selectbox(key="output_format").value) == ("high", 3, "webp")
+    assert at.slider(key="output_compression").value == 70 and at.toggle(key="live_preview").value is False
+    return seen(at)
+
+
+def edit_form_kept(run: Run) -> str:
+    source = run.studio.generate(ImageRequest(prompt="a door", model=run.studio.settings.model)).images[0]
+    at = page("edit", {"source_image": str(source.id)})
+    at.text_area(key="edit_prompt").input("paint the door red, not sent yet")
+    at.selectbox(key="edit_quality").select("low")
+    at.selectbox(key="input_fidelity").select("high").run()
+    del at.query_params["source_image"]
+    at = away_and_back(at, "edit")
+    assert at.text_area(key="edit_prompt").value == "paint the door red, not sent yet"
+    assert at.multiselect(key="edit_gallery_ids").value == [source.id]
+    assert (at.selectbox(key="edit_quality").value, at.selectbox(key="input_fidelity").value) == ("low", "high")
+    return seen(at)
+
+
+def compare_form_kept(run: Run) -> str:
+    at = page("compare")
+    at.text_area(key="compare_prompt").input("three tiers of a heron, not sent yet")
+    at.multiselect(key="compare_quality").set_value(["low", "high"])
+    at.selectbox(key="compare_size").select("1536x1024").run()
+    at = away_and_back(at, "compare")
+    assert at.text_area(key="compare_prompt").value == "three tiers of a heron, not sent yet"
+    assert at.multiselect(key="compare_quality").value == ["low", "high"] and at.selectbox(key="compare_size").value == "1536x1024"
+    return "—"  # the page's own estimate line is no message about the switch
+
+
 SCENARIOS: dict[str, Callable[[Run], str]] = {
+    "form-kept-generate": generate_form_kept,
+    "form-kept-edit": edit_form_kept,
+    "form-kept-compare": compare_form_kept,
     "link-open-huge": link("gallery", open=f"{HUGE}-1"),
     "link-open-just-past": link("gallery", open=f"{JUST_PAST}-0"),
     "link-open-superscript": link("gallery", open="²-1"),

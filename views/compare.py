@@ -18,10 +18,12 @@ from studio.services.studio import Studio
 from views.components.compare_grid import run_live, show_comparison
 from views.components.handoff import apply_pending_settings
 from views.components.links import link_id
+from views.components.form_memory import restore_form
 from views.components.literal import literal
 from views.components.request_form import live_preview_controls, response_format_field
 from views.components.session import current_studio, sidebar
 
+restore_form("compare")  # what was typed before a look at another page
 replaced = apply_pending_settings("compare")  # "compare tiers" from the Gallery, before any widget
 studio = current_studio()
 sidebar(studio)

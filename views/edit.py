@@ -8,12 +8,14 @@ from studio.services.edit_inputs import MAX_EDIT_IMAGES, gather_images, image_fi
 from studio.services.lineage_view import chain_text
 from views.components.edit_inputs import mask_input, show_thumbnails
 from views.components.links import link_id
+from views.components.form_memory import restore_form
 from views.components.literal import literal
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field
 from views.components.results import show_outcome
 from views.components.running import follow, send, session_results
 from views.components.session import current_studio, sidebar
 
+restore_form("edit")  # what was typed before a look at another page
 studio = current_studio()
 sidebar(studio)
 st.title("Edit")

@@ -5,12 +5,14 @@ import streamlit as st
 from studio.core.request import MODERATIONS, ImageRequest, size_is_experimental
 from views.components.handoff import apply_pending_settings
 from views.components.links import link_id
+from views.components.form_memory import restore_form
 from views.components.literal import literal
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field, response_format_field
 from views.components.results import show_outcome
 from views.components.running import follow, send, session_results
 from views.components.session import current_studio, sidebar
 
+restore_form("generate")  # what was typed before a look at another page
 replaced = apply_pending_settings("generate")  # "use these settings" from the Gallery, before any widget is drawn
 studio = current_studio()
 sidebar(studio)
