@@ -94,26 +94,6 @@ def test_direct_links_go_through_the_app_and_its_sign_in(studio_env, demo_server
         assert nav.get_by_role("link").count() == 4  # only the app's own pages are offered
 
 
-@pytest.mark.parametrize("answer, sent", [("Send it again", 2), ("Wait for the first", 1)])
-def test_a_second_click_asks_before_sending_the_same_request_again(studio_env, demo_server, tmp_path, answer, sent):
-    env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url,
-           "STUDIO_DATA_DIR": str(studio_env), "STUDIO_MAX_RETRIES": "0"}
-    with streamlit_server(env, tmp_path) as url, browser_page() as page:
-        page.goto(url)
-        page.get_by_label("Prompt").fill("a slow lighthouse [demo:delay=3]")
-        before = demo_server.config.requests_seen
-        page.get_by_role("button", name="Generate").click()
-        page.get_by_text("Generating 1 image(s)").first.wait_for(timeout=10_000)
-        page.get_by_role("button", name="Generate").click()
-        page.get_by_text("The same request is still running").wait_for(timeout=10_000)
-        page.get_by_role("button", name=answer).click()
-        page.get_by_text(f"Generation #{sent}", exact=True).wait_for(timeout=30_000)
-        page.wait_for_timeout(500)
-        headings = page.locator("h3").all_inner_texts()
-        assert [h for h in headings if h.startswith("Generation #")] == [f"Generation #{n}" for n in range(1, sent + 1)]
-    assert demo_server.config.requests_seen - before == sent
-
-
 def test_a_typed_prompt_survives_a_look_at_the_gallery(studio_env, demo_server, tmp_path):
     env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url,
            "STUDIO_DATA_DIR": str(studio_env), "STUDIO_MAX_RETRIES": "0"}

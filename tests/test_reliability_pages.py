@@ -16,7 +16,8 @@ from studio.core.request import ImageRequest
 from studio.db.browse import encode_cursor
 from studio.db.models import Generation, Image
 from studio.services.studio import Studio
-from tests.conftest import ROOT
+from tests.browser import browser_page, streamlit_server
+from tests.conftest import ROOT, TEST_KEY
 from tests.reliability_table import section_rows
 
 APP = str(ROOT / "app.py")
@@ -127,7 +128,38 @@ def compare_form_kept(run: Run) -> str:
     return "—"  # the page's own estimate line is no message about the switch
 
 
+def browser_env(run: Run) -> dict[str, str]:
+    return {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": run.demo_server.base_url,
+            "STUDIO_DATA_DIR": str(run.studio.settings.data_dir), "STUDIO_MAX_RETRIES": "0"}
+
+
+def second_click(answer: str, sent: int) -> Callable[[Run], str]:
+    """In a real browser (a click while a script runs only happens there): Generate, and Generate again
+    while the same request still runs; answer the question; count the results shown."""
+    def scenario(run: Run) -> str:
+        before = run.demo_server.config.requests_seen
+        with streamlit_server(browser_env(run), run.tmp_path) as url, browser_page() as page:
+            page.goto(url)
+            page.get_by_label("Prompt").fill("a slow lighthouse [demo:delay=3]")
+            page.get_by_role("button", name="Generate").click()
+            page.get_by_text("Generating 1 image(s)").first.wait_for(timeout=10_000)
+            page.get_by_role("button", name="Generate").click()
+            dialog = page.get_by_role("dialog")
+            dialog.wait_for(timeout=10_000)
+            text = dialog.inner_text()
+            dialog.get_by_role("button", name=answer).click()
+            page.get_by_text(f"Generation #{sent}", exact=True).wait_for(timeout=30_000)
+            page.wait_for_timeout(500)
+            headings = [h for h in page.locator("h3").all_inner_texts() if h.startswith("Generation #")]
+            assert headings == [f"Generation #{n}" for n in range(1, sent + 1)]  # both results, when both were sent
+        assert run.demo_server.config.requests_seen - before == sent
+        return text
+    return scenario
+
+
 SCENARIOS: dict[str, Callable[[Run], str]] = {
+    "second-click-wait": second_click("Wait for the first", 1),
+    "second-click-send-again": second_click("Send it again", 2),
     "form-kept-generate": generate_form_kept,
     "form-kept-edit": edit_form_kept,
     "form-kept-compare": compare_form_kept,
