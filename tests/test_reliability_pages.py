@@ -3,6 +3,7 @@ pages as a user meets them (AppTest, or a real Chromium where only a browser sho
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
+from studio.core.auth import COOKIE_NAME, make_cookie, session_key
 from studio.core.request import ImageRequest
 from studio.db.browse import encode_cursor
 from studio.db.models import Generation, Image
@@ -157,7 +159,79 @@ def second_click(answer: str, sent: int) -> Callable[[Run], str]:
     return scenario
 
 
+PASSWORD = "correct horse"
+
+
+def wrong_guesses(then: str | None) -> Callable[[Run], str]:
+    """Three wrong passwords in a row (AppTest), then optionally another guess at once."""
+    def scenario(run: Run) -> str:
+        run.monkeypatch.setenv("STUDIO_PASSWORD", PASSWORD)
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        for guess in ["wrong"] * 3 + ([then] if then else []):
+            at.text_input[0].input(guess)
+            at.button[0].click().run()
+        assert not at.text_area  # still nothing of the studio shown
+        return seen(at)
+    return scenario
+
+
+def alerts(page) -> str:
+    texts = [t.strip() for t in page.locator("[data-testid='stAlert']").all_inner_texts()]
+    return " | ".join(texts) or "—"
+
+
+def sign_in(page) -> None:
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def signed_in_browser(then: str) -> Callable[[Run], str]:
+    """In a real browser with STUDIO_PASSWORD set: sign in, then `then` (what a user does next)."""
+    def scenario(run: Run) -> str:
+        env = {**browser_env(run), "STUDIO_PASSWORD": PASSWORD}
+        if then == "shared-link":
+            outcome = run.studio.generate(ImageRequest(prompt="a shared picture", model=run.studio.settings.model))
+        with streamlit_server(env, run.tmp_path) as url, browser_page() as page:
+            if then == "shared-link":  # a colleague's link, opened signed out
+                item = f"{outcome.generation_id}-{outcome.images[0].id}"
+                page.goto(f"{url}/gallery?open={item}")
+                sign_in(page)
+                page.get_by_role("dialog").wait_for(timeout=30_000)  # the image the link named, open
+                assert page.url.endswith(f"/gallery?open={item}")
+                assert page.get_by_role("heading", name="Gallery").count() == 1
+                return alerts(page)
+            page.goto(url)
+            sign_in(page)
+            page.get_by_role("heading", name="Generate").wait_for(timeout=30_000)
+            cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE_NAME)
+            assert cookie["sameSite"] == "Strict" and PASSWORD not in cookie["value"]
+            if then == "sign-out":
+                page.get_by_role("button", name="Sign out").click()
+                page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+            elif then in ("tampered", "expired"):
+                expiry, nonce, signature = cookie["value"].split(".")
+                value = (f"{int(expiry) + 10**7}.{nonce}.{signature}" if then == "tampered"  # a later expiry by hand
+                         else make_cookie(session_key(PASSWORD, run.studio.settings.data_dir), now=time.time() - 10, lifetime_s=5))
+                page.context.add_cookies([{**cookie, "value": value}])
+            page.reload()
+            page.wait_for_timeout(1500)
+            page.locator("h1").first.wait_for(timeout=30_000)
+            asked = page.get_by_label("Password", exact=True).count() == 1
+            assert asked == (then != "reload"), f"{then}: password asked: {asked}"
+            if then == "reload":
+                assert page.get_by_role("heading", name="Generate").count() == 1
+            return alerts(page)
+    return scenario
+
+
 SCENARIOS: dict[str, Callable[[Run], str]] = {
+    "sign-in-wrong-guesses": wrong_guesses(None),
+    "sign-in-guess-during-wait": wrong_guesses(PASSWORD),
+    "sign-in-shared-link": signed_in_browser("shared-link"),
+    "sign-in-reload": signed_in_browser("reload"),
+    "sign-in-cookie-tampered": signed_in_browser("tampered"),
+    "sign-in-cookie-expired": signed_in_browser("expired"),
+    "sign-out": signed_in_browser("sign-out"),
     "second-click-wait": second_click("Wait for the first", 1),
     "second-click-send-again": second_click("Send it again", 2),
     "form-kept-generate": generate_form_kept,
