@@ -185,6 +185,17 @@ def sign_in(page) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def session_cookie(page) -> dict:
+    """The sign-in cookie, once the page's script has set it (it runs just after the first signed-in render)."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        found = [c for c in page.context.cookies() if c["name"] == COOKIE_NAME]
+        if found:
+            return found[0]
+        page.wait_for_timeout(200)
+    raise AssertionError("the sign-in cookie was never set")
+
+
 def signed_in_browser(then: str) -> Callable[[Run], str]:
     """In a real browser with STUDIO_PASSWORD set: sign in, then `then` (what a user does next)."""
     def scenario(run: Run) -> str:
@@ -203,7 +214,7 @@ def signed_in_browser(then: str) -> Callable[[Run], str]:
             page.goto(url)
             sign_in(page)
             page.get_by_role("heading", name="Generate").wait_for(timeout=30_000)
-            cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE_NAME)
+            cookie = session_cookie(page)
             assert cookie["sameSite"] == "Strict" and PASSWORD not in cookie["value"]
             if then == "sign-out":
                 page.get_by_role("button", name="Sign out").click()
