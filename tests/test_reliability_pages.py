@@ -219,6 +219,7 @@ def signed_in_browser(then: str) -> Callable[[Run], str]:
             if then == "sign-out":
                 page.get_by_role("button", name="Sign out").click()
                 page.get_by_role("button", name="Sign in").wait_for(timeout=30_000)
+                page.wait_for_function(f"!document.cookie.includes('{COOKIE_NAME}=')", timeout=20_000)
             elif then in ("tampered", "expired"):
                 expiry, nonce, signature = cookie["value"].split(".")
                 value = (f"{int(expiry) + 10**7}.{nonce}.{signature}" if then == "tampered"  # a later expiry by hand
