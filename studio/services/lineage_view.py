@@ -10,7 +10,7 @@ from studio.core.errors import StudioError
 from studio.services.studio import Studio
 
 # (role, gallery image id or None, file name) for each input of an edit, as the records list them.
-Source = tuple[str, "int | None", "str | None"]
+Source = tuple[str, int | None, str | None]
 
 
 @dataclass(frozen=True)
