@@ -2,15 +2,21 @@
 
 import streamlit as st
 
-from views.common import require_sign_in
+from views.components.form_memory import remember_forms
+from views.components.sign_in import cookie_updates, sign_in_form, sign_out_button, signed_in
 
 st.set_page_config(page_title="Image Studio", page_icon=":material/palette:", layout="wide")
-require_sign_in()
-
 pages = [
     st.Page("views/generate.py", title="Generate", icon=":material/auto_awesome:", default=True),
     st.Page("views/gallery.py", title="Gallery", icon=":material/photo_library:"),
     st.Page("views/edit.py", title="Edit", icon=":material/brush:"),
     st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
 ]
+cookie_updates()  # a sign-in or sign-out of the previous run, handed to the browser
+if not signed_in():
+    # The page a link asked for (and its query parameters) stays the page, unshown, until sign-in opens it.
+    st.navigation(pages, position="hidden")
+    sign_in_form()  # stops the run
+remember_forms()  # before any page: the fields of the page just left still hold their values
+sign_out_button()
 st.navigation(pages).run()

@@ -92,3 +92,18 @@ def test_direct_links_go_through_the_app_and_its_sign_in(studio_env, demo_server
         nav = page.locator("[data-testid='stSidebarNav']")
         nav.get_by_role("link", name="Compare").wait_for(timeout=30_000)
         assert nav.get_by_role("link").count() == 4  # only the app's own pages are offered
+
+
+def test_a_typed_prompt_survives_a_look_at_the_gallery(studio_env, demo_server, tmp_path):
+    env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url,
+           "STUDIO_DATA_DIR": str(studio_env), "STUDIO_MAX_RETRIES": "0"}
+    with streamlit_server(env, tmp_path) as url, browser_page() as page:
+        page.goto(url)
+        page.get_by_label("Prompt").fill("typed, then a look at the gallery")
+        page.get_by_label("Prompt").blur()  # the text reaches the server when the field loses focus
+        page.wait_for_timeout(1000)
+        page.get_by_role("link", name="Gallery").click()
+        page.get_by_role("heading", name="Gallery").wait_for(timeout=30_000)
+        page.get_by_role("link", name="Generate").click()
+        page.get_by_role("heading", name="Generate").wait_for(timeout=30_000)
+        assert page.get_by_label("Prompt").input_value() == "typed, then a look at the gallery"

@@ -194,3 +194,20 @@ def test_compare_tiers_opens_compare_prefilled(studio: Studio) -> None:
     assert at.selectbox(key="compare_size").value == "1536x1024" and at.selectbox(key="compare_output_format").value == "webp"
     assert f"generation #{outcome.generation_id}" in at.info[0].value
     assert at.sidebar.selectbox(key="model").value == "gpt-image-1"
+
+
+def test_use_these_settings_restores_a_provider_from_the_data_dirs_providers_toml(studio: Studio, demo_server) -> None:
+    """A provider defined only in STUDIO_DATA_DIR/providers.toml comes back with its model (not just the presets)."""
+    (studio.settings.data_dir / "providers.toml").write_text(
+        f'[providers.house]\nlabel = "House proxy"\nbase_url = "{demo_server.base_url}"\nmodels = ["house-model"]\n')
+    from studio.core.config import load_providers
+
+    house = studio.with_settings(studio.settings.with_provider(load_providers(studio.settings.data_dir)["house"]))
+    outcome = house.generate(ImageRequest(prompt="Made through the house proxy", model="house-model"))
+    assert outcome.generation.provider == "house"
+    at = gallery({"open": f"{outcome.generation_id}-{outcome.images[0].id}"})
+    at.button(key="d_use").click().run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="provider").value == "house"
+    assert at.sidebar.selectbox(key="model").value == "house-model"
+    assert "provider: custom → house" in at.info[0].value

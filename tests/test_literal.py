@@ -1,5 +1,5 @@
 """Text from users, providers, file names, URLs and exceptions shows literally: the pages (AppTest) put it
-into Markdown only through views.common.literal, so no link, remote image, HTML, LaTeX or shortcode is live."""
+into Markdown only through views.components.literal.literal, so no link, remote image, HTML, LaTeX or shortcode is live."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from studio.core.request import ImageRequest
 from studio.services.studio import Studio
 from tests.conftest import ROOT
-from views.common import WORD_JOINER, literal
+from views.components.literal import WORD_JOINER, literal
 
 APP = str(ROOT / "app.py")
 HOSTILE = "**b** [l](http://evil.example) ![i](http://evil.example/x.png) <b>h</b> :red[r] :material/home: $x^2$"

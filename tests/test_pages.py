@@ -122,3 +122,49 @@ def test_a_key_is_never_sent_to_another_provider(studio_env, demo_server):
     assert demo_server.config.requests_seen == before
     at.sidebar.selectbox(key="provider").select("custom").run()  # back to the host the key was set for
     assert "API key: set" in [c.value for c in at.sidebar.caption]
+
+
+def status_boxes(at: AppTest) -> list[tuple[str, str]]:
+    """(state, label) of each st.status on the page."""
+    return [(s.state, s.label) for s in at.get("status")]
+
+
+def test_a_refused_request_leaves_the_status_box_in_the_error_state(studio_env):
+    at = open_app()
+    at.text_area(key="prompt").input("nope [demo:fail=moderation]")
+    press(at, "Generate")
+    [(state, label)] = status_boxes(at)
+    assert state == "error" and "failed after" in label and "done" not in label
+    assert "safety system refused this prompt" in at.error[0].value
+
+
+def test_without_a_key_the_status_box_says_it_failed(studio_env, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    at = open_app()
+    at.text_area(key="prompt").input("no key, no request")
+    press(at, "Generate")
+    [(state, label)] = status_boxes(at)
+    assert state == "error" and "failed after" in label
+    assert any("No API key is set" in e.value for e in at.error)
+
+
+def test_a_good_request_leaves_the_status_box_complete(studio_env):
+    at = open_app()
+    at.text_area(key="prompt").input("a kettle")
+    press(at, "Generate")
+    [(state, label)] = status_boxes(at)
+    assert state == "complete" and "done in" in label
+
+
+def test_a_refused_edit_leaves_the_status_box_in_the_error_state(studio):
+    from studio.core.request import ImageRequest
+
+    source = studio.generate(ImageRequest(prompt="a door", model=studio.settings.model)).images[0]
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["source_image"] = str(source.id)
+    at.switch_page("views/edit.py").run()
+    at.text_area(key="edit_prompt").input("nope [demo:fail=moderation]")
+    press(at, "Edit image")
+    [(state, label)] = status_boxes(at)
+    assert state == "error" and label.startswith("Editing with") and "failed after" in label
+    assert "safety system refused this prompt" in at.error[0].value

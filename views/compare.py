@@ -6,19 +6,25 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from views.common import NOT_RETURNED, current_studio, literal, live_preview_controls, sidebar
-from views.gallery_parts import apply_pending_settings
-from studio.services.compare import (
-    AXES, AXIS_CHOICES, DEFAULT_QUALITIES, MAX_WORKERS, CellResult, Comparison, GridRun, GridSpec, default_workers,
-    estimate_grid, mark_winner, open_comparison, recent_comparisons, spend, start_grid,
-)
 from studio.core.config import ConfigError
 from studio.core.errors import StudioError
 from studio.core.pricing import format_usd, load_prices
-from studio.core.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, RESPONSE_FORMATS, STANDARD_SIZES, ImageRequest, ValidationError
+from studio.core.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError
+from studio.services.compare import (
+    AXES, AXIS_CHOICES, DEFAULT_QUALITIES, MAX_WORKERS, GridSpec, default_workers, estimate_grid, open_comparison,
+    recent_comparisons, spend, start_grid,
+)
 from studio.services.studio import Studio
+from views.components.compare_grid import run_live, show_comparison
+from views.components.handoff import apply_pending_settings
+from views.components.links import link_id
+from views.components.form_memory import restore_form
+from views.components.literal import literal
+from views.components.request_form import live_preview_controls, response_format_field
+from views.components.session import current_studio, sidebar
 
-replaced = apply_pending_settings("pending_compare")  # "compare tiers" from the Gallery, before any widget
+restore_form("compare")  # what was typed before a look at another page
+replaced = apply_pending_settings("compare")  # "compare tiers" from the Gallery, before any widget
 studio = current_studio()
 sidebar(studio)
 if replaced:
@@ -45,112 +51,6 @@ def show_spend(studio: Studio) -> None:
                     hide_index=True,
                 )
         st.caption("Prices come from studio/core/pricing.toml (override in STUDIO_DATA_DIR/pricing.toml).")
-
-
-def cell_facts(cell: CellResult) -> str:
-    generation = cell.generation
-    if generation is None:
-        return ""
-    latency = f"{generation.latency_s:.1f} s" if generation.latency_s is not None else "latency unknown"
-    tokens = f"{generation.total_tokens:,} tokens" if generation.total_tokens is not None else "tokens not returned"
-    cost = f"{format_usd(cell.cost.usd)} (est.)" if cell.cost else ("not billed" if cell.status == "failed" else "no price known")
-    return " · ".join([latency, tokens, cost])
-
-
-def show_cell(cell: CellResult, comparison: Comparison | None = None) -> None:
-    """One cell: its images, facts and revised prompt, or its error. With a saved comparison, a winner button."""
-    winner = comparison is not None and comparison.winner_position == cell.position
-    st.markdown(f"**{literal(cell.label)}**" + (" · 🏆 winner" if winner else ""))
-    if cell.outcome is None:
-        st.warning("No result yet: still running (reload in a moment), interrupted, or deleted from the gallery.")
-        return
-    if cell.error is not None:
-        st.error(literal(cell.error.message))
-        st.caption(cell_facts(cell))
-        return
-    images = cell.outcome.images
-    st.image([image.src for image in images], caption=[f"image {i.batch_index + 1} · {i.width}x{i.height} {i.format}" for i in images], width="stretch")
-    st.caption(cell_facts(cell))
-    revised = list(dict.fromkeys(image.revised_prompt or NOT_RETURNED for image in images))
-    st.caption("revised_prompt")
-    st.text("\n".join(revised))
-    if comparison is not None and not winner:
-        st.button("Mark as winner", key=f"compare_win_{comparison.id}_{cell.position}", on_click=_mark, args=(comparison.id, cell.position))
-
-
-def _mark(group_id: int, position: int | None) -> None:
-    mark_winner(studio, group_id, position)
-
-
-def grid_slots(qualities: list[str], axis_values: list[str | None]) -> dict[int, st.delta_generator.DeltaGenerator]:
-    """One empty slot per cell, to fill as results arrive: quality tiers side by side, one row per axis value.
-    Keyed by the cell's position (quality-major, as the core numbers them)."""
-    slots = {}
-    for column_index in range(len(axis_values)):
-        for quality_index, box in enumerate(st.columns(len(qualities), border=True)):
-            slots[quality_index * len(axis_values) + column_index] = box.empty()
-    return slots
-
-
-def run_live(run: GridRun, spec: GridSpec) -> None:
-    progress = st.progress(0.0, text=f"0 of {run.total} done")
-    slots = grid_slots(list(spec.qualities), list(spec.columns))
-    for cell in run.cells:
-        with slots[cell.position].container():
-            st.markdown(f"**{literal(cell.label)}**")
-            st.caption("waiting for the provider…")
-    done = 0
-    finished: set[int] = set()
-    shown: dict[int, tuple[int, bytes]] = {}
-    labels = {cell.position: cell.label for cell in run.cells}
-    for result in run.results_or_ticks(0.3):
-        if result is None:  # nothing finished yet: show the partial images that arrived (live preview)
-            for position, partial in list(run.partials.items()):
-                if position not in finished and shown.get(position) is not partial:
-                    with slots[position].container():
-                        st.markdown(f"**{literal(labels[position])}**")
-                        st.image(partial[1], caption=f"Live preview: partial image {partial[0] + 1}", width="stretch")
-                    shown[position] = partial
-            continue
-        finished.add(result.position)
-        done += 1
-        progress.progress(done / run.total, text=f"{done} of {run.total} done")
-        with slots[result.position].container():
-            show_cell(result)
-    progress.progress(1.0, text=f"{run.total} of {run.total} done in {run.wall_s:.1f} s")
-
-
-def show_comparison(comparison: Comparison) -> None:
-    st.subheader(f"Comparison #{comparison.id}")
-    st.text(comparison.prompt)
-    total = f"{format_usd(comparison.cost_usd)} (est.)" if comparison.cost_usd is not None else "no price known"
-    st.caption(f"{comparison.created_at:%Y-%m-%d %H:%M} · {literal(comparison.model)} · {comparison.done} of {len(comparison.cells)} done · cost {total}")
-    if comparison.winner is not None:
-        st.success(f"Winner: {literal(comparison.winner.label)}")
-        st.button("Clear winner", key=f"compare_clear_{comparison.id}", on_click=_mark, args=(comparison.id, None))
-    slots = grid_slots(comparison.qualities, comparison.columns)
-    for cell in comparison.cells:
-        with slots[cell.position].container():
-            show_cell(cell, comparison)
-    show_zoom(comparison)
-
-
-def show_zoom(comparison: Comparison) -> None:
-    """Two images side by side, each as wide as half the page."""
-    choices = {
-        f"{cell.label} · image {image.batch_index + 1}": image
-        for cell in comparison.cells if cell.outcome is not None for image in cell.outcome.images
-    }
-    if len(choices) < 2:
-        return
-    st.subheader("Side by side")
-    labels = list(choices)
-    left, right = st.columns(2)
-    a = left.selectbox("Left", labels, index=0, key=f"compare_zoom_a_{comparison.id}")
-    b = right.selectbox("Right", labels, index=len(labels) - 1, key=f"compare_zoom_b_{comparison.id}")
-    for column, label in ((left, a), (right, b)):
-        image = choices[label]
-        column.image(image.src, caption=f"{literal(label)} · {image.width}x{image.height}", width="stretch")
 
 
 show_spend(studio)
@@ -181,17 +81,13 @@ if compression_applies:
     shared["output_compression"] = st.slider("output_compression", 0, 100, 100, key="compare_output_compression")
 stream, partial_images = live_preview_controls(studio, key_prefix="compare_")
 with st.expander("Advanced"):
-    accepts = studio.settings.provider.accepts_response_format
-    response_format = st.selectbox(
-        "response_format", [None, *RESPONSE_FORMATS], key="compare_response_format", disabled=not accepts,
-        format_func=lambda v: "not sent (provider default)" if v is None else v,
-    )
+    response_format = response_format_field(studio, "compare_")
     workers = st.number_input("Parallel requests", min_value=1, max_value=32, value=None, step=1, key="compare_workers",
                               placeholder=f"one per cell, up to {MAX_WORKERS}",
                               help="How many cells run at once. Lower it if the provider rate-limits you.")
 
 spec = GridSpec(
-    ImageRequest(prompt=prompt, model=studio.settings.model, n=int(n), response_format=response_format if accepts else None,
+    ImageRequest(prompt=prompt, model=studio.settings.model, n=int(n), response_format=response_format,
                  stream=stream, partial_images=partial_images, **shared),  # type: ignore[arg-type]
     tuple(qualities), axis, tuple(axis_values),
 )
@@ -223,11 +119,11 @@ if clicked:
             run_live(run, spec)
         st.rerun()  # show it as saved: with winner buttons, the zoom, and fresh spend totals
 else:
-    opened = st.query_params.get("compare") or st.session_state.get("compare_group")
-    if opened and str(opened).isdigit():
+    opened = link_id("compare") or st.session_state.get("compare_group")
+    if opened:
         try:
             with view:
-                show_comparison(open_comparison(studio, int(opened)))
+                show_comparison(studio, open_comparison(studio, opened))
         except StudioError as exc:
             st.warning(f"{literal(exc.message)} Pick another one below.")
 

@@ -3,20 +3,28 @@ Open it prefilled from the gallery with `?source_image=ID`."""
 
 import streamlit as st
 
-from views.common import current_studio, image_fields, literal, live_preview_controls, output_compression_field, run_and_report, show_outcome, sidebar
-from views.editing import gather_images, mask_input, show_thumbnails
-from studio.services.edits import MAX_EDIT_IMAGES
 from studio.core.request import INPUT_FIDELITIES, ImageRequest
+from studio.services.edit_inputs import MAX_EDIT_IMAGES, gather_images, image_fingerprint
+from studio.services.lineage_view import chain_text
+from views.components.edit_inputs import mask_input, show_thumbnails
+from views.components.links import link_id
+from views.components.form_memory import restore_form
+from views.components.literal import literal
+from views.components.request_form import image_fields, live_preview_controls, output_compression_field
+from views.components.results import show_outcome
+from views.components.running import follow, send, session_results
+from views.components.session import current_studio, sidebar
 
+restore_form("edit")  # what was typed before a look at another page
 studio = current_studio()
 sidebar(studio)
 st.title("Edit")
 
 # Opened from a gallery image ("Edit" link): start from that image, once per link followed.
-source = st.query_params.get("source_image")
-if source and source.isdigit() and st.session_state.get("edit_prefilled") != source:
+source = link_id("source_image")
+if source and st.session_state.get("edit_prefilled") != source:
     st.session_state["edit_prefilled"] = source
-    st.session_state["edit_gallery_ids"] = [int(source)]
+    st.session_state["edit_gallery_ids"] = [source]
     st.session_state["mask_mode"] = "none"
 
 choices = {image.id: f"#{image.id} · {outcome.generation.prompt[:50]}" for outcome in studio.recent(48) for image in outcome.images}
@@ -27,7 +35,8 @@ st.multiselect("Reference images from the gallery", list(choices), format_func=l
 uploads = st.file_uploader("Upload reference images", type=["png", "jpg", "jpeg", "webp"], accept_multiple_files=True,
                            key=f"edit_uploads_{st.session_state.get('edit_uploads_round', 0)}",
                            help=f"PNG, WebP or JPEG under 50 MB each; up to {MAX_EDIT_IMAGES} images in all.")
-images, problems = gather_images(studio, st.session_state.get("edit_gallery_ids", []), uploads)
+images, problems = gather_images(studio, st.session_state.get("edit_gallery_ids", []),
+                                 [(upload.name, upload.getvalue()) for upload in uploads or []])
 mask = None
 if images:
     show_thumbnails(images)
@@ -38,31 +47,31 @@ else:
 
 prompt = st.text_area("Prompt", height=120, key="edit_prompt", placeholder="Replace the sky with a pink sunset")
 fields = image_fields("edit_")
-size, quality, n, background, output_format = fields.size, fields.quality, fields.n, fields.background, fields.output_format
 input_fidelity = fields.third.selectbox("input_fidelity", [None, *INPUT_FIDELITIES], key="input_fidelity",
                                         format_func=lambda v: "not sent (model default)" if v is None else v,
                                         help="high keeps faces, logos and fine details of the inputs closer (costs more input tokens).")
-output_compression = output_compression_field(output_format, "edit_")
+output_compression = output_compression_field(fields.output_format, "edit_")
 stream, partial_images = live_preview_controls(studio, key_prefix="edit_")
 
+asked = False
 if st.button("Edit image", type="primary", disabled=not images):
     request = ImageRequest(
-        prompt=prompt, model=studio.settings.model, n=int(n), size=size, quality=quality, background=background,
-        output_format=output_format, output_compression=output_compression, input_fidelity=input_fidelity,
-        stream=stream, partial_images=partial_images,
+        prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
+        background=fields.background, output_format=fields.output_format, output_compression=output_compression,
+        input_fidelity=input_fidelity, stream=stream, partial_images=partial_images,
     )
-    preview = st.empty()
     if problems:
         for problem in problems:
             st.error(literal(problem))
     else:
-        outcome = run_and_report(f"Editing with {literal(studio.settings.model)}…",
-                                 lambda on_partial: studio.edit(request, images, mask, on_partial=on_partial), preview)
-        if outcome is not None:
-            st.session_state["last_edit_id"] = outcome.generation_id
+        # The same request: the same fields, the same input bytes and the same mask.
+        fingerprint = (request, tuple(image_fingerprint(i) for i in images), mask)
+        asked = send("edit", f"Editing with {literal(studio.settings.model)}…", fingerprint,
+                     lambda on_partial: studio.edit(request, images, mask, on_partial=on_partial))
 elif problems:
     for problem in problems:
         st.warning(literal(problem))
+follow("edit", wait=not asked)
 
 
 def edit_again(image_id: int) -> None:
@@ -71,14 +80,14 @@ def edit_again(image_id: int) -> None:
     st.session_state["mask_mode"] = "none"
 
 
-last_id = st.session_state.get("last_edit_id")
-last = studio.outcome(int(last_id)) if last_id else None
-if last is not None:
+for last_id in session_results("edit"):
+    last = studio.outcome(last_id)
+    if last is None:
+        continue
     st.subheader(f"Edit #{last.generation_id}")
     st.text(last.generation.prompt)
     for image in last.images:
-        chain = studio.lineage(image.id).chain
-        st.caption("Lineage: " + " → ".join(f"#{i}" for i in chain))
+        st.caption(chain_text(studio, image.id))
     show_outcome(last)
     for image in last.images:
         st.button(f"Edit image #{image.id} again", key=f"again-{image.id}", on_click=edit_again, args=(image.id,))

@@ -2,11 +2,18 @@
 
 import streamlit as st
 
-from views.common import current_studio, image_fields, literal, live_preview_controls, output_compression_field, run_and_report, show_outcome, sidebar
-from views.gallery_parts import apply_pending_settings
-from studio.core.request import MODERATIONS, RESPONSE_FORMATS, ImageRequest, size_is_experimental
+from studio.core.request import MODERATIONS, ImageRequest, size_is_experimental
+from views.components.handoff import apply_pending_settings
+from views.components.links import link_id
+from views.components.form_memory import restore_form
+from views.components.literal import literal
+from views.components.request_form import image_fields, live_preview_controls, output_compression_field, response_format_field
+from views.components.results import show_outcome
+from views.components.running import follow, send, session_results
+from views.components.session import current_studio, sidebar
 
-replaced = apply_pending_settings()  # "use these settings" from the Gallery, before any widget is drawn
+restore_form("generate")  # what was typed before a look at another page
+replaced = apply_pending_settings("generate")  # "use these settings" from the Gallery, before any widget is drawn
 studio = current_studio()
 sidebar(studio)
 st.title("Generate")
@@ -15,36 +22,41 @@ if replaced:
 
 prompt = st.text_area("Prompt", height=140, key="prompt", placeholder="A watercolor fox reading a map by lantern light")
 fields = image_fields()
-size, quality, n, background, output_format = fields.size, fields.quality, fields.n, fields.background, fields.output_format
 moderation = fields.third.selectbox("moderation", MODERATIONS, key="moderation")
-output_compression = output_compression_field(output_format)
+output_compression = output_compression_field(fields.output_format)
 stream, partial_images = live_preview_controls(studio)
 with st.expander("Advanced"):
-    accepts = studio.settings.provider.accepts_response_format
-    response_format = st.selectbox(
-        "response_format", [None, *RESPONSE_FORMATS], key="response_format", disabled=not accepts,
-        format_func=lambda v: "not sent (provider default)" if v is None else v,
-        help=None if accepts else "This provider does not take response_format, so it is never sent.",
-    )
-if size_is_experimental(size):
+    response_format = response_format_field(studio)
+if size_is_experimental(fields.size):
     st.caption("Sizes above 2560x1440 are experimental at the API.")
 
+asked = False
 if st.button("Generate", type="primary"):
     request = ImageRequest(
-        prompt=prompt, model=studio.settings.model, n=int(n), size=size, quality=quality, background=background,
-        moderation=moderation, output_format=output_format, output_compression=output_compression,
-        response_format=response_format if accepts else None, stream=stream, partial_images=partial_images,
+        prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
+        background=fields.background, moderation=moderation, output_format=fields.output_format,
+        output_compression=output_compression, response_format=response_format, stream=stream, partial_images=partial_images,
     )
-    preview = st.empty()
-    outcome = run_and_report(f"Generating {int(n)} image(s) with {literal(studio.settings.model)}…",
-                             lambda on_partial: studio.generate(request, on_partial=on_partial), preview)
-    if outcome is not None:
-        st.session_state["last_generation_id"] = outcome.generation_id
-        st.query_params["generation"] = str(outcome.generation_id)
+    asked = send("generate", f"Generating {fields.n} image(s) with {literal(studio.settings.model)}…", request,
+                 lambda on_partial: studio.generate(request, on_partial=on_partial))
+finished = follow("generate", wait=not asked)
+if finished:
+    st.query_params["generation"] = str(finished[-1].generation_id)
 
-last_id = st.session_state.get("last_generation_id") or st.query_params.get("generation")
-last = studio.outcome(int(last_id)) if last_id and str(last_id).isdigit() else studio.latest()
-if last is not None:
-    st.subheader(f"Generation #{last.generation_id}" if last_id else f"Last result: generation #{last.generation_id}")
-    st.text(last.generation.prompt)
-    show_outcome(last)
+results = session_results("generate")
+if results:
+    for generation_id in results:
+        outcome = studio.outcome(generation_id)
+        if outcome is not None:
+            st.subheader(f"Generation #{generation_id}")
+            st.text(outcome.generation.prompt)
+            show_outcome(outcome)
+else:
+    last_id = link_id("generation")
+    last = studio.outcome(last_id) if last_id else studio.latest()
+    if last_id and last is None:
+        st.info(f"Generation #{last_id} is not in the gallery (deleted, or from another gallery).")
+    if last is not None:
+        st.subheader(f"Generation #{last.generation_id}" if last_id else f"Last result: generation #{last.generation_id}")
+        st.text(last.generation.prompt)
+        show_outcome(last)

@@ -65,6 +65,12 @@ class GridSpec:
         return specs
 
 
+def grid_rows(quality_count: int, column_count: int) -> list[list[int]]:
+    """The cell positions as a page lays them out: one row per axis value, the quality tiers side by side.
+    Cells are numbered quality-major (`GridSpec.cells`), so the row of axis value c holds q * columns + c."""
+    return [[quality * column_count + column for quality in range(quality_count)] for column in range(column_count)]
+
+
 def validate_grid(spec: GridSpec, accepts_response_format: bool = True) -> list[CellSpec]:
     """The cells to run, or ValidationError listing every problem (each saying what to change) before any request."""
     problems: list[str] = []

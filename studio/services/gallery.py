@@ -1,5 +1,5 @@
 """The Gallery's use cases over one studio's rows and files: a page, an item's detail, favourites,
-collections, delete, the cost shown beside an image, and "use these settings". Export and import
+collections, delete and the cost shown beside an image. Export and import
 (`archive.py`), the doctor (`doctor.py`) and thumbnails (`thumbnails.py`) have their own modules; the
 service hands them on so the pages and the CLI call one object."""
 
@@ -12,7 +12,6 @@ from typing import IO, Any, Iterable, Sequence
 from studio.core.config import ConfigError
 from studio.core.errors import StudioError
 from studio.core.pricing import NO_PRICE, format_usd, generation_cost, load_prices
-from studio.core.request import field_names
 from studio.db.browse import GalleryFilter, Page
 from studio.db.models import Generation, Image
 from studio.files.storage import Location
@@ -21,7 +20,7 @@ from studio.services.archive import Archive, ExportReport, ImportReport
 from studio.services.doctor import DoctorReport, doctor
 from studio.services.studio import Studio
 
-__all__ = ["Detail", "DoctorReport", "ExportReport", "GalleryService", "ImportReport", "describe_replacements", "request_settings"]
+__all__ = ["Detail", "DoctorReport", "ExportReport", "GalleryService", "ImportReport"]
 
 
 @dataclass(frozen=True)
@@ -128,26 +127,3 @@ class GalleryService:
             if self.storage.exists(path) and (not thumb or not self.storage.exists(thumb)):
                 need.setdefault(path, []).append(image_id)
         return thumbnails.backfill_thumbnails(self.storage, self.images, need)
-
-
-def request_settings(generation: Generation) -> dict[str, Any]:
-    """The request fields of a generation, by the API's names, for "use these settings"."""
-    return {name: getattr(generation, name) for name in field_names() if name != "user"}
-
-
-def describe_replacements(current: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """Human lines for each setting that changes, e.g. "quality: low → high"."""
-    lines = []
-    for name, value in new.items():
-        before = current.get(name)
-        if before != value:
-            shown_before = _short(before)
-            lines.append(f"{name}: {shown_before} → {_short(value)}")
-    return lines
-
-
-def _short(value: Any) -> str:
-    if value is None or value == "":
-        return "(empty)" if value == "" else "(not set)"
-    text = str(value)
-    return text if len(text) <= 60 else text[:57] + "…"

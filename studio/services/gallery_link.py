@@ -3,12 +3,17 @@ so a rerun, a reload or a shared link reopens the same view. No Streamlit here: 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Mapping
 
-from studio.db.browse import PAGE_SIZES, SORTS, STATUSES, GalleryFilter
+from studio.core.errors import StudioError
+from studio.core.link_values import MAX_ID, parse_day, parse_id, parse_number
+from studio.db.browse import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryItem, Page, decode_cursor
+
+# The browse types the Gallery page works with, offered here so that pages need not import the db layer.
+__all__ = ["PAGE_SIZES", "SORTS", "STATUSES", "GalleryFilter", "GalleryItem", "Page", "GalleryView", "parse_view", "view_params", "check_cursors"]
+MAX_PAGE = 1_000_000  # only shown to the user; the cursor selects the rows
 
 # URL name for each filter field (short, stable: they end up in shared links).
 FILTER_PARAMS = {
@@ -33,47 +38,81 @@ class GalleryView:
     page: int = 1  # shown to the user; the cursor is what selects the rows
     open: str | None = None  # the item whose detail is open: "generation_id-image_id" (0: no image)
 
+    @property
+    def opened(self) -> tuple[int, int | None] | None:
+        """The open item as (generation id, image id or None for a failed request), or None."""
+        return _opened(self.open) if self.open else None
+
     def first_page(self) -> "GalleryView":
         return replace(self, after=None, before=None, page=1)
 
 
 def parse_view(params: Mapping[str, str]) -> tuple[GalleryView, list[str]]:
-    """The view a URL describes, and a note for each parameter that was unusable (and ignored)."""
+    """The view a URL describes, and a note for each parameter that was unusable (and ignored). Every
+    number and date goes through studio.core.link_values: ASCII digits, bounded, never an exception."""
     problems: list[str] = []
     values: dict[str, object] = {}
     for name, key in FILTER_PARAMS.items():
         raw = params.get(key)
         if raw is None or raw == "":
             continue
+        value: object = raw
+        problem = None
         if name in ("date_from", "date_to"):
-            try:
-                values[name] = date.fromisoformat(raw)
-            except ValueError:
-                problems.append(f"The date {raw!r} in the link is not YYYY-MM-DD; that filter was dropped.")
+            value, problem = parse_day(raw, key)
         elif name == "favourites":
-            values[name] = raw in ("1", "true", "yes")
+            value = raw in ("1", "true", "yes")
         elif name in ("collection_id", "compare_group_id", "lineage"):
-            if raw.isdigit():
-                values[name] = int(raw)
-            else:
-                problems.append(f"{key} {raw!r} in the link is not a number; that filter was dropped.")
+            value, problem = parse_id(raw, key)
         elif name == "status" and raw not in STATUSES:
-            problems.append(f"status {raw!r} is not one of {', '.join(STATUSES)}; that filter was dropped.")
-        else:
-            values[name] = raw
+            value, problem = None, f"status {raw!r} is not one of {', '.join(STATUSES)}; that filter was dropped."
+        if problem:
+            problems.append(problem)
+        elif value is not None:
+            values[name] = value
     filters = GalleryFilter(**values)  # type: ignore[arg-type]
     sort = params.get("sort", default_sort(filters))
     if sort not in SORTS:
         problems.append(f"sort {sort!r} is not one of {', '.join(SORTS)}; showing {SORTS[default_sort(filters)].lower()}.")
         sort = default_sort(filters)
-    per_page = int(params["per"]) if params.get("per", "").isdigit() and int(params["per"]) in PAGE_SIZES else PAGE_SIZES[0]
-    page = int(params["page"]) if params.get("page", "").isdigit() and int(params["page"]) > 0 else 1
+    per_page, problem = parse_number(params.get("per"), "per", 1, MAX_ID)
+    if problem:
+        problems.append(problem)
+    per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]  # a well-formed size not offered: the default
+    page, problem = parse_number(params.get("page"), "page", 1, MAX_PAGE)
+    if problem:
+        problems.append(problem)
     opened = params.get("open") or None
-    if opened and not re.fullmatch(r"\d+-\d+", opened):
+    if opened and _opened(opened) is None:
         problems.append("The image in the link is not one the gallery knows; it was not opened.")
         opened = None
-    view = GalleryView(filters, sort, per_page, params.get("after") or None, params.get("before") or None, page, opened)  # type: ignore[arg-type]
+    view = GalleryView(filters, sort, per_page, params.get("after") or None, params.get("before") or None, page or 1, opened)  # type: ignore[arg-type]
     return view, problems
+
+
+def _opened(raw: str) -> tuple[int, int | None] | None:
+    """"generation-image" (image 0: a failed request without one), both ASCII numbers within an id's range."""
+    generation, dash, image = raw.partition("-")
+    generation_id, problem = parse_id(generation, "open")
+    image_id, image_problem = parse_number(image, "open", 0, MAX_ID)
+    if not dash or problem or image_problem or generation_id is None or image_id is None:
+        return None
+    return generation_id, image_id or None
+
+
+def check_cursors(view: GalleryView) -> tuple[GalleryView, str | None]:
+    """The view with its page cursors if they can be used, else from the first page with a note. A cursor
+    is opaque in the URL, so one edited by hand may hold numbers past what the database can compare."""
+    for cursor in (view.after, view.before):
+        if cursor is None:
+            continue
+        try:
+            numbers = [n for i, n in enumerate(decode_cursor(cursor)) if i != 1]
+        except StudioError as exc:
+            return view.first_page(), exc.message
+        if not all(-1 <= n <= MAX_ID for n in numbers):
+            return view.first_page(), "The page link is damaged; the gallery went back to the first page."
+    return view, None
 
 
 def view_params(view: GalleryView) -> dict[str, str]:

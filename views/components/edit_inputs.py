@@ -1,40 +1,15 @@
-"""Streamlit glue for the Edit page: gathering reference images and drawing or uploading the mask."""
+"""The Edit page's inputs: the reference images shown small, and the mask drawn or uploaded."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import streamlit as st
 
-from views.common import literal
-from studio.services.edits import EditImage, read_image
-from studio.core.errors import StudioError
-from studio.files.mask import changed_fraction, mask_from_drawing, mask_from_upload
-from studio.core.request import ValidationError
-from studio.services.studio import Studio
+from studio.services.edit_inputs import EditImage, changed_fraction, mask_from_drawing, read_mask_upload
+from views.components.literal import literal
 
 CANVAS_MAX_WIDTH = 640
 MASK_MODES = ("none", "draw", "upload")
 MASK_LABELS = {"none": "No mask (the model may change anything)", "draw": "Draw on the first image", "upload": "Upload a PNG mask"}
-
-
-def gather_images(studio: Studio, gallery_ids: list[int], uploads: list[Any]) -> tuple[list[EditImage], list[str]]:
-    """Gallery picks first (in the order picked), then uploads; every problem is returned, none raised."""
-    images: list[EditImage] = []
-    problems: list[str] = []
-    for image_id in gallery_ids:
-        try:
-            images.append(studio.edit_source(image_id))
-        except ValidationError as exc:
-            problems.extend(exc.problems)
-        except StudioError as exc:
-            problems.append(exc.message)
-    for upload in uploads or []:
-        try:
-            images.append(read_image(upload.name, upload.getvalue()))
-        except ValidationError as exc:
-            problems.extend(exc.problems)
-    return images, problems
 
 
 def show_thumbnails(images: list[EditImage]) -> None:
@@ -56,12 +31,10 @@ def mask_input(first: EditImage) -> tuple[bytes | None, list[str]]:
         upload = st.file_uploader("PNG mask (transparent pixels mark what to change)", type=["png"], key="mask_upload")
         if upload is None:
             return None, ["Upload a PNG mask, or choose another mask option."]
-        try:
-            mask = mask_from_upload(upload.getvalue(), first.size)
-        except ValidationError as exc:
-            return None, exc.problems
-        st.caption(f"The mask lets the model change {changed_fraction(mask):.0%} of the first image.")
-        return mask, []
+        mask, problems = read_mask_upload(upload.getvalue(), first.size)
+        if mask is not None:
+            st.caption(f"The mask lets the model change {changed_fraction(mask):.0%} of the first image.")
+        return mask, problems
     return None, []
 
 

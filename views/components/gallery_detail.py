@@ -1,0 +1,132 @@
+"""The Gallery's detail dialog for one image or failed request: the picture, prompt against
+revised_prompt, every field, and what can be done with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from studio.core.errors import StudioError
+from studio.services.downloads import image_download
+from studio.services.gallery import GalleryService
+from studio.services.gallery_choices import edit_captions
+from studio.services.prompt_diff import diff_html
+from studio.services.reuse import request_settings
+from studio.services.studio import Studio
+from views.components.gallery_grid import close_item
+from views.components.handoff import hand_off
+from views.components.literal import literal
+
+DIFF_STYLE = "<style>del{background:#ffd7d5;text-decoration:line-through}ins{background:#ccffd8;text-decoration:none}</style>"
+
+
+def open_detail(studio: Studio, library: GalleryService, opened: tuple[int, int | None] | None) -> None:
+    """The detail dialog stays open across reruns (the item is in the URL) until it is closed or its item deleted."""
+    if opened is not None:
+        detail_dialog(studio, library, *opened)
+
+
+@st.dialog("Image", width="large", on_dismiss=close_item)
+def detail_dialog(studio: Studio, library: GalleryService, generation_id: int, image_id: int | None) -> None:
+    try:
+        detail = library.detail(generation_id, image_id)
+    except StudioError as exc:
+        st.warning(literal(exc.message))
+        close_item()
+        return
+    generation, image = detail.generation, detail.image
+    picture, side = st.columns([3, 2])
+    with picture:
+        if image is not None and detail.file_exists:
+            st.image(detail.src, width="stretch")
+        elif image is not None:
+            st.warning("The file of this image is missing. Run `python -m studio doctor --fix` to settle it.")
+        else:
+            st.error(f"This request {generation.status}: {literal(generation.error_message or 'no image came back')}")
+    with side:
+        st.caption(f"Generation #{generation.id} · {generation.created_at:%Y-%m-%d %H:%M} · {literal(generation.model)} · {generation.status}")
+        edit = edit_captions(studio, [generation.id], literal).get(generation.id)
+        if edit:
+            st.caption(edit)
+        if image is not None:
+            st.page_link("views/edit.py", label="Edit this image", icon=":material/brush:",
+                         query_params={"source_image": str(image.id)})
+            st.page_link("views/gallery.py", label="Lineage: its originals and edits", icon=":material/account_tree:",
+                         query_params={"lineage": str(image.id)})
+        _actions(studio, library, generation, image, detail)
+    prompt_html, revised_html = diff_html(generation.prompt, image.revised_prompt if image else None)
+    left, right = st.columns(2)
+    left.markdown("**prompt**")
+    left.html(DIFF_STYLE + f"<div>{prompt_html}</div>")
+    right.markdown("**revised_prompt**")
+    right.html(DIFF_STYLE + f"<div>{revised_html or '<i>not returned</i>'}</div>")
+    st.caption("Words only in the prompt are struck through; words the model added are highlighted.")
+    _facts(library, generation, image, detail)
+
+
+def _facts(library: GalleryService, generation: Any, image: Any, detail: Any) -> None:
+    facts = request_settings(generation) | {
+        "status": generation.status, "provider": generation.provider, "base_url_host": generation.base_url_host,
+        "created_at": f"{generation.created_at:%Y-%m-%d %H:%M:%S}", "response_size": generation.response_size,
+        "response_quality": generation.response_quality, "response_background": generation.response_background,
+        "response_output_format": generation.response_output_format, "input_tokens": generation.input_tokens,
+        "output_tokens": generation.output_tokens, "total_tokens": generation.total_tokens,
+        "latency_s": round(generation.latency_s, 2) if generation.latency_s is not None else None,
+        "cost (estimate)": library.cost_text(generation),
+    }
+    if image is not None:
+        facts |= {"file": image.path, "format": image.format, "width x height": f"{image.width}x{image.height}",
+                  "bytes": image.bytes, "sha256": image.sha256, "collections": ", ".join(detail.collections) or None}
+    if generation.error_code:
+        facts |= {"error_code": generation.error_code, "http_status": generation.http_status}
+    # st.dataframe shows each cell as plain text (st.table would render Markdown in prompts and names).
+    st.dataframe({"field": list(facts), "value": ["not set" if v is None else str(v) for v in facts.values()]},
+                 hide_index=True, width="stretch")
+    if generation.usage:
+        with st.expander("usage (as returned)"):
+            st.json(generation.usage)
+
+
+def _actions(studio: Studio, library: GalleryService, generation: Any, image: Any, detail: Any) -> None:
+    row = st.columns(2)
+    if image is not None:
+        label = "★ Unfavourite" if image.favourite else "☆ Favourite"
+        if row[0].button(label, key="d_fav"):
+            library.favourite([image.id], not image.favourite)
+            st.rerun()
+        if detail.file_exists:
+            download = image_download(generation.id, image.batch_index, image.format, detail.absolute_path)
+            row[1].download_button("Download original", data=download.data, file_name=download.file_name,
+                                   mime=download.mime, key="d_download", on_click="ignore")
+    row = st.columns(2)
+    if row[0].button("Use these settings", key="d_use", help="Opens Generate with this prompt and these settings"):
+        close_item()
+        hand_off(studio, generation, "generate")
+    if row[1].button("Compare tiers", key="d_compare", help="Opens Compare with this prompt and these settings, over quality tiers"):
+        close_item()
+        hand_off(studio, generation, "compare")
+    item = (generation.id, image.id if image else None)
+    if st.button("Delete…", key="d_delete"):
+        st.session_state["confirm_delete"] = item
+    if st.session_state.get("confirm_delete") == item:
+        what = "this image and its file" if image else "this failed request"
+        st.warning(f"Delete {what}? This cannot be undone.")
+        yes, no = st.columns(2)
+        if yes.button("Yes, delete", type="primary", key="d_confirm"):
+            removed = library.delete([item])
+            close_item()
+            st.session_state["gallery_notice"] = f"Deleted from generation #{generation.id} ({removed} file(s) removed; files other images share are kept)."
+            st.rerun()
+        if no.button("Keep it", key="d_keep"):
+            st.session_state.pop("confirm_delete", None)
+            st.rerun()
+    if image is not None:
+        with st.form("d_collection", border=False):
+            name = st.text_input("Add to collection", placeholder="collection name (new or existing)")
+            if st.form_submit_button("Add"):
+                try:
+                    library.add_to_collection(name, [image.id])
+                    st.success(f"Added to “{literal(name.strip())}”.")
+                except StudioError as exc:
+                    st.warning(literal(exc.message))
