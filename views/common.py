@@ -12,7 +12,7 @@ from typing import Callable, TypeVar
 import streamlit as st
 
 from studio.core.auth import password_matches
-from studio.provider.client import PartialCallback
+from studio.core.wire import PartialCallback
 from studio.core.config import ConfigError, DEMO_PROVIDER, Settings, load_providers, load_settings
 from studio.core.errors import StudioError
 from studio.core.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MAX_PARTIAL_IMAGES, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ValidationError

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
-from studio.provider.client import ApiResult
+from studio.core.wire import ApiResult
 from studio.db.engine import get_engine, migrate
 from studio.core.errors import StudioError
 from studio.db.comparisons import ComparisonRecords

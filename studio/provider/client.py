@@ -6,9 +6,8 @@ import base64
 import binascii
 import re
 import time
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 from urllib.parse import urlsplit
 
 import httpx2
@@ -17,46 +16,18 @@ from openai import OpenAI
 
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest
+from studio.core.wire import ApiResult, InputFile, PartialCallback, ReturnedImage
 
+# What callers hold between requests; named here so that nothing outside this module imports `openai`.
+Client = OpenAI
 DOWNLOAD_TIMEOUT_S = 60.0
 DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024
-# Called with (partial_image_index, image bytes) as each partial image of a streamed request arrives.
-PartialCallback = Callable[[int, bytes], None]
-
-
-@dataclass(frozen=True)
-class ReturnedImage:
-    data: bytes
-    revised_prompt: str | None
-
-
-@dataclass(frozen=True)
-class ApiResult:
-    images: list[ReturnedImage]
-    created: int | None
-    usage: dict[str, Any] | None
-    size: str | None
-    quality: str | None
-    background: str | None
-    output_format: str | None
-    latency_s: float
-
-
-@dataclass(frozen=True)
-class InputFile:
-    """A file to upload to /images/edits. The MIME type is always sent: without it some servers
-    take the upload for application/octet-stream and refuse it."""
-
-    filename: str
-    data: bytes
-    mime: str
-
-    def as_tuple(self) -> tuple[str, bytes, str]:
-        return (self.filename, self.data, self.mime)
 
 
 class StreamingRejected(StudioError):
     """The provider refused `stream`/`partial_images`: send the request again without them."""
+
+
 def _no_retry_when_out_of_quota(response: httpx2.Response) -> None:
     """The client retries every 429, but `insufficient_quota` will not clear by waiting: mark it final with
     the `x-should-retry` header, which the client obeys before its own rules."""
@@ -71,19 +42,6 @@ def make_client(base_url: str, api_key: str, timeout_s: float, max_retries: int)
     """One client per endpoint and key, so its connection pool is reused across requests."""
     http_client = openai.DefaultHttpxClient(event_hooks={"response": [_no_retry_when_out_of_quota]})
     return OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries, http_client=http_client)
-
-
-def generate_images(client: OpenAI, request: ImageRequest) -> ApiResult:
-    """Send the request and return the images' bytes; raise StudioError with a user's message on failure."""
-    return send_request(client, request)
-
-
-def edit_images(
-    client: OpenAI, request: ImageRequest, images: Sequence[InputFile], mask: InputFile | None = None,
-    on_partial: PartialCallback | None = None,
-) -> ApiResult:
-    """POST /images/edits (multipart): one or more reference images and an optional mask."""
-    return send_request(client, request, images=images, mask=mask, on_partial=on_partial)
 
 
 def send_request(

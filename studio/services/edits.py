@@ -8,7 +8,7 @@ from typing import Sequence
 
 from PIL import Image
 
-from studio.provider.client import InputFile
+from studio.core.wire import InputFile
 from studio.files.mask import check_mask
 from studio.core.request import ValidationError
 

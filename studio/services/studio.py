@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Iterator, Sequence
 
-from openai import OpenAI
 from sqlalchemy.exc import DBAPIError
 
 from studio.provider.capabilities import Capabilities
-from studio.provider.client import InputFile, PartialCallback, StreamingRejected, make_client, send_request
+from studio.provider.client import Client, StreamingRejected, make_client, send_request
 from studio.core.config import DEMO_PROVIDER, Provider, Settings
-from studio.provider.demo import DemoServer, start_demo_server
+from studio.provider.demo import shared_base_url
 from studio.services.edits import EditImage, check_inputs, read_image
 from studio.core.errors import StudioError
 from studio.files.filemeta import embed_metadata, file_metadata
@@ -23,12 +21,11 @@ from studio.db.generations import GenerationRecords, Lineage
 from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
 from studio.core.request import ImageRequest, ValidationError, validate
+from studio.core.wire import InputFile, PartialCallback
 from studio.files.storage import Location, Storage, open_storage
 from studio.files.thumbnails import make_thumbnails_soon
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
-_demo_server: DemoServer | None = None
-_demo_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -62,13 +59,9 @@ class Outcome:
 
 def demo_provider(provider: Provider) -> Provider:
     """The demo preset with the address of this process's own demo endpoint, started on first use."""
-    global _demo_server
     if provider.key != DEMO_PROVIDER or provider.base_url:
         return provider
-    with _demo_lock:
-        if _demo_server is None:
-            _demo_server = start_demo_server()
-    return replace(provider, base_url=_demo_server.base_url)
+    return replace(provider, base_url=shared_base_url())
 
 
 @contextmanager
@@ -105,7 +98,7 @@ class Studio:
         """The same gallery and storage, talking to another provider or model."""
         return Studio(replace(settings, provider=demo_provider(settings.provider)), self.records, self.storage)
 
-    def client(self) -> OpenAI:
+    def client(self) -> Client:
         settings = self.settings
         key = DEMO_API_KEY if settings.provider.key == DEMO_PROVIDER else settings.api_key
         if not key:
@@ -146,10 +139,6 @@ class Studio:
 
     def lineage(self, image_id: int) -> Lineage:
         return self.records.lineage(image_id)
-
-    def lineage_outcomes(self, image_id: int) -> list[Outcome]:
-        """Every generation in an image's lineage (its originals, the edits leading to it and made from it), oldest first."""
-        return [self._outcome(g) for g in self.records.generations_with_images(self.lineage(image_id).image_ids)]
 
     def image(self, image_id: int) -> SavedImage:
         """One gallery image, e.g. to open it on the Edit page."""
@@ -271,16 +260,17 @@ class Studio:
             generation = self.records.get(generation_id)
         except StudioError:
             return None
-        return self._outcome(generation)
+        return self.outcome_of(generation)
 
     def latest(self) -> Outcome | None:
         newest = self.records.recent(1)
-        return self._outcome(newest[0]) if newest else None
+        return self.outcome_of(newest[0]) if newest else None
 
-    def _outcome(self, generation: Generation) -> Outcome:
+    def outcome_of(self, generation: Generation) -> Outcome:
+        """A stored generation as the outcome pages and the CLI show: a failed one carries its error."""
         error = StudioError(generation.error_message or "failed", generation.error_code or "error", generation.http_status) if generation.status == "failed" else None
         return Outcome(generation, self.saved_images(generation), error)
 
     def recent(self, limit: int = 20) -> list[Outcome]:
-        return [self._outcome(g) for g in self.records.recent(limit)]
+        return [self.outcome_of(g) for g in self.records.recent(limit)]
 

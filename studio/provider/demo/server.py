@@ -1,68 +1,26 @@
-"""A local endpoint that speaks the OpenAI Images API: the offline demo and the tests' double.
-
-It answers `POST /v1/images/generations` as the real API does (b64_json by default, url when asked,
-revised_prompt, usage, the echoed settings, the standard error body) with real PNG/JPEG/WebP images
-drawn by Pillow, and `POST /v1/images/edits` (multipart: one or many `image` parts, optional `mask`;
-the edit repaints the mask's transparent area of the first image in the prompt's colour). With
-`stream=true` both answer with server-sent events as the API does (`image_generation.partial_image` /
-`image_generation.completed`, `image_edit.partial_image` / `image_edit.completed`).
-It can fail on purpose, either for every request (`DemoConfig.fail`) or for one
-request through a directive in the prompt, so that a page test can trigger a refusal:
-
-    [demo:fail=moderation]  [demo:fail=500x1]  [demo:delay=0.5]  [demo:no-revised]
-    [demo:no-stream]  (400 to stream=true, like a provider without streaming)
-    [demo:partial_delay=0.3]  (seconds between streamed events)
-    [demo:ignore-stream]  (answer stream=true with the plain JSON body, as some providers do)
-
-`[demo:only=FIELD:VALUE]` limits the prompt's fail directive to requests whose body has that value,
-e.g. `[demo:fail=moderation] [demo:only=quality:high]` fails only the high-quality cell of a comparison.
-
-Fail kinds: moderation, unknown_parameter, 401, 403, 404, 429, quota, 500, 500xN / 429xN (the first N
-requests with that prompt fail, then it succeeds), malformed, empty, null_data, not_image, bomb, and for
-url responses: url_html, url_404, url_redirect (to another host), url_huge (more bytes than any cap);
-for streams: stream_error / stream_moderation (a server error or a safety refusal as an error event
-after the first partial image).
-
-    python -m studio.provider.demo --port 8765 [--key KEY] [--fail KIND] [--delay SECONDS] [--no-stream]
-"""
+"""The demo endpoint's HTTP side: a stdlib ThreadingHTTPServer that answers the Images API's two paths
+as the API does, JSON or server-sent events, and sends the faults `faults.py` names."""
 
 from __future__ import annotations
 
-import argparse
 import base64
-import hashlib
 import io
 import json
-import math
-import re
-import struct
 import threading
 import time
 import uuid
-import zlib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageFilter
 from python_multipart import parse_form
 
-DIRECTIVE_RE = re.compile(r"\[demo:([a-z_-]+)(?:=([^\]]*))?\]")
+from studio.provider.demo.faults import ERRORS, STREAM_ERRORS, URL_FAULTS, counted, parse_directives
+from studio.provider.demo.pictures import decompression_bomb, draw_edit, draw_image, encode_image
+
 # gpt-image-1 output tokens per image at 1024x1024, by quality: the demo reports usage in the same shape.
 OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "auto": 1056}
-
-ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
-    "moderation": (400, {"message": "Your request was rejected by the safety system.", "type": "image_generation_user_error", "param": None, "code": "moderation_blocked"}),
-    "unknown_parameter": (400, {"message": "Unknown parameter: 'response_format'.", "type": "invalid_request_error", "param": "response_format", "code": "unknown_parameter"}),
-    "401": (401, {"message": "Incorrect API key provided.", "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}),
-    "403": (403, {"message": "Your organization is not allowed to use this model.", "type": "invalid_request_error", "param": None, "code": "unsupported_country_region_territory"}),
-    "404": (404, {"message": "The model does not exist or you do not have access to it.", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}),
-    "429": (429, {"message": "Rate limit reached for images per minute.", "type": "requests", "param": None, "code": "rate_limit_exceeded"}),
-    "quota": (429, {"message": "You exceeded your current quota, please check your plan and billing details.", "type": "insufficient_quota", "param": None, "code": "insufficient_quota"}),
-    "500": (500, {"message": "The server had an error while processing your request.", "type": "server_error", "param": None, "code": None}),
-    "no_stream": (400, {"message": "Unknown parameter: 'stream'.", "type": "invalid_request_error", "param": "stream", "code": "unknown_parameter"}),
-}
 MAX_EDIT_IMAGES = 16
 
 
@@ -80,88 +38,6 @@ class DemoConfig:
     lock: threading.Lock = field(default_factory=threading.Lock)
     requests_seen: int = 0
 
-
-def parse_directives(prompt: str) -> dict[str, str]:
-    return {m[1]: (m[2] or "") for m in DIRECTIVE_RE.finditer(prompt)}
-
-
-def prompt_colour(prompt: str, index: int) -> tuple[int, int, int]:
-    digest = hashlib.sha256(f"{prompt}|{index}".encode()).digest()
-    return (digest[0], digest[1], digest[2])
-
-
-def render_image(prompt: str, size: str, output_format: str, background: str, compression: int | None, index: int, quality: str = "auto") -> bytes:
-    """A real image of the requested size and format, coloured by the prompt so results differ."""
-    return encode_image(draw_image(prompt, size, output_format, background, index, quality), output_format, compression)
-
-
-# How many small satellites the demo draws around its disc: the higher the quality, the more detail,
-# so a Compare grid of quality tiers shows a visible difference even offline.
-DETAIL = {"low": 0, "medium": 8, "high": 24, "auto": 8}
-
-
-def draw_image(prompt: str, size: str, output_format: str, background: str, index: int, quality: str = "auto") -> Image.Image:
-    width, height = (1024, 1024) if size in ("auto", "") else map(int, size.split("x"))
-    colour = prompt_colour(prompt, index)
-    transparent = background == "transparent" and output_format in ("png", "webp")
-    image = Image.new("RGBA" if transparent else "RGB", (width, height), (0, 0, 0, 0) if transparent else colour)
-    draw = ImageDraw.Draw(image)
-    inset = min(width, height) // 6
-    accent = (255 - colour[0], 255 - colour[1], 255 - colour[2], 255)
-    draw.ellipse((inset, inset, width - inset, height - inset), fill=accent)
-    satellites = DETAIL.get(quality, 8)
-    centre_x, centre_y, radius, dot = width / 2, height / 2, min(width, height) * 0.42, max(4, min(width, height) // 40)
-    for k in range(satellites):
-        angle = 2 * math.pi * k / satellites
-        x, y = centre_x + radius * math.cos(angle), centre_y + radius * math.sin(angle)
-        draw.ellipse((x - dot, y - dot, x + dot, y + dot), fill=(255, 255, 255, 255))
-    draw.text((16, 16), f"demo #{index + 1} ({quality}): {prompt[:60]}", fill=(255, 255, 255, 255))
-    return image
-
-
-def draw_edit(prompt: str, sources: list[Image.Image], mask: Image.Image | None, size: str, index: int) -> Image.Image:
-    """The first source with the mask's transparent area (or, without a mask, a centre patch) painted in
-    the prompt's colour; the other sources appear as thumbnails along the bottom edge."""
-    base = sources[0].convert("RGBA")
-    if size not in ("auto", ""):
-        base = base.resize(tuple(map(int, size.split("x"))))
-    colour = (*prompt_colour(prompt, index), 255)
-    if mask is not None:
-        change = mask.convert("RGBA").getchannel("A").resize(base.size, Image.Resampling.NEAREST).point(lambda a: 255 if a == 0 else 0)
-    else:
-        change = Image.new("L", base.size, 0)
-        w, h = base.size
-        ImageDraw.Draw(change).rectangle((w // 4, h // 4, w * 3 // 4, h * 3 // 4), fill=255)
-    base.paste(Image.new("RGBA", base.size, colour), (0, 0), change)
-    thumb = max(8, min(base.size) // 8)
-    for position, other in enumerate(sources[1:]):
-        base.paste(other.convert("RGBA").resize((thumb, thumb)), (position * thumb, base.size[1] - thumb))
-    return base
-
-
-def encode_image(image: Image.Image, output_format: str, compression: int | None) -> bytes:
-    if output_format == "jpeg" or image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGB")
-    buffer = io.BytesIO()
-    options: dict[str, Any] = {}
-    if output_format in ("jpeg", "webp"):
-        options["quality"] = compression if compression is not None else 90
-    if output_format == "png":
-        options["compress_level"] = 1  # fast: the demo stands in for a remote model, not a PNG optimiser
-    image.save(buffer, format=output_format.upper(), **options)
-    return buffer.getvalue()
-
-
-@lru_cache(maxsize=1)
-def decompression_bomb() -> bytes:
-    """A small PNG whose header claims 30000x30000 pixels (~900 MB decoded), far past Pillow's guard."""
-    buffer = io.BytesIO()
-    Image.new("1", (16, 16)).save(buffer, format="PNG")
-    png = bytearray(buffer.getvalue())
-    # IHDR is the first chunk: 8-byte signature, 4-byte length, b"IHDR", then width and height.
-    png[16:24] = struct.pack(">II", 30000, 30000)
-    png[29:33] = struct.pack(">I", zlib.crc32(bytes(png[12:29])))
-    return bytes(png)
 
 
 class DemoHandler(BaseHTTPRequestHandler):
@@ -349,7 +225,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             else:
                 image = encode_image(picture, output_format, compression)
             item: dict[str, Any] = {}
-            if as_url and fail in ("url_html", "url_404", "url_redirect", "url_huge"):
+            if as_url and fail in URL_FAULTS:
                 item["url"] = f"http://{self.headers.get('Host')}/files/{fail}"
             elif as_url:
                 name = f"{uuid.uuid4().hex}.{output_format}"
@@ -411,9 +287,9 @@ class DemoHandler(BaseHTTPRequestHandler):
                                                     "partial_image_index": index, "created_at": int(time.time()), **settings})
                     if pause:
                         time.sleep(pause)
-                    if fail in ("stream_error", "stream_moderation"):
+                    if fail in STREAM_ERRORS:
                         break
-                if fail in ("stream_error", "stream_moderation"):  # the API reports a failure mid-stream as an error event
+                if fail in STREAM_ERRORS:  # the API reports a failure mid-stream as an error event
                     _status, error = ERRORS["moderation" if fail == "stream_moderation" else "500"]
                     event("error", {"type": "error", "error": error})
                     return
@@ -422,21 +298,13 @@ class DemoHandler(BaseHTTPRequestHandler):
         finally:
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
-
     def _fails(self, fail: str, prompt: str) -> bool:
         """Send the failure `fail` names and return True, or return False when this request should pass."""
-        match = re.fullmatch(r"(\d{3})x(\d+)", fail)
-        if match:  # fail the first N requests with this prompt, then succeed
-            with self.config.lock:
-                seen = self.config.counters.get(prompt, 0)
-                self.config.counters[prompt] = seen + 1
-            if seen >= int(match[2]):
-                return False
-            fail = match[1]
-        if fail in ERRORS:
-            self._error(fail)
+        kind = counted(fail, prompt, self.config.counters, self.config.lock)
+        if kind in ERRORS:
+            self._error(kind)
             return True
-        return False  # kinds handled while building the response (malformed, empty, not_image)
+        return False  # passes, or a kind handled while building the response (malformed, empty, not_image)
 
 
 class DemoServer(ThreadingHTTPServer):
@@ -468,29 +336,16 @@ def start_demo_server(host: str = "127.0.0.1", port: int = 0, config: DemoConfig
     return DemoServer((host, port), config or DemoConfig()).start()
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Local OpenAI-compatible image endpoint (placeholder images).")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--key", help="require this bearer token (401 otherwise)")
-    parser.add_argument("--fail", help="fail every request this way (see the module docstring)")
-    parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before answering")
-    parser.add_argument("--reject-response-format", action="store_true", help="answer 400 to response_format, as OpenAI does")
-    parser.add_argument("--no-stream", action="store_true", help="answer 400 to stream=true, like a provider without streaming")
-    parser.add_argument("--partial-delay", type=float, default=0.0, help="seconds between streamed events")
-    args = parser.parse_args(argv)
-    config = DemoConfig(api_key=args.key, fail=args.fail, delay_s=args.delay, reject_response_format=args.reject_response_format,
-                        reject_stream=args.no_stream, partial_delay_s=args.partial_delay)
-    server = DemoServer((args.host, args.port), config)
-    print(f"demo endpoint on {server.base_url}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return 0
+
+_shared: DemoServer | None = None
+_shared_lock = threading.Lock()
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def shared_base_url() -> str:
+    """The base URL of this process's own demo endpoint, started on first use and kept for the process:
+    what the demo preset talks to when no address is configured."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = start_demo_server()
+    return _shared.base_url
