@@ -56,6 +56,11 @@ class Outcome:
     def status(self) -> str:
         return self.generation.status
 
+    @property
+    def note(self) -> str | None:
+        """What a user should know about a generation that succeeded, e.g. that fewer images came back than asked."""
+        return self.generation.error_message if self.generation.status == "succeeded" else None
+
 
 def demo_provider(provider: Provider) -> Provider:
     """The demo preset with the address of this process's own demo endpoint, started on first use."""
@@ -117,7 +122,7 @@ class Studio:
         """Validate, send, save the files, then commit the rows. Raises ValidationError before any request
         for bad input; every request that was sent is recorded, succeeded or failed.
         With `request.stream`, `on_partial(index, bytes)` sees each partial image as it arrives."""
-        validate(request, self.settings.provider.accepts_response_format)
+        request = validate(request, self.settings.provider.accepts_response_format)
         return self._run(request, "generations", None, None, on_partial)
 
     def edit(
@@ -126,13 +131,15 @@ class Studio:
     ) -> Outcome:
         """An edit of one or more reference images (the first one is the one edited), with an optional mask
         in the API's convention (see studio.mask). Saved like a generation, with links to its sources."""
-        problems: list[str] = []
-        for check in (lambda: validate(request, self.settings.provider.accepts_response_format, edit=True),
-                      lambda: check_inputs(images, mask)):
-            try:
-                check()
-            except ValidationError as exc:  # report the fields' and the files' problems together
-                problems.extend(exc.problems)
+        problems: list[str] = []  # the fields' and the files' problems are reported together
+        try:
+            request = validate(request, self.settings.provider.accepts_response_format, edit=True)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+        try:
+            check_inputs(images, mask)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
         if problems:
             raise ValidationError(problems)
         return self._run(request, "edits", images, mask, on_partial)
@@ -197,6 +204,12 @@ class Studio:
                 request = replace(request, stream=False, partial_images=None)
                 result = send_request(client, request, images=files, mask=mask_file)
             rows = [self._save(index, item.data, item.revised_prompt, written, request) for index, item in enumerate(result.images)]
+            asked, got = request.n or 1, len(result.images)
+            if got < asked:
+                # Kept as the succeeded generation's note (error_code/error_message, which finish_generation leaves
+                # alone): the images that came are saved, and the gallery says the batch is short.
+                pending.error_code = "fewer_images"
+                pending.error_message = f"{got} of {asked} images returned: the provider sent fewer than asked."
         except Exception as exc:  # recorded whatever it is: the prompt must not be lost
             for path in written:  # a batch is kept whole or not at all
                 self.storage.delete(path)

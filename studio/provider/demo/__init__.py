@@ -23,6 +23,15 @@ url responses: url_html, url_404, url_redirect (to another host), url_huge (more
 for streams: stream_error / stream_moderation (a server error or a safety refusal as an error event
 after the first partial image).
 
+Answers that read as the wrong thing (faults.ODD_ANSWERS): html_page (a 200 web page), html_413,
+html_400_large, html_400, html_502 (a proxy's HTML error pages), json_413, error_200 / error_200_text /
+error_200_msg (a relay's error inside a 200). How the answer travels (transport.py): cut_short (less than
+its Content-Length, then the connection closes), trickle (a piece every 0.2 s), and for streams
+stream_cut (hang up after the first event), keepalive (`: keep-alive` comments, never an event),
+stream_silent (no event at all), stream_empty (empty partials, no image in the final event), stream_url
+(the final event carries a url), bad_partial / empty_partial (partials that are not images). `fewer`
+returns one image whatever `n` asks. `[demo:max_body=N]` answers a body over N bytes with nginx's 413 page.
+
     python -m studio.provider.demo --port 8765 [--key KEY] [--fail KIND] [--delay SECONDS] [--no-stream]
 """
 

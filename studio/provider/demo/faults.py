@@ -6,6 +6,7 @@ fails every request the same way. See the package docstring for the list of kind
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from typing import Any
@@ -42,3 +43,30 @@ def counted(fail: str, prompt: str, counters: dict[str, int], lock: threading.Lo
         seen = counters.get(prompt, 0)
         counters[prompt] = seen + 1
     return match[1] if seen < int(match[2]) else None
+
+
+def _html(title: str, text: str) -> bytes:
+    return (f"<!DOCTYPE html>\n<html><head><title>{title}</title></head>\n<body><center><h1>{title}</h1></center>"
+            f"<p>{text}</p><hr><center>nginx</center></body></html>\n").encode()
+
+
+# Answers that are not the API's: a web page where an API was expected, a proxy's error page, and relays'
+# own error shapes inside a 200. Each is (status, content type, body).
+ODD_ANSWERS: dict[str, tuple[int, str, bytes]] = {
+    "html_page": (200, "text/html; charset=utf-8", _html("Welcome - Dashboard", "Sign in to manage your API keys.")),
+    "html_413": (413, "text/html", _html("413 Request Entity Too Large", "")),
+    "html_400_large": (400, "text/html", _html("400 Request Header Or Cookie Too Large", "")),
+    "html_400": (400, "text/html", _html("400 Bad Request", "")),
+    "html_502": (502, "text/html", _html("502 Bad Gateway", "")),
+    "json_413": (413, "application/json", json.dumps({"error": {"message": "Request body too large: at most 10 MB.", "type": "invalid_request_error", "param": None, "code": "request_too_large"}}).encode()),
+    "error_200": (200, "application/json", json.dumps({"error": {"message": "balance insufficient, please recharge", "type": "new_api_error", "param": "", "code": "insufficient_user_quota"}}).encode()),
+    "error_200_text": (200, "application/json", json.dumps({"error": "upstream channel unavailable"}).encode()),
+    "error_200_msg": (200, "application/json", json.dumps({"code": 10003, "msg": "token expired", "data": None}).encode()),
+}
+MAX_BODY_RE = re.compile(rb"\[demo:max_body=(\d+)\]")
+
+
+def body_limit(raw: bytes) -> int | None:
+    """`[demo:max_body=N]`: behave like a proxy with a body size limit (nginx's client_max_body_size)."""
+    match = MAX_BODY_RE.search(raw)
+    return int(match[1]) if match else None

@@ -11,12 +11,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Iterator
 
 from PIL import Image, ImageFilter
-from python_multipart import parse_form
 
-from studio.provider.demo.faults import ERRORS, STREAM_ERRORS, URL_FAULTS, counted, parse_directives
+from studio.provider.demo import transport
+from studio.provider.demo.faults import ERRORS, ODD_ANSWERS, STREAM_ERRORS, URL_FAULTS, body_limit, counted, parse_directives
 from studio.provider.demo.pictures import decompression_bomb, draw_edit, draw_image, encode_image
 
 # gpt-image-1 output tokens per image at 1024x1024, by quality: the demo reports usage in the same shape.
@@ -53,27 +53,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         pass  # quiet: request lines carry nothing a user needs, and tests run many
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json", headers: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _send_huge(self) -> None:
-        """Stream 80 MB with no Content-Length, so only a cap on what is read can stop it."""
-        self.send_response(200)
-        self.send_header("Content-Type", "image/png")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        chunk = b"\0" * (1 << 20)
-        try:
-            for _ in range(80):
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            self.wfile.write(b"0\r\n\r\n")
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client stopped reading at its cap, as it should
+        transport.send(self, status, body, content_type, headers)
 
     def _error(self, kind: str) -> None:
         status, error = ERRORS[kind]
@@ -88,7 +68,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             port = self.server.server_address[1]  # type: ignore[attr-defined]
             self._send(302, b"", headers={"Location": f"http://localhost:{port}/files/elsewhere.png"})
         elif self.path.startswith("/files/url_huge"):
-            self._send_huge()
+            transport.send_huge(self)
         elif self.path.startswith("/files/") and name in self.config.files:
             body, mime = self.config.files[name]
             self._send(200, body, mime)
@@ -102,6 +82,10 @@ class DemoHandler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length)
         with self.config.lock:
             self.config.requests_seen += 1
+        limit = body_limit(raw)
+        if limit is not None and length > limit:  # a proxy in front of the API, refusing before the API sees it
+            self._odd("html_413")
+            return
         path = self.path.rstrip("/")
         if path not in ("/v1/images/generations", "/v1/images/edits"):
             self._send(404, json.dumps({"error": {"message": f"Unknown path {self.path}", "type": "invalid_request_error", "param": None, "code": None}}).encode())
@@ -125,20 +109,8 @@ class DemoHandler(BaseHTTPRequestHandler):
 
     def _edit(self, raw: bytes) -> None:
         """Parse the multipart body with python-multipart, check it as the API does, then answer."""
-        fields: dict[str, str] = {}
-        files: dict[str, list[bytes]] = {}
-
-        def on_field(part: Any) -> None:
-            fields[part.field_name.decode()] = (part.value or b"").decode()
-
-        def on_file(part: Any) -> None:
-            part.file_object.seek(0)
-            # The official client names a list of files `image[]`; a single file is `image`.
-            files.setdefault(part.field_name.decode().removesuffix("[]"), []).append(part.file_object.read())
-
         try:
-            headers = {"Content-Type": self.headers.get("Content-Type", ""), "Content-Length": str(len(raw))}
-            parse_form(headers, io.BytesIO(raw), on_field, on_file)
+            fields, files = transport.read_form(self.headers.get("Content-Type", ""), raw)
         except Exception as exc:  # a malformed body is the caller's error, as at the API
             self._bad_request(f"Could not parse the multipart form: {type(exc).__name__}.")
             return
@@ -205,6 +177,9 @@ class DemoHandler(BaseHTTPRequestHandler):
                 fail = "no_stream"
         if fail and self._fails(fail, prompt):
             return
+        if fail in ODD_ANSWERS:
+            self._odd(fail)
+            return
         n = int(body.get("n") or 1)
         size = str(body.get("size") or "auto")
         quality = str(body.get("quality") or "auto")
@@ -236,7 +211,9 @@ class DemoHandler(BaseHTTPRequestHandler):
             if "no-revised" not in directives:
                 item["revised_prompt"] = f"A detailed rendering of: {prompt}"
             data.append(item)
-        if fail == "empty":
+        if fail == "fewer":  # one image whatever n asked for, as relays that ignore n do
+            data, pictures = data[:1], pictures[:1]
+        elif fail == "empty":
             data = []
         elif fail == "null_data":
             data = None  # type: ignore[assignment]
@@ -261,43 +238,59 @@ class DemoHandler(BaseHTTPRequestHandler):
         if fail == "malformed":
             self._send(200, b'{"created": 1, "data": [')
             return
-        self._send(200, json.dumps({"created": int(time.time()), "data": data, "usage": usage, **settings}).encode())
+        answer = json.dumps({"created": int(time.time()), "data": data, "usage": usage, **settings}).encode()
+        if fail == "cut_short":
+            transport.send_cut_short(self, answer)
+        elif fail == "trickle":
+            transport.send_trickled(self, answer)
+        else:
+            self._send(200, answer)
+
+    def _odd(self, kind: str) -> None:
+        status, content_type, body = ODD_ANSWERS[kind]
+        self._send(status, body, content_type)
 
     def _stream(self, pictures: list[Image.Image], data: list[dict[str, Any]], usage: dict[str, Any], settings: dict[str, str],
                 partial_images: int, kind: str, directives: dict[str, str], fail: str | None, compression: int | None) -> None:
-        """Server-sent events, chunked: for each image its partial images (blurrier first), then its completed event."""
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
+        """Server-sent events, chunked: for each image its partial images (blurrier first), then its completed
+        event; or one of the ways relays stream badly (see the package docstring)."""
         pause = float(directives.get("partial_delay") or self.config.partial_delay_s or 0)
+        if fail == "keepalive":
+            transport.send_keepalive(self)
+            return
+        if fail == "stream_silent":  # a 200 event stream that ends without a single event
+            transport.send_events(self, [])
+            return
+        events = self._events(pictures, data, usage, settings, partial_images, kind, fail, compression)
+        transport.send_events(self, events, pause, cut_after=1 if fail == "stream_cut" else None)
 
-        def event(name: str, payload: dict[str, Any]) -> None:
-            chunk = f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode()
-            self.wfile.write(f"{len(chunk):X}\r\n".encode() + chunk + b"\r\n")
-            self.wfile.flush()
+    def _events(self, pictures: list[Image.Image], data: list[dict[str, Any]], usage: dict[str, Any], settings: dict[str, str],
+                partial_images: int, kind: str, fail: str | None, compression: int | None) -> Iterator[tuple[str, dict[str, Any]]]:
+        for picture, item in zip(pictures, data):
+            for index in range(partial_images):
+                blurred = picture.filter(ImageFilter.GaussianBlur(radius=4 * 2 ** (partial_images - index)))
+                partial = base64.b64encode(encode_image(blurred, settings["output_format"], compression)).decode()
+                if fail in ("stream_empty", "empty_partial"):
+                    partial = ""
+                elif fail == "bad_partial":  # valid base64, not an image
+                    partial = base64.b64encode(b"not a picture " * 8).decode()
+                yield f"{kind}.partial_image", {"type": f"{kind}.partial_image", "b64_json": partial,
+                                                "partial_image_index": index, "created_at": int(time.time()), **settings}
+                if fail in STREAM_ERRORS:
+                    break
+            if fail in STREAM_ERRORS:  # the API reports a failure mid-stream as an error event
+                _status, error = ERRORS["moderation" if fail == "stream_moderation" else "500"]
+                yield "error", {"type": "error", "error": error}
+                return
+            completed: dict[str, Any] = {"type": f"{kind}.completed", "created_at": int(time.time()), "usage": usage, **settings}
+            if fail == "stream_url":  # some relays stream a link to the final image instead of its bytes
+                name = f"{uuid.uuid4().hex}.{settings['output_format']}"
+                self.config.files[name] = (base64.b64decode(item["b64_json"]), f"image/{settings['output_format']}")
+                completed["url"] = f"http://{self.headers.get('Host')}/files/{name}"
+            elif fail != "stream_empty":
+                completed["b64_json"] = item.get("b64_json", "")
+            yield f"{kind}.completed", completed
 
-        try:
-            for picture, item in zip(pictures, data):
-                for index in range(partial_images):
-                    blurred = picture.filter(ImageFilter.GaussianBlur(radius=4 * 2 ** (partial_images - index)))
-                    partial = encode_image(blurred, settings["output_format"], compression)
-                    event(f"{kind}.partial_image", {"type": f"{kind}.partial_image", "b64_json": base64.b64encode(partial).decode(),
-                                                    "partial_image_index": index, "created_at": int(time.time()), **settings})
-                    if pause:
-                        time.sleep(pause)
-                    if fail in STREAM_ERRORS:
-                        break
-                if fail in STREAM_ERRORS:  # the API reports a failure mid-stream as an error event
-                    _status, error = ERRORS["moderation" if fail == "stream_moderation" else "500"]
-                    event("error", {"type": "error", "error": error})
-                    return
-                completed = {"type": f"{kind}.completed", "b64_json": item.get("b64_json", ""), "created_at": int(time.time()), "usage": usage, **settings}
-                event(f"{kind}.completed", completed)
-        finally:
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
     def _fails(self, fail: str, prompt: str) -> bool:
         """Send the failure `fail` names and return True, or return False when this request should pass."""
         kind = counted(fail, prompt, self.config.counters, self.config.lock)
