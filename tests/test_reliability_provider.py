@@ -14,8 +14,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
+from studio.core.config import ConfigError, load_settings
 from studio.core.errors import StudioError
-from studio.core.request import ImageRequest, ValidationError
+from studio.core.request import ImageRequest, ValidationError, validate
 from studio.db.models import Generation
 from studio.provider.capabilities import FILE_NAME
 from studio.provider.demo import render_image
@@ -59,6 +60,16 @@ class Run:
     def streamed(self, prompt: str, **fields) -> str:
         return self.generate(prompt, stream=True, partial_images=fields.pop("partial_images", 2), **fields)
 
+    def with_env(self, **env: str) -> str:
+        """Start the studio again with these settings (as a restart would), then generate."""
+        for key, value in env.items():
+            self.monkeypatch.setenv(key, value)
+        try:
+            studio = Studio.open(load_settings())
+        except ConfigError as exc:
+            return str(exc)
+        return self.generate(studio=studio)
+
     def limited(self, prompt: str, **fields) -> str:
         studio = self.studio.with_settings(replace(self.studio.settings, timeout_s=LIMIT_S))
         message = self.generate(prompt, studio=studio, **fields)
@@ -94,6 +105,38 @@ def previews_shown(run: Run) -> str:
     return message
 
 
+def key_not_shown(run: Run, key: str) -> str:
+    message = run.with_env(OPENAI_API_KEY=key)
+    assert key.strip() not in message
+    return message
+
+
+def base_url_with_password(run: Run) -> str:
+    url = run.demo_server.base_url.replace("http://", "http://designer:s3cret-pass@")
+    message = run.with_env(OPENAI_BASE_URL=url)
+    assert "s3cret-pass" not in message and "designer" not in message
+    return message
+
+
+def base_url_with_key_in_query(run: Run) -> str:
+    message = run.with_env(OPENAI_BASE_URL=run.demo_server.base_url + "?api_key=sk-in-the-url")
+    assert "sk-in-the-url" not in message
+    return message
+
+
+def size_written_plainly(run: Run) -> str:
+    message = run.generate(size="01024x01024")
+    assert run.studio.recent(1)[0].generation.size == "1024x1024"  # sent and stored as what it means
+    return message
+
+
+def size_suggestion_passes(run: Run, size: str) -> str:
+    message = run.generate(size=size)
+    suggested = message.rstrip(".)").split()[-1]
+    validate(ImageRequest(prompt="p", model="gpt-image-2", size=suggested))  # the suggestion itself is a size that passes
+    return message
+
+
 SCENARIOS: dict[str, Callable[[Run], str]] = {
     # Answers that are not what they seem.
     "html-page": lambda r: r.generate("x [demo:fail=html_page]"),
@@ -119,6 +162,26 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "fewer-images-streamed": lambda r: r.streamed("x [demo:fail=fewer]", n=3),
     "trickled-body": lambda r: r.limited("x [demo:fail=trickle]"),
     "keepalive-stream": lambda r: r.limited("x [demo:fail=keepalive]", stream=True, partial_images=1),
+    # Keys and URLs.
+    "key-trailing-newline": lambda r: r.with_env(OPENAI_API_KEY=TEST_KEY + "\n"),
+    "key-surrounding-spaces": lambda r: r.with_env(OPENAI_API_KEY=f"  {TEST_KEY} \t"),
+    "key-inner-space": lambda r: key_not_shown(r, TEST_KEY[:10] + " " + TEST_KEY[10:]),
+    "key-non-ascii": lambda r: key_not_shown(r, TEST_KEY.replace("-", "\u2013", 1)),
+    "key-zero-width": lambda r: key_not_shown(r, TEST_KEY + "\u200b"),
+    "base-url-password": base_url_with_password,
+    "base-url-query": base_url_with_key_in_query,
+    "base-url-scheme": lambda r: r.with_env(OPENAI_BASE_URL=r.demo_server.base_url.removeprefix("http://")),
+    # Sizes and text.
+    "size-zero-padded": lambda r: r.generate(size="00016x00048"),
+    "size-padded-ok": size_written_plainly,
+    "size-huge-suggestion": lambda r: size_suggestion_passes(r, "99999x99999"),
+    "size-too-small": lambda r: size_suggestion_passes(r, "512x512"),
+    "size-newline": lambda r: r.generate(size="1024x1024\n"),
+    "size-arabic-digits": lambda r: r.generate(size="\u0661\u0660\u0662\u0664x\u0661\u0660\u0662\u0664"),
+    "size-zeros": lambda r: r.generate(size="00x00"),
+    "prompt-nul": lambda r: r.generate("a harbour\x00 at night"),
+    "prompt-lone-surrogate": lambda r: r.generate("a harbour \ud83c at night"),
+    "model-nul": lambda r: r.generate(model="gpt-image-2\x00"),
 }
 
 
@@ -164,3 +227,9 @@ def test_row_holds(row, studio, demo_server, monkeypatch):
     assert stored_state(studio) == stored
     if stored == "nothing":
         assert demo_server.config.requests_seen == requests_before, f"{row}: a request was sent"
+
+
+def test_the_studio_never_stores_a_url_with_credentials(studio, demo_server, monkeypatch):
+    """Belt and braces for base-url-password: even a Settings built by hand shows and stores only the host."""
+    provider = replace(studio.settings.provider, base_url=demo_server.base_url.replace("http://", "http://u:p4ss@"))
+    assert "p4ss" not in provider.host and "u:" not in provider.host

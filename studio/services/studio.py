@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from studio.provider.capabilities import Capabilities
 from studio.provider.client import Client, StreamingRejected, make_client, send_request
-from studio.core.config import DEMO_PROVIDER, Provider, Settings
+from studio.core.config import DEMO_PROVIDER, Provider, Settings, clean_key, key_problem
 from studio.provider.demo import shared_base_url
 from studio.services.edits import EditImage, check_inputs, read_image
 from studio.core.errors import StudioError
@@ -105,9 +105,12 @@ class Studio:
 
     def client(self) -> Client:
         settings = self.settings
-        key = DEMO_API_KEY if settings.provider.key == DEMO_PROVIDER else settings.api_key
+        key = DEMO_API_KEY if settings.provider.key == DEMO_PROVIDER else clean_key(settings.api_key)
         if not key:
             raise StudioError(settings.missing_key_message(), "no_api_key")
+        problem = key_problem(key)
+        if problem:  # refused here: sent, it would fail as "could not reach the provider" or worse
+            raise StudioError(problem, "malformed_key")
         return make_client(settings.base_url, key, settings.timeout_s, settings.max_retries)
 
     @property
@@ -215,7 +218,7 @@ class Studio:
                 self.storage.delete(path)
             if not isinstance(exc, StudioError):
                 exc = StudioError(f"The request failed unexpectedly ({type(exc).__name__}); try again.", "unexpected")
-            error = StudioError(redact(exc.message, self.settings.api_key), exc.code, exc.http_status)
+            error = StudioError(redact(exc.message, clean_key(self.settings.api_key)), exc.code, exc.http_status)
             with database_errors():
                 generation = self.records.fail_generation(pending, error, time.perf_counter() - started)
             return Outcome(generation, [], error)
