@@ -2,6 +2,7 @@
 
 import base64
 import io
+import time
 
 import pytest
 from PIL import Image
@@ -109,3 +110,29 @@ def test_b64_that_is_not_base64_is_refused(client):
     result = send_request(client, ImageRequest(prompt="junk [demo:fail=not_image]", model="gpt-image-2"))
     assert result.images[0].data == b"this is not an image"
     assert base64.b64encode(result.images[0].data)
+
+
+def test_a_finished_attempts_deadline_never_touches_the_reused_connection(demo_server):
+    quick = make_client(demo_server.base_url, TEST_KEY, 1.0, 0)
+    send_request(quick, ImageRequest(prompt="first", model="gpt-image-2"))
+    # The same pooled connection serves the next request across the first one's deadline.
+    result = send_request(quick, ImageRequest(prompt="second [demo:delay=0.6]", model="gpt-image-2"))
+    second = send_request(quick, ImageRequest(prompt="third [demo:delay=0.6]", model="gpt-image-2"))
+    assert len(result.images) == len(second.images) == 1
+
+
+def test_an_answer_that_keeps_coming_within_the_limit_is_kept(demo_server):
+    steady = make_client(demo_server.base_url, TEST_KEY, 3.0, 0)
+    shown: list[int] = []
+    result = send_request(steady, ImageRequest(prompt="steady [demo:partial_delay=0.3]", model="gpt-image-2", stream=True, partial_images=3),
+                          on_partial=lambda index, _data: shown.append(index))
+    assert shown == [0, 1, 2] and len(result.images) == 1
+
+
+def test_a_trickled_answer_is_stopped_at_the_limit_and_retries_get_their_own(demo_server):
+    retrying = make_client(demo_server.base_url, TEST_KEY, 0.5, 1)
+    started = time.monotonic()
+    with pytest.raises(StudioError, match=r"took longer than the limit \(0.5 s\)") as caught:
+        send_request(retrying, ImageRequest(prompt="slowly [demo:fail=trickle]", model="gpt-image-2"))
+    assert caught.value.code == "timeout"
+    assert 1.0 <= time.monotonic() - started < 3.5  # two attempts of 0.5 s each, plus the client's backoff

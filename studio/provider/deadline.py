@@ -9,6 +9,7 @@ can tell "stopped by the limit" from a provider that hung up.
 
 from __future__ import annotations
 
+import heapq
 import socket
 import threading
 import time
@@ -24,6 +25,38 @@ class DeadlinePassed(httpx2.ReadTimeout):
     """Raised while reading once the attempt's limit has passed; a timeout to the client and its retries."""
 
 
+class _Clock:
+    """One daemon thread for every watchdog of the process: a thread per attempt would cost a thread start on
+    each request's path (most of a millisecond on a busy machine), while a heap costs microseconds."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Watchdog]] = []
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._count = 0
+
+    def watch(self, watchdog: "Watchdog") -> None:
+        with self._wake:
+            self._count += 1
+            heapq.heappush(self._heap, (watchdog.deadline, self._count, watchdog))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="studio-deadlines", daemon=True)
+                self._thread.start()
+            if self._heap[0][2] is watchdog:
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._heap or self._heap[0][0] > time.monotonic():
+                    self._wake.wait(self._heap[0][0] - time.monotonic() if self._heap else None)
+                _deadline, _order, watchdog = heapq.heappop(self._heap)
+            watchdog.expire()
+
+
+_clock = _Clock()
+
+
 class Watchdog:
     def __init__(self, limit_s: float):
         self.limit_s = limit_s
@@ -33,9 +66,7 @@ class Watchdog:
         self._done = False
         self._socket: socket.socket | None = None
         self._lock = threading.Lock()
-        self._timer = threading.Timer(limit_s, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        _clock.watch(self)
 
     def attach(self, response: httpx2.Response) -> None:
         """Watch this attempt's response: its socket is shut at the deadline, its chunks checked as they come."""
@@ -53,7 +84,7 @@ class Watchdog:
             self.passed = True
         return self.passed
 
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
             if self._done:
                 return
@@ -67,8 +98,8 @@ class Watchdog:
     def finish(self) -> None:
         """The attempt is over: never touch its socket again (the connection may serve another request)."""
         with self._lock:
-            self._done = True
-        self._timer.cancel()
+            self._done = True  # its heap entry stays until the deadline and is then ignored
+            self._socket = None
 
 
 class _Guarded(httpx2.SyncByteStream):

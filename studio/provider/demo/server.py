@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import sys
 import threading
 import time
 import uuid
@@ -308,6 +309,12 @@ class DemoServer(ThreadingHTTPServer):
         super().__init__(address, DemoHandler)
         self.config = config
         self._thread: threading.Thread | None = None
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (a timeout, a cap on what it reads, a deadline) is what several faults are
+        # for: not worth a traceback on stderr. Anything else is reported as usual.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+            super().handle_error(request, client_address)
 
     @property
     def base_url(self) -> str:
