@@ -53,30 +53,27 @@ class DemoHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # quiet: request lines carry nothing a user needs, and tests run many
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json", headers: dict[str, str] | None = None) -> None:
-        transport.send(self, status, body, content_type, headers)
-
     def _error(self, kind: str) -> None:
         status, error = ERRORS[kind]
         headers = {"retry-after-ms": "10"} if status == 429 and kind == "429" else None
-        self._send(status, json.dumps({"error": error}).encode(), headers=headers)
+        transport.send(self, status, json.dumps({"error": error}).encode(), headers=headers)
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib name
         name = self.path.rsplit("/", 1)[-1]
         if self.path.startswith("/files/url_html"):
-            self._send(200, b"<html><body>Sign in to continue</body></html>", "text/html")
+            transport.send(self, 200, b"<html><body>Sign in to continue</body></html>", "text/html")
         elif self.path.startswith("/files/url_redirect"):
             port = self.server.server_address[1]  # type: ignore[attr-defined]
-            self._send(302, b"", headers={"Location": f"http://localhost:{port}/files/elsewhere.png"})
+            transport.send(self, 302, b"", headers={"Location": f"http://localhost:{port}/files/elsewhere.png"})
         elif self.path.startswith("/files/url_huge"):
             transport.send_huge(self)
         elif self.path.startswith("/files/") and name in self.config.files:
             body, mime = self.config.files[name]
-            self._send(200, body, mime)
+            transport.send(self, 200, body, mime)
         elif self.path in ("/health", "/v1/health"):
-            self._send(200, b'{"ok": true}')
+            transport.send(self, 200, b'{"ok": true}')
         else:
-            self._send(404, json.dumps({"error": {"message": "Not found", "type": "invalid_request_error", "param": None, "code": None}}).encode())
+            transport.send(self, 404, json.dumps({"error": {"message": "Not found", "type": "invalid_request_error", "param": None, "code": None}}).encode())
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
         length = int(self.headers.get("Content-Length") or 0)
@@ -89,7 +86,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             return
         path = self.path.rstrip("/")
         if path not in ("/v1/images/generations", "/v1/images/edits"):
-            self._send(404, json.dumps({"error": {"message": f"Unknown path {self.path}", "type": "invalid_request_error", "param": None, "code": None}}).encode())
+            transport.send(self, 404, json.dumps({"error": {"message": f"Unknown path {self.path}", "type": "invalid_request_error", "param": None, "code": None}}).encode())
             return
         token = (self.headers.get("Authorization") or "").removeprefix("Bearer ").strip()
         if self.config.api_key is not None and token != self.config.api_key:
@@ -106,7 +103,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         self._generate(body)
 
     def _bad_request(self, message: str, param: str | None = None, code: str | None = None) -> None:
-        self._send(400, json.dumps({"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}).encode())
+        transport.send(self, 400, json.dumps({"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}}).encode())
 
     def _edit(self, raw: bytes) -> None:
         """Parse the multipart body with python-multipart, check it as the API does, then answer."""
@@ -237,7 +234,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             self._stream(pictures, data or [], usage, settings, int(body.get("partial_images") or 0), "image_edit" if sources else "image_generation", directives, fail, compression)
             return
         if fail == "malformed":
-            self._send(200, b'{"created": 1, "data": [')
+            transport.send(self, 200, b'{"created": 1, "data": [')
             return
         answer = json.dumps({"created": int(time.time()), "data": data, "usage": usage, **settings}).encode()
         if fail == "cut_short":
@@ -245,11 +242,11 @@ class DemoHandler(BaseHTTPRequestHandler):
         elif fail == "trickle":
             transport.send_trickled(self, answer)
         else:
-            self._send(200, answer)
+            transport.send(self, 200, answer)
 
     def _odd(self, kind: str) -> None:
         status, content_type, body = ODD_ANSWERS[kind]
-        self._send(status, body, content_type)
+        transport.send(self, status, body, content_type)
 
     def _stream(self, pictures: list[Image.Image], data: list[dict[str, Any]], usage: dict[str, Any], settings: dict[str, str],
                 partial_images: int, kind: str, directives: dict[str, str], fail: str | None, compression: int | None) -> None:
