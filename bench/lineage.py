@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
-from studio.provider.client import ApiResult
+from studio.core.wire import ApiResult
 from studio.core.config import load_settings
 from studio.provider.demo import DemoConfig, start_demo_server
 from studio.db.generations import GenerationRecords

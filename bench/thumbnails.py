@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image  # noqa: E402
 
-from studio.provider.client import generate_images  # noqa: E402
+from studio.provider.client import send_request  # noqa: E402
 from studio.core.config import load_settings  # noqa: E402
 from studio.provider.demo import render_image  # noqa: E402
 from studio.files.filemeta import embed_metadata  # noqa: E402
@@ -70,7 +70,7 @@ def main() -> int:
         target = root / f"bare.{fmt}"
 
         def bare() -> None:
-            result = generate_images(client, request)
+            result = send_request(client, request)
             with open(target, "wb") as handle:
                 handle.write(result.images[0].data)
                 handle.flush()

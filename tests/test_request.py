@@ -67,3 +67,34 @@ def test_prompt_of_exactly_32000_characters_is_allowed():
 
 def test_an_overlong_model_name_is_refused_before_the_database_sees_it():
     assert problems(model="m" * 129) == ["The model name is 129 characters; model names are at most 128."]
+
+
+@pytest.mark.parametrize("size", ["99999x99999", "16x48", "00x00", "1x1", "5000x100", "100x5000", "3840x1024", "4096x2304",
+                                  "1000x1000", "3850x3850", "7680x4320", "512x512", "16x16000", "1023x1025"])
+def test_every_size_suggested_instead_passes(size):
+    found = problems(size=size)
+    assert len(found) == 1
+    suggested = found[0].rstrip(".)").split()[-1]
+    assert problems(size=suggested) == [], (size, suggested)
+
+
+@pytest.mark.parametrize("size", ["1024x1024\n", " 1024x1024", "1024x1024 ", "\u0661\u0660\u0662\u0664x\u0661\u0660\u0662\u0664",
+                                  "１０２４x１０２４", "1024X1024", "1024×1024", "+1024x1024", "1_024x1_024"])
+def test_sizes_are_ascii_digits_only_and_the_whole_string(size):
+    assert problems(size=size) == [f"size {size!r} is not a size; use one of auto, 1024x1024, 1536x1024, 1024x1536 or WIDTHxHEIGHT."]
+
+
+def test_a_zero_padded_size_is_sent_as_written_plainly():
+    request = validate(ImageRequest(prompt="p", model="gpt-image-2", size="002048x01152"))
+    assert request.size == "2048x1152" and request.to_params()["size"] == "2048x1152"
+
+
+@pytest.mark.parametrize("field", ["prompt", "model", "user"])
+def test_nul_and_broken_characters_are_refused_in_any_text_field(field):
+    for bad in ("a\x00b", "a\udc80b"):
+        found = problems(**{field: bad})
+        assert len(found) == 1 and ("NUL character" in found[0] or "lone UTF-16 surrogate" in found[0]), found
+
+
+def test_other_control_characters_stay_as_written():
+    assert problems(prompt="tab\there\nnewline, bell\x07, escape\x1b, delete\x7f") == []

@@ -52,3 +52,41 @@ def test_the_key_is_on_no_page(studio_env):
     assert TEST_KEY not in everything
     at.switch_page("views/gallery.py").run()
     assert TEST_KEY not in str(at._tree)
+
+
+def test_a_base_url_with_credentials_is_refused_wherever_it_is_set(studio_env, demo_server, monkeypatch):
+    import pytest
+
+    from studio.core.config import ConfigError, base_url_host, load_settings
+
+    monkeypatch.setenv("OPENAI_BASE_URL", demo_server.base_url.replace("http://", "http://designer:pw-0000@"))
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "pw-0000" not in str(caught.value) and "designer" not in str(caught.value)
+    monkeypatch.setenv("OPENAI_BASE_URL", demo_server.base_url)
+    (studio_env / "providers.toml").parent.mkdir(parents=True, exist_ok=True)
+    (studio_env / "providers.toml").write_text('[providers.relay]\nbase_url = "https://me:pw-1111@relay.example/v1"\n')
+    with pytest.raises(ConfigError, match="provider 'relay' holds a user name or password") as caught:
+        load_settings()
+    assert "pw-1111" not in str(caught.value)
+    # And whatever slips through, the host that is shown and stored carries no credentials.
+    assert base_url_host("https://me:pw-2222@relay.example:8443/v1") == "relay.example:8443"
+
+
+def test_a_malformed_key_is_never_quoted_and_never_sent(studio_env, demo_server, monkeypatch):
+    from studio.core.config import load_settings
+    from studio.core.errors import StudioError
+    from studio.services.studio import Studio
+
+    before = demo_server.config.requests_seen
+    for key in (TEST_KEY[:8] + "\n" + TEST_KEY[8:], TEST_KEY + "\u00a0x", "\u201c" + TEST_KEY + "\u201d"):
+        monkeypatch.setenv("OPENAI_API_KEY", key)
+        studio = Studio.open(load_settings())
+        try:
+            studio.generate(ImageRequest(prompt="x", model="gpt-image-2"))
+        except StudioError as exc:
+            assert exc.code == "malformed_key" and exc.message.startswith("The API key is malformed")
+            assert TEST_KEY[:8] not in exc.message
+        else:
+            raise AssertionError(f"a malformed key was accepted: {key!r}")
+    assert demo_server.config.requests_seen == before

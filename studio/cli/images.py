@@ -65,6 +65,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if outcome.error:
         print(f"error: {outcome.error.message} (generation {outcome.generation_id} recorded as failed)", file=sys.stderr)
         return 1
+    if outcome.note:
+        print(f"note: {outcome.note}", file=sys.stderr)
     print(json.dumps(outcome_json(outcome)))
     return 0
 
@@ -85,6 +87,8 @@ def cmd_edit(args: argparse.Namespace) -> int:
     if outcome.error:
         print(f"error: {outcome.error.message} (generation {outcome.generation_id} recorded as failed)", file=sys.stderr)
         return 1
+    if outcome.note:
+        print(f"note: {outcome.note}", file=sys.stderr)
     print(json.dumps(outcome_json(outcome)))
     return 0
 

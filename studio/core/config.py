@@ -109,8 +109,49 @@ class Settings:
 
 
 def base_url_host(url: str) -> str:
-    """The host (and port) of a base URL: what the studio shows and stores instead of the URL."""
-    return urlsplit(url).netloc or url
+    """The host (and port) of a base URL: what the studio shows and stores instead of the URL. Never a
+    user name or password, even from a URL that slipped past `base_url_problem`."""
+    return urlsplit(url).netloc.rpartition("@")[2] or url.rpartition("@")[2]
+
+
+def base_url_problem(url: str, name: str = "OPENAI_BASE_URL") -> str | None:
+    """What is wrong with a base URL, without quoting anything that may be a secret; None when it is usable.
+    Credentials in the URL are refused rather than supported: the client would send them as Basic auth
+    instead of the key, and the URL would be shown and stored wherever the host is."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return f"{name} is not a valid URL (check its port); use e.g. https://example.com/v1."
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        return (f"{name} holds a user name or password (user:pass@host); the studio never puts credentials in a URL. "
+                "Remove them and set the key in OPENAI_API_KEY.")
+    if parts.scheme not in ("http", "https"):
+        return f"{name} must start with http:// or https://, e.g. https://example.com/v1."
+    if not parts.hostname:
+        return f"{name} has no host; use e.g. https://example.com/v1."
+    if parts.query or parts.fragment:
+        return (f"{name} has a query string or fragment (?... or #...); use the plain base URL, e.g. https://example.com/v1, "
+                "and set the key in OPENAI_API_KEY.")
+    return None
+
+
+def key_problem(key: str) -> str | None:
+    """What makes an API key unusable before it is sent (its surrounding whitespace is already gone).
+    The message never quotes the key."""
+    if any(ch.isspace() for ch in key):
+        return ("The API key is malformed: it has a space or line break inside it. Copy it again from the provider's "
+                "page and set OPENAI_API_KEY.")
+    if not key.isascii() or not key.isprintable():
+        return ("The API key is malformed: it holds a character other than plain ASCII letters, digits and punctuation (often a typographic quote, "
+                "a dash or an invisible space picked up while copying). Copy it again and set OPENAI_API_KEY.")
+    return None
+
+
+def clean_key(key: str | None) -> str | None:
+    """A key as pasted: a trailing newline or spaces around it are not part of it."""
+    key = key.strip() if key else None
+    return key or None
 
 
 def load_providers(data_dir: Path | None = None) -> dict[str, Provider]:
@@ -119,6 +160,10 @@ def load_providers(data_dir: Path | None = None) -> dict[str, Provider]:
     if data_dir is not None and (data_dir / "providers.toml").is_file():
         for key, entry in tomllib.loads((data_dir / "providers.toml").read_text()).get("providers", {}).items():
             raw[key] = {**raw.get(key, {}), **entry}
+    for key, entry in raw.items():
+        problem = base_url_problem(entry.get("base_url", ""), f"The base_url of provider {key!r}") if entry.get("base_url") else None
+        if problem:
+            raise ConfigError(problem)
     return {
         key: Provider(
             key=key,
@@ -160,6 +205,11 @@ def load_settings(
             f"STUDIO_PROVIDER={provider_key!r} is not a known provider; use one of {', '.join(providers)}."
         )
     provider = providers[provider_key]
+    if base_url:
+        base_url = base_url.strip()
+        problem = base_url_problem(base_url)
+        if problem:
+            raise ConfigError(problem)
     if base_url and provider_key != DEMO_PROVIDER:
         provider = replace(provider, base_url=base_url.rstrip("/"))
     if provider_key == CUSTOM_PROVIDER and not provider.base_url:
@@ -167,8 +217,9 @@ def load_settings(
 
     timeout_s = _number(get("STUDIO_TIMEOUT_S", "300"), "STUDIO_TIMEOUT_S", float, 1, 3600)
     max_retries = _number(get("STUDIO_MAX_RETRIES", "2"), "STUDIO_MAX_RETRIES", int, 0, 10)
+    api_key = clean_key(get("OPENAI_API_KEY"))
     return Settings(
-        api_key=get("OPENAI_API_KEY"),
+        api_key=api_key,
         provider=provider,
         model=get("STUDIO_MODEL") or provider.models[0],
         data_dir=data_dir,
@@ -177,7 +228,7 @@ def load_settings(
         max_retries=int(max_retries),
         password=get("STUDIO_PASSWORD"),
         storage_url=get("STUDIO_STORAGE_URL"),
-        key_host=provider.host if get("OPENAI_API_KEY") else None,
+        key_host=provider.host if api_key else None,
     )
 
 

@@ -7,7 +7,7 @@ so the provider applies its own default; `model` is the exception and is always 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 MAX_PROMPT_CHARS = 32_000
@@ -21,12 +21,14 @@ RESPONSE_FORMATS = ("url", "b64_json")
 COMPRESSIBLE_FORMATS = ("jpeg", "webp")
 INPUT_FIDELITIES = ("low", "high")
 MAX_PARTIAL_IMAGES = 3
-# Custom WxH sizes: gpt-image-2 only, both sides multiples of 16, long:short at most 3:1,
-# at most 3840x2160 worth of pixels; above 2560x1440 the API calls it experimental.
+# Custom WxH sizes: gpt-image-2 only, both sides multiples of 16, long:short at most 3:1, from 655,360 to
+# 3840x2160 worth of pixels, no side over 3840; above 2560x1440 the API calls it experimental.
 MAX_CUSTOM_LONG_SIDE = 3840
 MAX_CUSTOM_PIXELS = 3840 * 2160
+MIN_CUSTOM_PIXELS = 655_360
 EXPERIMENTAL_PIXELS = 2560 * 1440
-_SIZE_RE = re.compile(r"^(\d{2,5})x(\d{2,5})$")
+# ASCII digits only, the whole string: `\d` and `$` would let Arabic-Indic digits and a trailing newline through.
+_SIZE_RE = re.compile(r"([0-9]{1,8})x([0-9]{1,8})")
 
 
 class ValidationError(ValueError):
@@ -73,8 +75,43 @@ def supports_custom_sizes(model: str) -> bool:
 
 
 def parse_size(size: str) -> tuple[int, int] | None:
-    match = _SIZE_RE.match(size)
+    match = _SIZE_RE.fullmatch(size) if isinstance(size, str) else None
     return (int(match[1]), int(match[2])) if match else None
+
+
+def normalise_size(size: str | None) -> str | None:
+    """`00016x00048` is the size 16x48: written plainly, so it is judged (and sent) as what it means."""
+    dims = parse_size(size) if size is not None else None
+    return f"{dims[0]}x{dims[1]}" if dims else size
+
+
+def _custom_problem(w: int, h: int) -> str | None:
+    """The first rule a custom WxH breaks, as the end of a sentence; None when it passes."""
+    if w % 16 or h % 16:
+        return "both sides must be multiples of 16"
+    if max(w, h) > 3 * min(w, h):
+        return "the long side may be at most 3 times the short side"
+    if max(w, h) > MAX_CUSTOM_LONG_SIDE or w * h > MAX_CUSTOM_PIXELS:
+        return "too large"
+    if w * h < MIN_CUSTOM_PIXELS:
+        return "too small"
+    return None
+
+
+def suggest_size(w: int, h: int) -> str:
+    """A custom size that passes every rule, as close as can be to the shape and area asked for."""
+    ratio = min(max(max(w, 1) / max(h, 1), 1 / 3), 3)
+    area = min(max(w * h, MIN_CUSTOM_PIXELS), MAX_CUSTOM_PIXELS)
+    width = (area * ratio) ** 0.5
+    height = width / ratio
+    shrink = min(1.0, MAX_CUSTOM_LONG_SIDE / max(width, height))
+    width, height = width * shrink, height * shrink
+    candidates = [(a, b) for a in (int(width) // 16 * 16, -(-int(width) // 16) * 16)
+                  for b in (int(height) // 16 * 16, -(-int(height) // 16) * 16) if a and b and _custom_problem(a, b) is None]
+    if not candidates:
+        return "1024x1024"
+    best = min(candidates, key=lambda c: (abs(c[0] / c[1] - ratio), abs(c[0] * c[1] - area)))
+    return f"{best[0]}x{best[1]}"
 
 
 def size_problem(size: str, model: str) -> str | None:
@@ -89,12 +126,30 @@ def size_problem(size: str, model: str) -> str | None:
             f"with {model} use one of {', '.join(STANDARD_SIZES)}."
         )
     w, h = dims
-    if w % 16 or h % 16:
-        return f"size {size}: both sides must be multiples of 16 (e.g. {w // 16 * 16 or 16}x{h // 16 * 16 or 16})."
-    if max(w, h) > 3 * min(w, h):
-        return f"size {size}: the long side may be at most 3 times the short side."
-    if max(w, h) > MAX_CUSTOM_LONG_SIDE or w * h > MAX_CUSTOM_PIXELS:
-        return f"size {size} is too large; the largest is 3840x2160 (or 2160x3840)."
+    problem = _custom_problem(w, h)
+    if problem is None:
+        return None
+    nearest = suggest_size(w, h)
+    if problem == "too large":
+        return f"size {size} is too large; the largest is 3840x2160 (or 2160x3840). For this shape, try {nearest}."
+    if problem == "too small":
+        return f"size {size} is too small; custom sizes need at least {MIN_CUSTOM_PIXELS:,} pixels. For this shape, try {nearest}."
+    if problem.startswith("both sides"):
+        return f"size {size}: {problem} (e.g. {nearest})."
+    return f"size {size}: {problem}. For example, try {nearest}."
+
+
+def text_problem(name: str, value: str | None) -> str | None:
+    """Text no database can keep: PostgreSQL refuses NUL in text, and a lone surrogate is not UTF-8 at all.
+    Other control characters (tab, newline, a bell) are kept as written."""
+    if not isinstance(value, str):
+        return None
+    if "\x00" in value:
+        return f"The {name} contains a NUL character (\\x00, often from a paste out of a binary file); remove it."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"The {name} contains a broken character (a lone UTF-16 surrogate) that cannot be stored; retype or paste it again."
     return None
 
 
@@ -109,9 +164,16 @@ def _choice(problems: list[str], name: str, value: str | None, allowed: tuple[st
 
 
 def validate(request: ImageRequest, accepts_response_format: bool = True, edit: bool = False) -> ImageRequest:
-    """Return the request if it can be sent; otherwise raise ValidationError listing every problem.
-    `edit`: the request goes to /images/edits, which takes input_fidelity and no moderation."""
+    """Return the request as it will be sent (its size written plainly) if it can be sent; otherwise raise
+    ValidationError listing every problem. `edit`: the request goes to /images/edits, which takes
+    input_fidelity and no moderation."""
+    if request.size is not None and normalise_size(request.size) != request.size:
+        request = replace(request, size=normalise_size(request.size))
     problems: list[str] = []
+    for name, text in (("prompt", request.prompt), ("model name", request.model), ("user", request.user)):
+        problem = text_problem(name, text)
+        if problem:
+            problems.append(problem)
     if not request.prompt.strip():
         problems.append("The prompt is empty; describe the image you want.")
     elif len(request.prompt) > MAX_PROMPT_CHARS:

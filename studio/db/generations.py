@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import timedelta, timezone
-from typing import Any, Protocol, Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest
+from studio.core.wire import ApiResult
 from studio.db.comparisons import ComparisonRecords
 from studio.db.engine import get_engine, migrate, read_only
 from studio.db.errors import READ_ONLY_MESSAGE
@@ -20,19 +21,6 @@ from studio.db.lineage import Lineage, lineage_of
 from studio.db.models import Generation, GenerationSource, Image, utcnow
 from studio.db.worker import Worker, current_worker
 from studio.db.values import clean_int, clean_text, clean_usage
-
-
-class Answer(Protocol):
-    """What finish_generation reads from a provider's answer (the provider's ApiResult has these fields;
-    named here so the database package needs nothing from the provider package)."""
-
-    created: Any
-    usage: Any
-    size: Any
-    quality: Any
-    background: Any
-    output_format: Any
-    latency_s: float
 
 
 INTERRUPTED = "The studio stopped before this request finished; the prompt is kept, no image was saved."
@@ -80,8 +68,10 @@ class GenerationRecords(ComparisonRecords):
             generation.stream = False
             generation.partial_images = None
 
-    def finish_generation(self, generation: Generation, result: Answer, images: Sequence[dict[str, Any]]) -> Generation:
+    def finish_generation(self, generation: Generation, result: ApiResult, images: Sequence[dict[str, Any]],
+                          note: StudioError | None = None) -> Generation:
         """Mark the generation succeeded and add its image rows in one transaction (files are already on disk).
+        `note` is what a user must know about a success (e.g. fewer images than asked), kept in the error columns.
 
         `generation` is the object start_generation returned; re-attaching it spares a SELECT on the hot path."""
         usage = clean_usage(result.usage)
@@ -90,8 +80,9 @@ class GenerationRecords(ComparisonRecords):
             generation.status = "succeeded"
             # Another process may have settled it as interrupted meanwhile (a request that outlived its
             # window): the success stands, and so must not the error it was given.
+            noted = {"error_code": note.code, "error_message": note.message} if note else {}
             for name in ("error_code", "error_message", "http_status"):
-                setattr(generation, name, None)
+                setattr(generation, name, noted.get(name))
                 flag_modified(generation, name)  # written even though this copy never saw the error
             generation.created = clean_int("created", result.created)
             generation.response_size = clean_text("response_size", result.size)

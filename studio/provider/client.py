@@ -4,59 +4,37 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
+import io
 import re
 import time
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Sequence
-from urllib.parse import urlsplit
+from typing import Any, Sequence
 
 import httpx2
 import openai
 from openai import OpenAI
+from PIL import Image
 
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest
+from studio.core.wire import ApiResult, InputFile, PartialCallback, ReturnedImage
+from studio.provider.deadline import deadline_scope, hooks
+from studio.provider.download import download
 
-DOWNLOAD_TIMEOUT_S = 60.0
-DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024
-# Called with (partial_image_index, image bytes) as each partial image of a streamed request arrives.
-PartialCallback = Callable[[int, bytes], None]
-
-
-@dataclass(frozen=True)
-class ReturnedImage:
-    data: bytes
-    revised_prompt: str | None
-
-
-@dataclass(frozen=True)
-class ApiResult:
-    images: list[ReturnedImage]
-    created: int | None
-    usage: dict[str, Any] | None
-    size: str | None
-    quality: str | None
-    background: str | None
-    output_format: str | None
-    latency_s: float
-
-
-@dataclass(frozen=True)
-class InputFile:
-    """A file to upload to /images/edits. The MIME type is always sent: without it some servers
-    take the upload for application/octet-stream and refuse it."""
-
-    filename: str
-    data: bytes
-    mime: str
-
-    def as_tuple(self) -> tuple[str, bytes, str]:
-        return (self.filename, self.data, self.mime)
+# What callers hold between requests; named here so that nothing outside this module imports `openai`.
+Client = OpenAI
 
 
 class StreamingRejected(StudioError):
     """The provider refused `stream`/`partial_images`: send the request again without them."""
+
+
+class StreamingUseless(StreamingRejected):
+    """The provider took `stream=true` but its stream carried no image (some relays stream nothing, or
+    empty events): to the studio that is a provider without streaming."""
+
+
 def _no_retry_when_out_of_quota(response: httpx2.Response) -> None:
     """The client retries every 429, but `insufficient_quota` will not clear by waiting: mark it final with
     the `x-should-retry` header, which the client obeys before its own rules."""
@@ -69,21 +47,10 @@ def _no_retry_when_out_of_quota(response: httpx2.Response) -> None:
 @lru_cache(maxsize=16)
 def make_client(base_url: str, api_key: str, timeout_s: float, max_retries: int) -> OpenAI:
     """One client per endpoint and key, so its connection pool is reused across requests."""
-    http_client = openai.DefaultHttpxClient(event_hooks={"response": [_no_retry_when_out_of_quota]})
+    watchdog = hooks(timeout_s)  # first, so that every read of the body (the quota check's too) is watched
+    http_client = openai.DefaultHttpxClient(event_hooks={"request": watchdog["request"],
+                                                         "response": [*watchdog["response"], _no_retry_when_out_of_quota]})
     return OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries, http_client=http_client)
-
-
-def generate_images(client: OpenAI, request: ImageRequest) -> ApiResult:
-    """Send the request and return the images' bytes; raise StudioError with a user's message on failure."""
-    return send_request(client, request)
-
-
-def edit_images(
-    client: OpenAI, request: ImageRequest, images: Sequence[InputFile], mask: InputFile | None = None,
-    on_partial: PartialCallback | None = None,
-) -> ApiResult:
-    """POST /images/edits (multipart): one or more reference images and an optional mask."""
-    return send_request(client, request, images=images, mask=mask, on_partial=on_partial)
 
 
 def send_request(
@@ -103,17 +70,45 @@ def send_request(
         if mask is not None:
             params["mask"] = mask.as_tuple()
     started = time.perf_counter()
-    try:
-        if params.get("stream"):
-            return _read_stream(call(**params), client.timeout, started, on_partial)
-        response = call(**params)
-    except openai.OpenAIError as exc:
-        if params.get("stream") and _refuses_streaming(exc):
-            raise StreamingRejected("The provider does not stream images; sent without live preview.", "stream_unsupported", getattr(exc, "status_code", None)) from None
-        raise describe_error(exc) from None
-    except ValueError:  # a 200 whose body is not JSON
-        raise StudioError("The provider's answer was not valid JSON; check the base URL.", "malformed_response") from None
+    limit = _seconds(client.timeout)
+    with deadline_scope() as attempts:
+        try:
+            if params.get("stream"):
+                return _read_stream(call(**params), client.timeout, started, on_partial)
+            response = call(**params)
+        except openai.OpenAIError as exc:
+            if attempts.passed:
+                raise _took_too_long(limit) from None
+            if params.get("stream") and _refuses_streaming(exc):
+                raise StreamingRejected("The provider does not stream images; sent without live preview.", "stream_unsupported", getattr(exc, "status_code", None)) from None
+            raise describe_error(exc) from None
+        except httpx2.HTTPError as exc:  # while reading a stream, which the client does not wrap
+            if attempts.passed:
+                raise _took_too_long(limit) from None
+            raise _transport_error(exc) from None
+        except ValueError:  # a 200 whose body is not JSON
+            raise StudioError("The provider's answer was not valid JSON; check the base URL.", "malformed_response") from None
     return _result(response, client.timeout, started)
+
+
+def _seconds(timeout: Any) -> float | None:
+    return timeout if isinstance(timeout, (int, float)) else getattr(timeout, "read", None)
+
+
+def _took_too_long(limit: float | None) -> StudioError:
+    within = f" ({limit:g} s)" if limit else ""
+    return StudioError(f"The request took longer than the limit{within} and was stopped; try again, pick a lower quality "
+                       "or raise STUDIO_TIMEOUT_S.", "timeout")
+
+
+def _transport_error(exc: Exception) -> StudioError:
+    """What went wrong on the wire, for errors the client did not wrap (or wrapped as a connection error)."""
+    if "without sending complete message body" in str(exc) or isinstance(exc, httpx2.RemoteProtocolError):
+        return StudioError("The provider's answer was cut off before it was complete (the connection closed mid-answer); "
+                           "nothing was kept. Try again.", "incomplete_response")
+    if isinstance(exc, httpx2.TimeoutException):
+        return StudioError("The request timed out; try again, pick a lower quality or raise STUDIO_TIMEOUT_S.", "timeout")
+    return StudioError("Could not reach the provider; check the base URL and your network connection.", "connection_error")
 
 
 def _refuses_streaming(exc: Exception) -> bool:
@@ -130,25 +125,41 @@ def _refuses_streaming(exc: Exception) -> bool:
 def _read_stream(stream: Any, timeout: Any, started: float, on_partial: PartialCallback | None) -> ApiResult:
     """Collect a stream of `*.partial_image` / `*.completed` events into the same result as a plain request."""
     response = getattr(stream, "response", None)
-    if response is not None and "json" in (response.headers.get("content-type") or ""):
-        # Some providers ignore stream=true and answer with the plain JSON body.
+    content_type = (response.headers.get("content-type") or "") if response is not None else ""
+    if response is not None and ("json" in content_type or "html" in content_type):
+        # Some providers ignore stream=true and answer with the plain JSON body (or a web page stands there).
         response.read()
+        if "html" in content_type:
+            return _result(response.text, timeout, started)
         from openai.types import ImagesResponse
 
-        return _result(ImagesResponse.model_validate(response.json()), timeout, started)
+        body = response.json()
+        if not isinstance(body, dict):
+            raise ValueError("not an object")
+        # Built as the client builds a plain answer (no strict validation), so `{"error": ...}` reads the same.
+        return _result(ImagesResponse.construct(**body), timeout, started)
     images: list[ReturnedImage] = []
     usage = None
     last: Any = None
-    for event in stream:
-        kind = getattr(event, "type", "") or ""
-        if kind.endswith(".partial_image"):
-            if on_partial is not None:
-                _show_partial(on_partial, event)
-        elif kind.endswith(".completed"):
-            # The API's completed events carry no revised_prompt; keep one if a provider adds it.
-            images.append(ReturnedImage(_item_bytes(event, timeout), getattr(event, "revised_prompt", None)))
-            usage = event.usage.model_dump(exclude_none=True) if getattr(event, "usage", None) else usage
-            last = event
+    events = 0
+    try:
+        for event in stream:
+            events += 1
+            kind = getattr(event, "type", "") or ""
+            if kind.endswith(".partial_image"):
+                if on_partial is not None:
+                    _show_partial(on_partial, event)
+            elif kind.endswith(".completed"):
+                if not (getattr(event, "b64_json", None) or getattr(event, "url", None)):
+                    raise StreamingUseless("The provider's stream carried no image; sent again without live preview.", "stream_without_image")
+                # The API's completed events carry no revised_prompt; keep one if a provider adds it.
+                images.append(ReturnedImage(_item_bytes(event, timeout), getattr(event, "revised_prompt", None)))
+                usage = event.usage.model_dump(exclude_none=True) if getattr(event, "usage", None) else usage
+                last = event
+    finally:
+        stream.close()  # the connection goes back to the pool only once the response is closed
+    if last is None and events == 0:
+        raise StreamingUseless("The provider's stream ended without any event; sent again without live preview.", "stream_without_image")
     if last is None:
         raise StudioError("The provider's stream ended without a final image; try again, or turn off live preview.", "no_images")
     return ApiResult(
@@ -164,17 +175,30 @@ def _read_stream(stream: Any, timeout: Any, started: float, on_partial: PartialC
 
 
 def _show_partial(on_partial: PartialCallback, event: Any) -> None:
-    # A preview is a nicety: a bad partial image or a failing callback must not cost the final image.
+    """Hand a partial image to the page only if it is one: the page draws it on another thread, where bytes
+    that are not an image would fail the whole request's display although the final image is fine."""
     try:
-        data = base64.b64decode(event.b64_json, validate=True)
+        data = base64.b64decode(event.b64_json or "", validate=True)
+        if not data:
+            return
+        with Image.open(io.BytesIO(data)) as picture:
+            picture.verify()
         on_partial(int(getattr(event, "partial_image_index", 0) or 0), data)
-    except Exception:  # noqa: BLE001 - deliberately broad, see above
+    except Exception:  # noqa: BLE001 - a preview is a nicety: a bad partial or a failing callback must not cost the final image
         pass
 
 
 def _result(response: Any, timeout: Any, started: float) -> ApiResult:
+    if isinstance(response, str):  # the client hands back the text of an answer that is not JSON
+        if _looks_like_html(response):
+            raise StudioError("The provider answered with a web page, not the Images API: the base URL probably points at a "
+                              "website. Check OPENAI_BASE_URL (an API's base URL usually ends in /v1).", "html_response")
+        raise StudioError("The provider's answer was not valid JSON; check the base URL.", "malformed_response")
     data = getattr(response, "data", None)
     if not isinstance(data, list) or not data:
+        complaint = _error_in_answer(response)
+        if complaint is not None:
+            raise complaint
         raise StudioError("The provider answered but returned no images; try again or check the model.", "no_images")
     images = [ReturnedImage(_item_bytes(item, timeout), getattr(item, "revised_prompt", None)) for item in data]
     latency = time.perf_counter() - started
@@ -191,6 +215,39 @@ def _result(response: Any, timeout: Any, started: float) -> ApiResult:
     )
 
 
+def _error_in_answer(response: Any) -> StudioError | None:
+    """Relays often answer 200 with an error inside: `{"error": {...}}`, `{"error": "..."}` or `{"code", "msg"}`."""
+    extra = getattr(response, "model_extra", None) or {}
+    error = extra.get("error")
+    if isinstance(error, dict):
+        text, code = error.get("message") or error.get("msg") or error.get("type"), error.get("code") or error.get("type")
+    elif isinstance(error, str):
+        text, code = error, None
+    else:
+        text = extra.get("message") or extra.get("msg") or extra.get("detail")
+        code = extra.get("code")
+    if not text or not isinstance(text, str):
+        return None
+    text = _shorten(text)
+    code = code if isinstance(code, str) and code else "provider_error"
+    return StudioError(f"The provider answered with an error: {text}", code[:64])
+
+
+def _shorten(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text.lstrip()[:200].lower()
+    return head.startswith(("<!doctype html", "<html", "<head", "<body")) or "<html" in head
+
+
+def _html_title(text: str) -> str:
+    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S) or re.search(r"<h1[^>]*>(.*?)</h1>", text, re.I | re.S)
+    return _shorten(html.unescape(re.sub(r"<[^>]+>", "", match[1])), 120) if match else ""
+
+
 def _item_bytes(item: Any, timeout: Any) -> bytes:
     if getattr(item, "b64_json", None):
         try:
@@ -200,40 +257,6 @@ def _item_bytes(item: Any, timeout: Any) -> bytes:
     if getattr(item, "url", None):
         return download(item.url)
     raise StudioError("The provider returned an item with neither b64_json nor url.", "no_image_data")
-
-
-def download(url: str, timeout_s: float = DOWNLOAD_TIMEOUT_S, max_bytes: int = DOWNLOAD_MAX_BYTES) -> bytes:
-    """Fetch an image URL at once (they expire): http(s) only, no redirect to another host, capped size."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        raise StudioError(f"The provider returned an image URL with scheme {parts.scheme!r}; only http(s) is fetched.", "bad_url")
-    try:
-        with httpx2.Client(timeout=timeout_s, follow_redirects=False) as http:
-            for _hop in range(5):
-                with http.stream("GET", url) as response:
-                    if response.is_redirect:
-                        target = str(response.next_request.url) if response.next_request else ""
-                        if urlsplit(target).netloc != parts.netloc:
-                            raise StudioError("The image URL redirected to another host; it was not followed.", "redirect_refused")
-                        url = target
-                        continue
-                    if response.status_code != 200:
-                        raise StudioError(f"Downloading the image failed with HTTP {response.status_code}; the URL may have expired.", "download_failed")
-                    declared = int(response.headers.get("content-length") or 0)
-                    if declared > max_bytes:
-                        raise StudioError(f"The image at the returned URL is larger than {max_bytes // 2**20} MB; it was not kept.", "download_too_large")
-                    chunks, total = [], 0
-                    for chunk in response.iter_bytes():
-                        total += len(chunk)
-                        if total > max_bytes:
-                            raise StudioError(f"The image at the returned URL is larger than {max_bytes // 2**20} MB; it was not kept.", "download_too_large")
-                        chunks.append(chunk)
-                    return b"".join(chunks)
-            raise StudioError("The image URL redirected too many times.", "download_failed")
-    except httpx2.TimeoutException:
-        raise StudioError(f"Downloading the image took longer than {timeout_s:.0f} s; try again.", "download_timeout") from None
-    except httpx2.HTTPError as exc:
-        raise StudioError(f"Could not download the image ({type(exc).__name__}); try again.", "download_failed") from None
 
 
 def describe_error(exc: Exception) -> StudioError:
@@ -246,7 +269,16 @@ def describe_error(exc: Exception) -> StudioError:
     if isinstance(exc, openai.APITimeoutError):
         return StudioError("The request timed out; try again, pick a lower quality or raise STUDIO_TIMEOUT_S.", "timeout")
     if isinstance(exc, openai.APIConnectionError):
-        return StudioError("Could not reach the provider; check the base URL and your network connection.", "connection_error")
+        return _transport_error(exc.__cause__ or exc)
+    page = _html_page(exc)
+    if status == 413 or (page is not None and status == 400 and "too large" in page.lower()):
+        said = page if page is not None else (detail if isinstance(getattr(exc, "body", None), dict) else "")
+        return StudioError(f"The request was too large for the provider (HTTP {status}{': ' + said if said else ''}); send fewer "
+                           "or smaller reference images, or a shorter prompt.", code or "request_too_large", status)
+    if page is not None and status is not None and status < 500:
+        return StudioError(f"The provider answered HTTP {status} with a web page ({page or 'no title'}) instead of an API "
+                           "error: a proxy or web server in front of the API refused the request. Check the base URL.",
+                           code or "html_error", status)
     if isinstance(exc, openai.BadRequestError):
         param = getattr(exc, "param", None)
         where = f" ({param})" if param else ""
@@ -270,8 +302,17 @@ def describe_error(exc: Exception) -> StudioError:
     return StudioError(f"The request failed: {detail}", code or "error", status)
 
 
+def _html_page(exc: Exception) -> str | None:
+    """The title of the web page an error came with (a proxy's or web server's), or None for an API error."""
+    body = getattr(exc, "body", None)
+    return _html_title(body) if isinstance(body, str) and _looks_like_html(body) else None
+
+
 def _detail(exc: Exception) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict) and body.get("message"):
         return str(body["message"])
-    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    page = _html_page(exc)
+    if page is not None:
+        return page or "a web page"
+    return _shorten(getattr(exc, "message", None) or str(exc) or type(exc).__name__)

@@ -330,8 +330,7 @@ def _comparison(studio: Studio, group: CompareGroup, prices: PriceTable | None) 
         cost: Cost | None = None
         if prices is not None and cell.generation is not None:
             generation = cell.generation
-            error = StudioError(generation.error_message or "failed", generation.error_code or "error", generation.http_status) if generation.status == "failed" else None
-            outcome = Outcome(generation, studio.saved_images(generation), error)
+            outcome = studio.outcome_of(generation)
             cost = generation_cost(prices, generation, len(outcome.images))
         cells.append(CellResult(cell.position, cell.quality, group.axis, cell.axis_value, outcome, cost))
     return Comparison(group.id, group.created_at, group.prompt, group.model, group.axis, dict(group.request), group.winner_position, cells)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from studio.files.imagefile import DamagedImage, ImageTooLarge, decode_whole
-from studio.provider.client import InputFile
+from studio.core.wire import InputFile
 from studio.files.mask import check_mask
 from studio.core.request import ValidationError
 

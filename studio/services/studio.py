@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import threading
+import concurrent.futures
+import functools
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Iterator, Sequence
 
-from openai import OpenAI
 from sqlalchemy.exc import DBAPIError
 
 from studio.provider.capabilities import Capabilities
-from studio.provider.client import InputFile, PartialCallback, StreamingRejected, make_client, send_request
-from studio.core.config import DEMO_PROVIDER, Provider, Settings
-from studio.provider.demo import DemoServer, start_demo_server
+from studio.provider.client import Client, StreamingRejected, make_client, send_request
+from studio.core.config import DEMO_PROVIDER, Provider, Settings, clean_key, key_problem
+from studio.provider.demo import shared_base_url
 from studio.services.edits import EditImage, check_inputs, read_image
 from studio.core.errors import StudioError
 from studio.files.filemeta import embed_metadata, file_metadata
@@ -25,12 +25,18 @@ from studio.db.lineage import Lineage
 from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
 from studio.core.request import ImageRequest, ValidationError, validate
+from studio.core.wire import InputFile, PartialCallback, ReturnedImage
 from studio.files.storage import Location, Storage, open_storage
 from studio.services.thumbnails import make_thumbnails_soon
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
-_demo_server: DemoServer | None = None
-_demo_lock = threading.Lock()
+SAVE_WORKERS = 4
+
+
+@functools.cache
+def _savers() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads that write a batch's files side by side (see Studio._save_all)."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=SAVE_WORKERS, thread_name_prefix="studio-save")
 
 
 @dataclass(frozen=True)
@@ -61,16 +67,17 @@ class Outcome:
     def status(self) -> str:
         return self.generation.status
 
+    @property
+    def note(self) -> str | None:
+        """What a user should know about a generation that succeeded, e.g. that fewer images came back than asked."""
+        return self.generation.error_message if self.generation.status == "succeeded" else None
+
 
 def demo_provider(provider: Provider) -> Provider:
     """The demo preset with the address of this process's own demo endpoint, started on first use."""
-    global _demo_server
     if provider.key != DEMO_PROVIDER or provider.base_url:
         return provider
-    with _demo_lock:
-        if _demo_server is None:
-            _demo_server = start_demo_server()
-    return replace(provider, base_url=_demo_server.base_url)
+    return replace(provider, base_url=shared_base_url())
 
 
 @contextmanager
@@ -108,11 +115,14 @@ class Studio:
         """The same gallery and storage, talking to another provider or model."""
         return Studio(replace(settings, provider=demo_provider(settings.provider)), self.records, self.storage)
 
-    def client(self) -> OpenAI:
+    def client(self) -> Client:
         settings = self.settings
-        key = DEMO_API_KEY if settings.provider.key == DEMO_PROVIDER else settings.api_key
+        key = DEMO_API_KEY if settings.provider.key == DEMO_PROVIDER else clean_key(settings.api_key)
         if not key:
             raise StudioError(settings.missing_key_message(), "no_api_key")
+        problem = key_problem(key)
+        if problem:  # refused here: sent, it would fail as "could not reach the provider" or worse
+            raise StudioError(problem, "malformed_key")
         return make_client(settings.base_url, key, settings.timeout_s, settings.max_retries)
 
     @property
@@ -127,7 +137,7 @@ class Studio:
         """Validate, send, save the files, then commit the rows. Raises ValidationError before any request
         for bad input; every request that was sent is recorded, succeeded or failed.
         With `request.stream`, `on_partial(index, bytes)` sees each partial image as it arrives."""
-        validate(request, self.settings.provider.accepts_response_format)
+        request = validate(request, self.settings.provider.accepts_response_format)
         return self._run(request, "generations", None, None, on_partial)
 
     def edit(
@@ -136,23 +146,21 @@ class Studio:
     ) -> Outcome:
         """An edit of one or more reference images (the first one is the one edited), with an optional mask
         in the API's convention (see studio.mask). Saved like a generation, with links to its sources."""
-        problems: list[str] = []
-        for check in (lambda: validate(request, self.settings.provider.accepts_response_format, edit=True),
-                      lambda: check_inputs(images, mask)):
-            try:
-                check()
-            except ValidationError as exc:  # report the fields' and the files' problems together
-                problems.extend(exc.problems)
+        problems: list[str] = []  # the fields' and the files' problems are reported together
+        try:
+            request = validate(request, self.settings.provider.accepts_response_format, edit=True)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+        try:
+            check_inputs(images, mask)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
         if problems:
             raise ValidationError(problems)
         return self._run(request, "edits", images, mask, on_partial)
 
     def lineage(self, image_id: int) -> Lineage:
         return self.records.lineage(image_id)
-
-    def lineage_outcomes(self, image_id: int) -> list[Outcome]:
-        """Every generation in an image's lineage (its originals, the edits leading to it and made from it), oldest first."""
-        return [self._outcome(g) for g in self.records.generations_with_images(self.lineage(image_id).image_ids)]
 
     def image(self, image_id: int) -> SavedImage:
         """One gallery image, e.g. to open it on the Edit page."""
@@ -211,19 +219,23 @@ class Studio:
                     self.records.note_stream_fallback(pending)
                 request = replace(request, stream=False, partial_images=None)
                 result = send_request(client, request, images=files, mask=mask_file)
-            rows = [self._save(index, item.data, item.revised_prompt, written, request) for index, item in enumerate(result.images)]
+            rows = self._save_all(result.images, written, request)
+            asked, got = request.n or 1, len(result.images)
+            # The images that came are saved, and the generation says the batch is short.
+            note = StudioError(f"{got} of {asked} images returned: the provider sent fewer than asked.",
+                               "fewer_images") if got < asked else None
         except Exception as exc:  # recorded whatever it is: the prompt must not be lost
             for path in written:  # a batch is kept whole or not at all
                 self.storage.delete(path)
             if not isinstance(exc, StudioError):
                 exc = StudioError(f"The request failed unexpectedly ({type(exc).__name__}); try again.", "unexpected")
-            error = StudioError(redact(exc.message, self.settings.api_key), exc.code, exc.http_status)
+            error = StudioError(redact(exc.message, clean_key(self.settings.api_key)), exc.code, exc.http_status)
             with database_errors():
                 generation = self.records.fail_generation(pending, error, time.perf_counter() - started)
             return Outcome(generation, [], error)
         try:
             with database_errors():
-                generation = self.records.finish_generation(pending, result, rows)
+                generation = self.records.finish_generation(pending, result, rows, note)
         except StudioError:
             # The rows could not be committed: take the new files back; the pending row is settled
             # as interrupted at the next start, so the prompt stays in the history.
@@ -232,8 +244,19 @@ class Studio:
             raise
         # Thumbnails are made just after, off the caller's path: a decode + resize + encode per image would
         # add a third to a fast request, and the full image is what the caller shows first.
+        outcome = Outcome(generation, self.saved_images(generation))
         make_thumbnails_soon(self.storage, self.images, [(image.id, image.path) for image in generation.images])
-        return Outcome(generation, self.saved_images(generation))
+        return outcome
+
+    def _save_all(self, images: Sequence[ReturnedImage], written: list[str], request: ImageRequest) -> list[dict[str, Any]]:
+        """Every image of a batch into storage. Each write ends in an fsync (or an upload) that waits on the
+        disk (or the network) without the GIL: a batch's writes go side by side, so n images cost about one
+        wait, not n. Returns only once every write has ended, so a failure leaves nothing half-done behind."""
+        if len(images) == 1:
+            return [self._save(0, images[0].data, images[0].revised_prompt, written, request)]
+        futures = [_savers().submit(self._save, index, item.data, item.revised_prompt, written, request) for index, item in enumerate(images)]
+        concurrent.futures.wait(futures)
+        return [future.result() for future in futures]  # the first failure is raised, after all have finished
 
     def _save(self, index: int, data: bytes, revised_prompt: str | None, written: list[str], request: ImageRequest) -> dict[str, Any]:
         facts = inspect_image(data)
@@ -275,16 +298,17 @@ class Studio:
             generation = self.records.get(generation_id)
         except StudioError:
             return None
-        return self._outcome(generation)
+        return self.outcome_of(generation)
 
     def latest(self) -> Outcome | None:
         newest = self.records.recent(1)
-        return self._outcome(newest[0]) if newest else None
+        return self.outcome_of(newest[0]) if newest else None
 
-    def _outcome(self, generation: Generation) -> Outcome:
+    def outcome_of(self, generation: Generation) -> Outcome:
+        """A stored generation as the outcome pages and the CLI show: a failed one carries its error."""
         error = StudioError(generation.error_message or "failed", generation.error_code or "error", generation.http_status) if generation.status == "failed" else None
         return Outcome(generation, self.saved_images(generation), error)
 
     def recent(self, limit: int = 20) -> list[Outcome]:
-        return [self._outcome(g) for g in self.records.recent(limit)]
+        return [self.outcome_of(g) for g in self.records.recent(limit)]
 

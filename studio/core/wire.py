@@ -1,0 +1,42 @@
+"""The types that cross the provider boundary: what a request uploads and what the provider's answer
+becomes. They live in core so that the gallery's records and the edit inputs can name them without
+importing the client (and with it `openai`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+# Called with (partial_image_index, image bytes) as each partial image of a streamed request arrives.
+PartialCallback = Callable[[int, bytes], None]
+
+
+@dataclass(frozen=True)
+class ReturnedImage:
+    data: bytes
+    revised_prompt: str | None
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    images: list[ReturnedImage]
+    created: int | None
+    usage: dict[str, Any] | None
+    size: str | None
+    quality: str | None
+    background: str | None
+    output_format: str | None
+    latency_s: float
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file to upload to /images/edits. The MIME type is always sent: without it some servers
+    take the upload for application/octet-stream and refuse it."""
+
+    filename: str
+    data: bytes
+    mime: str
+
+    def as_tuple(self) -> tuple[str, bytes, str]:
+        return (self.filename, self.data, self.mime)
