@@ -42,7 +42,7 @@ def median_ms(work, rounds: int) -> float:
 
 def fill(records: GenerationRecords, count: int) -> None:
     batch = 10_000
-    with gallery.engine.begin() as connection:
+    with records.engine.begin() as connection:
         for start in range(1, count + 1, batch):
             ids = range(start, min(count + 1, start + batch))
             connection.execute(insert(Generation), [
@@ -62,25 +62,25 @@ def chain(records: GenerationRecords, root: int, depth: int) -> int:
     for step in range(depth):
         source = {"position": 0, "role": "image", "image_id": current, "filename": None, "path": f"images/{current}.png",
                   "sha256": f"{current:064d}", "width": 1024, "height": 1024, "format": "png", "bytes": 1}
-        pending = gallery.start_generation(ImageRequest(prompt=f"edit {step}", model="gpt-image-2"), "bench", "bench", "edits", [source])
+        pending = records.start_generation(ImageRequest(prompt=f"edit {step}", model="gpt-image-2"), "bench", "bench", "edits", [source])
         made = {"batch_index": 0, "path": f"images/e{step}.png", "sha256": f"e{step:063d}", "width": 1024, "height": 1024,
                 "format": "png", "bytes": 1, "revised_prompt": None}
-        current = gallery.finish_generation(pending, result, [made]).images[0].id
+        current = records.finish_generation(pending, result, [made]).images[0].id
     return current
 
 
 def lineage_figures(images: int, depth: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        gallery = GenerationRecords.open(f"sqlite:///{Path(tmp) / 'studio.db'}")
+        records = GenerationRecords.open(f"sqlite:///{Path(tmp) / 'studio.db'}")
         started = time.perf_counter()
-        fill(gallery, images)
+        fill(records, images)
         print(f"gallery: {images:,} images filled in {time.perf_counter() - started:.1f} s")
         root = images // 2
-        last = chain(gallery, root, depth)
-        assert len(gallery.lineage(last).ancestors) == depth
-        get_ms = median_ms(lambda: gallery.get(root), rounds)
-        up_ms = median_ms(lambda: gallery.lineage(last), rounds)
-        down_ms = median_ms(lambda: gallery.lineage(root), rounds)
+        last = chain(records, root, depth)
+        assert len(records.lineage(last).ancestors) == depth
+        get_ms = median_ms(lambda: records.get(root), rounds)
+        up_ms = median_ms(lambda: records.lineage(last), rounds)
+        down_ms = median_ms(lambda: records.lineage(root), rounds)
         print(f"records.get (one generation):        median {get_ms:.2f} ms")
         print(f"lineage of the last edit ({depth} up):   median {up_ms:.2f} ms  ({up_ms / get_ms:.1f}x get; goal <= {depth}x)")
         print(f"lineage of the source ({depth} down):    median {down_ms:.2f} ms  ({down_ms / get_ms:.1f}x get; goal <= {depth}x)")

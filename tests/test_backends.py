@@ -292,7 +292,8 @@ def test_gallery_page_on_s3_hands_the_browser_presigned_urls(studio, s3_server):
 # --- moving a gallery's rows from SQLite to PostgreSQL ----------------------------------------------
 
 def test_copy_database_moves_a_sqlite_gallery_to_postgres_with_ids_lineage_and_search(studio, postgres_server, monkeypatch):
-    from studio.services.compare import GridSpec, open_comparison, run_grid
+    from studio.services.compare import GridSpec, run_grid
+    from studio.services.comparisons import open_comparison
     from studio.db.browse import GalleryFilter
     from studio.services.gallery import GalleryService
 

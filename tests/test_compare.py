@@ -10,7 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from studio.cli.main import main
-from studio.services.compare import GridSpec, estimate_grid, mark_winner, open_comparison, recent_comparisons, run_grid, start_grid
+from studio.services.compare import GridSpec, estimate_grid, run_grid, start_grid
+from studio.services.comparisons import mark_winner, open_comparison, recent_comparisons
 from studio.core.config import load_settings
 from studio.provider.demo import DemoServer
 from studio.core.pricing import load_prices

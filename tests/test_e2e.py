@@ -20,6 +20,7 @@ def test_generate_in_a_real_browser(studio_env, demo_server, tmp_path):
         images = page.locator("[data-testid='stImage'] img")
         images.first.wait_for(timeout=10_000)
         assert images.count() == 1
+        page.get_by_role("button", name="Download").first.wait_for(timeout=10_000)  # drawn just after the image
         assert page.get_by_role("button", name="Download").count() == 1
         assert "?generation=1" in page.url
         html = page.content()

@@ -1,6 +1,5 @@
 """The Generate and Gallery pages, driven headlessly with Streamlit's AppTest."""
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT, TEST_KEY

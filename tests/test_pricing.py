@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from studio.services.compare import spend
+from studio.services.comparisons import spend
 from studio.core.config import ConfigError
 from studio.core.pricing import NO_PRICE, Usage, format_usd, generation_cost, load_prices
 from studio.core.request import ImageRequest

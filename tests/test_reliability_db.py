@@ -329,7 +329,7 @@ BAD_USAGE = {
 def bad_usage(run: Run, row: str) -> tuple[str, str]:
     """A succeeded generation whose stored usage is nonsense, seen in the Gallery dialog, on the Compare
     page (a comparison whose cell it is) and in the spend totals (the Compare page's caption, `spend`)."""
-    from studio.services.compare import open_comparison, spend
+    from studio.services.comparisons import open_comparison, spend
 
     outcome = run.studio.generate(ImageRequest(prompt="a lighthouse", model="gpt-image-1", quality="low"))
     usage = BAD_USAGE[row]

@@ -10,10 +10,8 @@ from studio.core.config import ConfigError
 from studio.core.errors import StudioError
 from studio.core.pricing import format_usd, load_prices
 from studio.core.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError
-from studio.services.compare import (
-    AXES, AXIS_CHOICES, DEFAULT_QUALITIES, MAX_WORKERS, GridSpec, default_workers, estimate_grid, open_comparison,
-    recent_comparisons, spend, start_grid,
-)
+from studio.services.compare import AXES, AXIS_CHOICES, DEFAULT_QUALITIES, MAX_WORKERS, GridSpec, default_workers, estimate_grid, start_grid
+from studio.services.comparisons import open_comparison, recent_comparisons, spend
 from studio.services.studio import Studio
 from views.components.compare_grid import run_live, show_comparison
 from views.components.handoff import apply_pending_settings

@@ -7,7 +7,8 @@ import json
 import sys
 from typing import Any
 
-from studio.services.compare import AXES, DEFAULT_QUALITIES, CellResult, GridSpec, estimate_grid, run_grid, spend
+from studio.services.compare import AXES, DEFAULT_QUALITIES, CellResult, GridSpec, estimate_grid, run_grid
+from studio.services.comparisons import spend
 from studio.core.config import load_settings
 from studio.core.pricing import load_prices
 from studio.core.request import ImageRequest, ValidationError

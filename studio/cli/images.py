@@ -12,10 +12,8 @@ from typing import Any
 from studio.core.config import load_settings
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest
-from studio.files.filemeta import read_metadata
-from studio.files.storage import read_location
 from studio.services.edits import EditImage, read_image
-from studio.services.intake import embedded_problems
+from studio.services.inspect import inspect_file, read_input
 from studio.services.studio import Outcome, Studio
 
 
@@ -71,16 +69,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_file(path: str, what: str) -> bytes:
-    try:
-        return read_location(path)  # a file, or an s3:// URL as `generate` prints for a bucket
-    except OSError as exc:
-        raise StudioError(f"Cannot read the {what} {path} ({exc.strerror or 'not found'}); check the path.", "unreadable_file") from None
-
-
 def cmd_edit(args: argparse.Namespace) -> int:
-    images: list[EditImage] = [read_image(Path(path).name, _read_file(path, "image")) for path in args.image]
-    mask = _read_file(args.mask, "mask") if args.mask else None
+    images: list[EditImage] = [read_image(Path(path).name, read_input(path, "image")) for path in args.image]
+    mask = read_input(args.mask, "mask") if args.mask else None
     studio = Studio.open(load_settings())
     request = replace(request_from_args(args, studio.settings.model), input_fidelity=args.input_fidelity)
     outcome = studio.edit(request, images, mask)
@@ -95,22 +86,13 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     try:
-        data = read_location(args.file)
-    except OSError:
-        print(f"error: there is no file {args.file}; give the path of a PNG, JPEG or WebP image.", file=sys.stderr)
+        found = inspect_file(args.file)
+    except StudioError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
         return 1
-    try:
-        metadata = read_metadata(data)
-    except StudioError as exc:  # not an image, or metadata that is not a JSON object
-        print(f"error: {args.file}: {exc.message}", file=sys.stderr)
-        return 1
-    if metadata is None:
-        print(f"error: {args.file} carries no Image Studio metadata.", file=sys.stderr)
-        return 1
-    print(json.dumps(metadata, ensure_ascii=False, indent=2))
-    problems = embedded_problems(metadata)
-    if problems:  # shown above as it is; an import or the doctor would leave these fields out
-        print(f"error: {args.file} carries metadata the gallery cannot hold: {'; '.join(problems)}.", file=sys.stderr)
+    print(json.dumps(found.metadata, ensure_ascii=False, indent=2))
+    if found.problems:  # shown above as it is; an import or the doctor would leave these fields out
+        print(f"error: {args.file} carries metadata the gallery cannot hold: {'; '.join(found.problems)}.", file=sys.stderr)
         return 1
     return 0
 

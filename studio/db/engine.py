@@ -40,6 +40,15 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def database_files(url: str) -> list[Path]:
+    """The files a SQLite gallery lives in (the database, its journal and WAL files, the migration lock);
+    none for a server database. Nothing may ever be written over these."""
+    database = make_url(url).database
+    if not is_sqlite(url) or database in (None, "", ":memory:"):
+        return []
+    return [Path(f"{database}{suffix}") for suffix in ("", "-wal", "-shm", "-journal", ".migrate.lock")]
+
+
 def _where(url: str) -> str:
     """The gallery's database as a user would name it: the file, or the server without the password."""
     parsed = make_url(url)

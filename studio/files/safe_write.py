@@ -15,7 +15,6 @@ from typing import BinaryIO, Iterator, Sequence
 
 from studio.core.errors import StudioError
 
-SQLITE_SIBLINGS = ("", "-wal", "-shm", "-journal", ".migrate.lock")
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members, an empty zip
 
 

@@ -13,14 +13,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Sequence
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from studio.core.config import Settings
 from studio.core.errors import StudioError
 from studio.db.archive import ArchiveRecords
+from studio.db.engine import database_files
+from studio.db.errors import DatabaseError
 from studio.files.content import IMAGES_FOLDER, UPLOADS_FOLDER
-from studio.files.safe_write import SQLITE_SIBLINGS, check_new_file, replacing
+from studio.files.safe_write import check_new_file, replacing
 from studio.files.storage import LocalStorage, open_storage
 from studio.files.thumbnails import THUMBNAIL_FOLDER
 from studio.services.intake import GENERATION_FIELDS, IMAGE_FIELDS, Member, add_files, line_problems
@@ -158,7 +158,7 @@ class Archive:
         except _ZIP_READ_ERRORS as exc:
             report.problems.append(f"{first}: cannot be read from the zip ({exc}); skipped.")
             return
-        except (SQLAlchemyError, ValueError, TypeError) as exc:  # last resort: values.py should have said why
+        except (DatabaseError, ValueError, TypeError) as exc:  # last resort: values.py should have said why
             report.problems.append(f"{first}: its metadata does not fit the gallery ({type(exc).__name__}); skipped. "
                                    "Fix that line in metadata.jsonl or remove it to import the file with the metadata inside it.")
             return
@@ -208,10 +208,7 @@ class Archive:
 def check_export_target(settings: Settings, target: Path, force: bool = False) -> Path:
     """Where an export may be written, resolved; a StudioError when it would touch the gallery itself.
     Needs only the settings, so the CLI checks before it opens (and so touches) the database."""
-    files: list[Path] = []
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        files = [Path(f"{url.database}{suffix}") for suffix in SQLITE_SIBLINGS]
+    files = database_files(settings.database_url)
     roots = {settings.data_dir}
     storage = open_storage(settings.storage_url, settings.data_dir)
     if isinstance(storage, LocalStorage):

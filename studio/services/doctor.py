@@ -8,10 +8,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
 
 from studio.core.errors import StudioError
 from studio.db.archive import ArchiveRecords
+from studio.db.errors import DatabaseError
 from studio.files.content import IMAGES_FOLDER, UPLOADS_FOLDER
 from studio.files.thumbnails import THUMBNAIL_FOLDER
 from studio.services.intake import Member, add_files
@@ -99,7 +99,7 @@ def doctor(studio: Studio, fix: bool = False, now: float | None = None) -> Docto
             except StudioError as exc:  # not an image the studio keeps: left where it is for a person to look at
                 report.problems.append(f"{relative}: {exc.message} Left where it is.")
                 continue
-            except (SQLAlchemyError, ValueError, TypeError) as exc:  # last resort: values.py should have caught it
+            except (DatabaseError, ValueError, TypeError) as exc:  # last resort: values.py should have caught it
                 report.problems.append(f"{relative}: could not be taken in ({type(exc).__name__}); left where it is.")
                 continue
             if added is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterable, Sequence
+from typing import IO, Iterable, Sequence
 
 from studio.core.config import ConfigError
 from studio.core.errors import StudioError

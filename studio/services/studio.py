@@ -5,11 +5,9 @@ from __future__ import annotations
 import concurrent.futures
 import functools
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
-from sqlalchemy.exc import DBAPIError
 
 from studio.provider.capabilities import Capabilities
 from studio.provider.client import Client, StreamingRejected, make_client, send_request
@@ -19,6 +17,7 @@ from studio.services.edits import EditImage, check_inputs, read_image
 from studio.core.errors import StudioError
 from studio.files.filemeta import embed_metadata, file_metadata
 from studio.db.browse import BrowseRecords
+from studio.db.errors import database_errors
 from studio.db.generations import GenerationRecords
 from studio.db.images import ImageRecords
 from studio.db.lineage import Lineage
@@ -78,16 +77,6 @@ def demo_provider(provider: Provider) -> Provider:
     if provider.key != DEMO_PROVIDER or provider.base_url:
         return provider
     return replace(provider, base_url=shared_base_url())
-
-
-@contextmanager
-def database_errors() -> Iterator[None]:
-    try:
-        yield
-    except DBAPIError as exc:  # operational trouble, or a value the database refused
-        locked = "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower()
-        reason = "is busy: another process held it too long" if locked else "could not be written"
-        raise StudioError(f"The gallery database {reason}; try again in a moment.", "database_error") from None
 
 
 def redact(text: str, secret: str | None) -> str:

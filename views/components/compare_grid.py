@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from studio.core.pricing import format_usd
-from studio.services.compare import CellResult, Comparison, GridRun, GridSpec, grid_rows, mark_winner
+from studio.services.compare import CellResult, GridRun, GridSpec, grid_rows
+from studio.services.comparisons import Comparison, mark_winner
 from studio.services.result_files import missing_images, missing_message
 from studio.services.studio import Studio
 from views.components.literal import literal

@@ -16,7 +16,7 @@ import streamlit as st
 
 from studio.core.errors import StudioError
 from studio.core.request import ValidationError
-from studio.provider.client import PartialCallback
+from studio.core.wire import PartialCallback
 from studio.services.studio import Outcome
 from views.components.literal import literal
 
