@@ -345,3 +345,16 @@ def test_an_image_cut_short_is_refused_not_kept(fmt: str) -> None:
                                          "whole); nothing was kept.")
     with pytest.raises(StudioError, match="images/cut.bin is cut short or damaged"):
         inspect_image(whole[: len(whole) // 3], "images/cut.bin")
+
+
+def test_a_png_damaged_in_the_middle_is_refused_though_its_length_is_whole() -> None:
+    """A PNG is checked chunk by chunk against its CRCs: one changed byte inside the pixel data is caught."""
+    from studio.core.errors import StudioError
+    from studio.files.imagefile import inspect_image
+
+    whole = real_image("PNG")
+    middle = whole.index(b"IDAT") + 4 + 100
+    damaged = whole[:middle] + bytes([whole[middle] ^ 0xFF]) + whole[middle + 1:]
+    with pytest.raises(StudioError) as refused:
+        inspect_image(damaged)
+    assert refused.value.code == "damaged_image"
