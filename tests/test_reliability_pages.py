@@ -82,6 +82,37 @@ def missing_file_on_generate(run: Run) -> str:
     return text
 
 
+def damaged_gallery_on_a_page(run: Run) -> str:
+    """Every page opens the gallery first: a damaged studio.db is one message there, not a traceback."""
+    data_dir = run.tmp_path / "damaged"
+    data_dir.mkdir()
+    (data_dir / "studio.db").write_bytes(b"not a database at all" * 1000)
+    run.monkeypatch.setenv("STUDIO_DATA_DIR", str(data_dir))
+    texts = {seen(page(name)) for name in ("generate", "gallery", "edit", "compare")}
+    assert len(texts) == 1, texts
+    return texts.pop()
+
+
+def short_batch_on_generate(run: Run) -> str:
+    """Fewer images than asked: the page shows the ones that came and says the batch is short."""
+    outcome = run.studio.generate(ImageRequest(prompt="x [demo:fail=fewer]", model=run.studio.settings.model, n=3))
+    at = page("generate", {"generation": str(outcome.generation_id)})
+    assert len(at.get("imgs")) == 1 or len(at.image) == 1
+    return seen(at)
+
+
+def long_prompt_diff(run: Run) -> str:
+    """The image view marks prompt against revised_prompt word by word; at 32,000 characters it stays whole."""
+    words = "misty harbour at dawn with a red boat and gulls over the".split()
+    prompt = " ".join(words[i % len(words)] for i in range(6000))[:32_000]
+    outcome = run.studio.generate(ImageRequest(prompt=prompt, model=run.studio.settings.model))
+    image = outcome.images[0]
+    at = page("gallery", {"open": f"{outcome.generation_id}-{image.id}"})
+    bodies = " ".join(element.proto.body for element in at.get("html"))
+    assert "<ins>" in bodies and bodies.count("misty harbour") == 2 * prompt.count("misty harbour")  # marked, whole on both sides
+    return seen(at)
+
+
 def away_and_back(at: AppTest, name: str) -> AppTest:
     """Open the Gallery (then Compare) and come back to page `name`, as a user clicking the navigation."""
     for other in ("gallery", "compare" if name != "compare" else "edit"):
@@ -273,6 +304,9 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "link-generation-empty": lambda run: seen(page("generate", {"generation": ""})),
     "link-compare-huge": link("compare", compare=JUST_PAST),
     "generation-file-missing": missing_file_on_generate,
+    "page-damaged-database": damaged_gallery_on_a_page,
+    "page-fewer-images": short_batch_on_generate,
+    "page-long-prompt-diff": long_prompt_diff,
 }
 
 

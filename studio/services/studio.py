@@ -17,7 +17,7 @@ from studio.services.edits import EditImage, check_inputs, read_image
 from studio.core.errors import StudioError
 from studio.files.filemeta import embed_metadata, file_metadata
 from studio.db.browse import BrowseRecords
-from studio.db.errors import database_errors
+from studio.db.errors import READ_ONLY_MESSAGE, database_errors
 from studio.db.generations import GenerationRecords
 from studio.db.images import ImageRecords
 from studio.db.lineage import Lineage
@@ -292,6 +292,11 @@ class Studio:
     def latest(self) -> Outcome | None:
         newest = self.records.recent(1)
         return self.outcome_of(newest[0]) if newest else None
+
+    @property
+    def read_only_notice(self) -> str | None:
+        """What every page says when the gallery opened read-only: browsing works, saving does not."""
+        return READ_ONLY_MESSAGE if self.records.read_only else None
 
     def outcome_of(self, generation: Generation) -> Outcome:
         """A stored generation as the outcome pages and the CLI show: a failed one carries its error."""

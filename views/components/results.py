@@ -61,6 +61,8 @@ def show_outcome(outcome: Outcome, columns: int = 3) -> None:
     if outcome.error or outcome.status == "failed":
         show_error(outcome.error or StudioError(outcome.generation.error_message or "failed"), outcome.generation_id)
         return
+    if outcome.note:
+        st.warning(literal(outcome.note))
     if outcome.generation.stream is False:
         st.caption("Sent without live preview: the provider does not stream.")
     show_sources(outcome)

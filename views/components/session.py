@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from studio.core.config import ConfigError, DEMO_PROVIDER, Settings, load_providers, load_settings
+from studio.core.errors import StudioError
 from studio.services.studio import Studio
 from views.components.literal import literal
 
@@ -27,7 +28,12 @@ def settings() -> Settings:
 def current_studio() -> Studio:
     """The studio for this browser session, with the provider and model picked in the sidebar."""
     base = settings()
-    studio = _base_studio(str(base.data_dir), base.database_url, base.storage_url or "")
+    try:  # a damaged, newer or unreachable gallery: one message, and the next run tries again
+        studio = _base_studio(str(base.data_dir), base.database_url, base.storage_url or "")
+    except StudioError as exc:
+        st.error(literal(exc.message))
+        st.stop()
+        raise  # unreachable: st.stop() ends the script run
     return studio.with_settings(base.for_session(st.session_state.get("provider"), st.session_state.get("model")))
 
 
@@ -35,6 +41,8 @@ def sidebar(studio: Studio) -> None:
     s = studio.settings
     providers = load_providers(s.data_dir)
     with st.sidebar:
+        if studio.read_only_notice:
+            st.warning(literal(studio.read_only_notice))
         st.subheader("Provider")
         keys = list(providers)
         st.selectbox(
