@@ -3,6 +3,7 @@
 import streamlit as st
 
 from views.components.form_memory import remember_forms
+from views.components.session import settings
 from views.components.sign_in import cookie_updates, sign_in_form, sign_out_button, signed_in
 
 st.set_page_config(page_title="Image Studio", page_icon=":material/palette:", layout="wide")
@@ -13,10 +14,11 @@ pages = [
     st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
 ]
 cookie_updates()  # a sign-in or sign-out of the previous run, handed to the browser
-if not signed_in():
+base = settings()  # read once for the gate; a page reads them again as it opens the studio
+if not signed_in(base):
     # The page a link asked for (and its query parameters) stays the page, unshown, until sign-in opens it.
     st.navigation(pages, position="hidden")
-    sign_in_form()  # stops the run
+    sign_in_form(base)  # stops the run
 remember_forms()  # before any page: the fields of the page just left still hold their values
-sign_out_button()
+sign_out_button(base)
 st.navigation(pages).run()

@@ -4,7 +4,8 @@ Open it prefilled from the gallery with `?source_image=ID`."""
 import streamlit as st
 
 from studio.core.request import INPUT_FIDELITIES, ImageRequest
-from studio.services.edit_inputs import MAX_EDIT_IMAGES, gather_images, image_fingerprint
+from studio.services.edit_inputs import gather_images, image_fingerprint
+from studio.services.edits import MAX_EDIT_IMAGES
 from studio.services.lineage_view import chain_text
 from views.components.edit_inputs import mask_input, show_thumbnails
 from views.components.links import link_id

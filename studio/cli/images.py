@@ -57,9 +57,8 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    studio = Studio.open(load_settings())
-    outcome = studio.generate(request_from_args(args, studio.settings.model))
+def report(outcome: Outcome) -> int:
+    """What generate and edit print: the error (exit 1), or a note and the outcome as JSON (exit 0)."""
     if outcome.error:
         print(f"error: {outcome.error.message} (generation {outcome.generation_id} recorded as failed)", file=sys.stderr)
         return 1
@@ -67,6 +66,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"note: {outcome.note}", file=sys.stderr)
     print(json.dumps(outcome_json(outcome)))
     return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    studio = Studio.open(load_settings())
+    return report(studio.generate(request_from_args(args, studio.settings.model)))
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
@@ -74,14 +78,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
     mask = read_input(args.mask, "mask") if args.mask else None
     studio = Studio.open(load_settings())
     request = replace(request_from_args(args, studio.settings.model), input_fidelity=args.input_fidelity)
-    outcome = studio.edit(request, images, mask)
-    if outcome.error:
-        print(f"error: {outcome.error.message} (generation {outcome.generation_id} recorded as failed)", file=sys.stderr)
-        return 1
-    if outcome.note:
-        print(f"note: {outcome.note}", file=sys.stderr)
-    print(json.dumps(outcome_json(outcome)))
-    return 0
+    return report(studio.edit(request, images, mask))
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:

@@ -169,14 +169,3 @@ class GenerationRecords(ComparisonRecords):
         self.get_image(image_id)
         with self.sessions() as session:
             return lineage_of(session, image_id, max_steps)
-
-    def generations_with_images(self, image_ids: set[int]) -> list[Generation]:
-        """The generations that made any of these images, oldest first, with their images loaded."""
-        with self.sessions() as session:
-            query = (
-                select(Generation)
-                .options(selectinload(Generation.images))
-                .where(Generation.id.in_(select(Image.generation_id).where(Image.id.in_(image_ids))))
-                .order_by(Generation.created_at, Generation.id)
-            )
-            return list(session.scalars(query))

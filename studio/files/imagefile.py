@@ -1,4 +1,4 @@
-"""Checking that bytes are an image the studio can keep, with Pillow: opened and decoded whole.
+"""Checking that bytes are an image the studio can keep, with Pillow: opened and every byte checked.
 
 `Image.verify()` is not enough: for a JPEG it reads no scan data at all, so a JPEG cut to a third passed,
 was saved as a success, and then showed as "file missing" in the gallery forever. Every returned image,

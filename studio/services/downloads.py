@@ -4,11 +4,9 @@ its bytes read only when the button is pressed (from a folder or a bucket)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable
 
-
-class Readable(Protocol):
-    def read_bytes(self) -> bytes: ...
+from studio.files.storage import Location
 
 
 @dataclass(frozen=True)
@@ -18,5 +16,5 @@ class Download:
     data: Callable[[], bytes]
 
 
-def image_download(generation_id: int, batch_index: int, format: str, location: Readable) -> Download:
+def image_download(generation_id: int, batch_index: int, format: str, location: Location) -> Download:
     return Download(f"studio-{generation_id}-{batch_index + 1}.{format}", f"image/{format}", location.read_bytes)

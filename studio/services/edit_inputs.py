@@ -4,15 +4,22 @@ problem returned as a line to show rather than raised."""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Sequence
 
 from studio.core.errors import StudioError
 from studio.core.request import ValidationError
 from studio.files.mask import changed_fraction, mask_from_drawing, mask_from_upload
-from studio.services.edits import MAX_EDIT_IMAGES, EditImage, read_image
+from studio.services.edits import EditImage, read_image
 from studio.services.studio import Studio
 
-__all__ = ["MAX_EDIT_IMAGES", "EditImage", "changed_fraction", "gather_images", "image_fingerprint", "mask_from_drawing", "read_mask_upload"]
+
+@dataclass(frozen=True)
+class Mask:
+    """A mask in the API's convention, and the share of the first image it lets the model change."""
+
+    data: bytes
+    changed: float
 
 
 def gather_images(studio: Studio, gallery_ids: Sequence[int], uploads: Sequence[tuple[str, bytes]]) -> tuple[list[EditImage], list[str]]:
@@ -34,12 +41,19 @@ def gather_images(studio: Studio, gallery_ids: Sequence[int], uploads: Sequence[
     return images, problems
 
 
-def read_mask_upload(data: bytes, size: tuple[int, int]) -> tuple[bytes | None, list[str]]:
+def read_mask_upload(data: bytes, size: tuple[int, int]) -> tuple[Mask | None, list[str]]:
     """An uploaded PNG mask in the API's convention, or the problems with it."""
     try:
-        return mask_from_upload(data, size), []
+        mask = mask_from_upload(data, size)
     except ValidationError as exc:
         return None, exc.problems
+    return Mask(mask, changed_fraction(mask)), []
+
+
+def drawn_mask(drawing: bytes, size: tuple[int, int]) -> Mask | None:
+    """The mask painted over the first image on the canvas, or None while nothing is painted."""
+    mask = mask_from_drawing(drawing, size)
+    return Mask(mask, changed_fraction(mask)) if mask else None
 
 
 def image_fingerprint(image: EditImage) -> tuple[int | None, str]:

@@ -20,8 +20,6 @@ from studio.services.archive import Archive, ExportReport, ImportReport
 from studio.services.doctor import DoctorReport, doctor
 from studio.services.studio import Studio
 
-__all__ = ["Detail", "DoctorReport", "ExportReport", "GalleryService", "ImportReport"]
-
 
 @dataclass(frozen=True)
 class Detail:

@@ -6,17 +6,11 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Protocol, Sequence
+from typing import Sequence
 
+from studio.db.images import ImageRecords
 from studio.files.storage import Storage
 from studio.files.thumbnails import save_thumbnail
-
-
-class ThumbnailRecords(Protocol):
-    """The one write a thumbnail needs: the row's thumbnail_path (ImageRecords has it)."""
-
-    def set_thumbnail(self, image_ids: Sequence[int], path: str | None) -> None: ...
-
 
 # One worker: thumbnails are small jobs, and a second core is better left to the requests themselves.
 # Executor threads are joined at interpreter exit, so a CLI run still leaves its thumbnails behind it.
@@ -25,7 +19,7 @@ _pending: set[Future] = set()
 _pending_lock = threading.Lock()
 
 
-def make_thumbnails_soon(storage: Storage, records: ThumbnailRecords, images: Sequence[tuple[int, str]]) -> Future:
+def make_thumbnails_soon(storage: Storage, records: ImageRecords, images: Sequence[tuple[int, str]]) -> Future:
     """Make and record the thumbnails of (image id, original path) on the background thread."""
 
     def work() -> None:
@@ -56,7 +50,7 @@ def wait_for_thumbnails(timeout_s: float | None = 30) -> None:
     wait(pending, timeout=timeout_s)
 
 
-def ensure_thumbnail(storage: Storage, records: ThumbnailRecords, image_id: int, path: str) -> str | None:
+def ensure_thumbnail(storage: Storage, records: ImageRecords, image_id: int, path: str) -> str | None:
     """The thumbnail of one image, made now if it has none yet (the Gallery calls this as it shows it)."""
     if not storage.exists(path):
         return None
@@ -66,7 +60,7 @@ def ensure_thumbnail(storage: Storage, records: ThumbnailRecords, image_id: int,
     return thumbnail
 
 
-def backfill_thumbnails(storage: Storage, records: ThumbnailRecords, need: dict[str, list[int]]) -> int:
+def backfill_thumbnails(storage: Storage, records: ImageRecords, need: dict[str, list[int]]) -> int:
     """Make thumbnails for {original path: image ids}; returns how many rows got one."""
     made = 0
     for path, ids in need.items():

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from studio.services.edit_inputs import EditImage, changed_fraction, mask_from_drawing, read_mask_upload
+from studio.services.edit_inputs import drawn_mask, read_mask_upload
+from studio.services.edits import EditImage
 from views.components.literal import literal
 
 CANVAS_MAX_WIDTH = 640
@@ -32,9 +33,10 @@ def mask_input(first: EditImage) -> tuple[bytes | None, list[str]]:
         if upload is None:
             return None, ["Upload a PNG mask, or choose another mask option."]
         mask, problems = read_mask_upload(upload.getvalue(), first.size)
-        if mask is not None:
-            st.caption(f"The mask lets the model change {changed_fraction(mask):.0%} of the first image.")
-        return mask, problems
+        if mask is None:
+            return None, problems
+        st.caption(f"The mask lets the model change {mask.changed:.0%} of the first image.")
+        return mask.data, problems
     return None, []
 
 
@@ -51,9 +53,9 @@ def _drawn_mask(first: EditImage) -> tuple[bytes | None, list[str]]:
         key=f"mask_canvas_{first.file.filename}_{first.width}x{first.height}",
     )
     drawing = result.image_bytes
-    mask = mask_from_drawing(drawing, first.size) if drawing else None
+    mask = drawn_mask(drawing, first.size) if drawing else None
     if mask is None:
         st.caption("Nothing painted yet: without a mask the model may change the whole image.")
-    else:
-        st.caption(f"The painted area is {changed_fraction(mask):.0%} of the first image.")
-    return mask, []
+        return None, []
+    st.caption(f"The painted area is {mask.changed:.0%} of the first image.")
+    return mask.data, []

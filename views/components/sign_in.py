@@ -6,6 +6,7 @@ a signed cookie keeps the browser signed in across reloads until it expires (stu
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import secrets
@@ -14,9 +15,13 @@ from pathlib import Path
 import streamlit as st
 
 from studio.core.auth import COOKIE_NAME, SESSION_S, Throttle, cookie_valid, make_cookie, password_matches, session_key
-from views.components.session import settings
+from studio.core.config import Settings
 
-_COOKIE_SCRIPT = Path(__file__).with_name("session_cookie.js").read_text(encoding="utf-8")  # a static asset of the app
+
+@functools.cache
+def _cookie_script() -> str:
+    """The script that sets the cookie: a static asset, read the first time a cookie is handed out."""
+    return Path(__file__).with_name("session_cookie.js").read_text(encoding="utf-8")
 
 
 @st.cache_resource(show_spinner=False)
@@ -40,22 +45,22 @@ def _client_keys() -> list[tuple[str, str]]:
     return keys
 
 
-def signed_in() -> bool:
+def signed_in(settings: Settings) -> bool:
     """Whether the gate is open: no password set, signed in this session, or a valid cookie from before."""
-    expected = settings().password
+    expected = settings.password
     if not expected:
         return not (oidc_configured() and not st.user.is_logged_in)
     if st.session_state.get("signed_in"):
         return True
-    if not st.session_state.get("signed_out") and cookie_valid(session_key(expected, settings().data_dir), st.context.cookies.get(COOKIE_NAME)):
+    if not st.session_state.get("signed_out") and cookie_valid(session_key(expected, settings.data_dir), st.context.cookies.get(COOKIE_NAME)):
         st.session_state["signed_in"] = True
         return True
     return False
 
 
-def sign_in_form() -> None:
+def sign_in_form(settings: Settings) -> None:
     """The password form (or the OIDC button); stops the run."""
-    expected = settings().password
+    expected = settings.password
     st.title("Image Studio")
     if not expected:
         st.button("Log in", on_click=st.login)
@@ -73,7 +78,7 @@ def sign_in_form() -> None:
                 throttle.succeeded(keys)
                 st.session_state["signed_in"] = True
                 st.session_state.pop("signed_out", None)
-                st.session_state["set_cookie"] = make_cookie(session_key(expected, settings().data_dir))
+                st.session_state["set_cookie"] = make_cookie(session_key(expected, settings.data_dir))
                 st.rerun()
             else:
                 wait = throttle.failed(keys)
@@ -90,11 +95,11 @@ def cookie_updates() -> None:
         return
     holder = (f'<span data-studio-cookie data-name="{COOKIE_NAME}" data-value="{html.escape(value)}" '
               f'data-max-age="{SESSION_S}"></span>')
-    st.html(holder + f"<script>{_COOKIE_SCRIPT}</script>", unsafe_allow_javascript=True)
+    st.html(holder + f"<script>{_cookie_script()}</script>", unsafe_allow_javascript=True)
 
 
-def sign_out_button() -> None:
-    if settings().password and st.sidebar.button("Sign out", key="sign_out"):
+def sign_out_button(settings: Settings) -> None:
+    if settings.password and st.sidebar.button("Sign out", key="sign_out"):
         st.session_state["signed_in"] = False
         st.session_state["signed_out"] = True  # the cookie this browser still sends opens nothing now
         st.session_state["set_cookie"] = ""  # an empty value clears the cookie
