@@ -31,7 +31,7 @@ from sqlalchemy import insert, select, func, text  # noqa: E402
 
 from studio.core.config import load_settings  # noqa: E402
 from studio.db.generations import GenerationRecords  # noqa: E402
-from studio.db.browse import GalleryFilter  # noqa: E402
+from studio.core.browsing import GalleryFilter  # noqa: E402
 from studio.services.gallery import GalleryService  # noqa: E402
 from studio.services.studio import Studio  # noqa: E402
 from studio.db.models import Generation, Image  # noqa: E402

@@ -240,7 +240,7 @@ def test_postgres_search_is_a_tsvector_match_the_gin_index_can_serve(studio):
     """The Gallery's search on PostgreSQL goes through the tsvector column and its GIN index, not LIKE."""
     from sqlalchemy import event
 
-    from studio.db.browse import GalleryFilter
+    from studio.core.browsing import GalleryFilter
     from studio.services.gallery import GalleryService
 
     studio.generate(ImageRequest(prompt="A heron at dawn over the marsh", model="gpt-image-2"))
@@ -294,7 +294,7 @@ def test_gallery_page_on_s3_hands_the_browser_presigned_urls(studio, s3_server):
 def test_copy_database_moves_a_sqlite_gallery_to_postgres_with_ids_lineage_and_search(studio, postgres_server, monkeypatch):
     from studio.services.compare import GridSpec, run_grid
     from studio.services.comparisons import open_comparison
-    from studio.db.browse import GalleryFilter
+    from studio.core.browsing import GalleryFilter
     from studio.services.gallery import GalleryService
 
     made = studio.generate(ImageRequest(prompt="A heron over the marsh", model="gpt-image-2", n=2))

@@ -18,7 +18,7 @@ from PIL import Image as PILImage
 from studio.cli.main import main
 from studio.core.config import load_settings
 from studio.files.filemeta import read_metadata
-from studio.db.browse import GalleryFilter
+from studio.core.browsing import GalleryFilter
 from studio.services.gallery import GalleryService
 from studio.core.request import ImageRequest
 from studio.services.studio import Studio

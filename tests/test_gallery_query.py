@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from PIL import Image as PILImage
 
-from studio.db.browse import GalleryFilter, Page
+from studio.core.browsing import GalleryFilter, Page
 from studio.services.gallery_link import GalleryView, parse_view, view_params
 from studio.services.gallery import GalleryService
 from studio.core.request import ImageRequest

@@ -13,22 +13,18 @@ row is in `images.py`.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from dataclasses import replace
+from datetime import datetime, time, timedelta, timezone
 from typing import Any, Iterable
 
 from sqlalchemy import ColumnElement, Engine, and_, exists, false, func, literal, not_, or_, select, text, true, tuple_
 from sqlalchemy.orm import aliased
 
+from studio.core.browsing import SORTS, GalleryFilter, GalleryItem, Page, decode_cursor
 from studio.core.errors import StudioError
 from studio.db.models import Collection, CollectionImage, CompareCell, CompareGroup, Generation, GenerationSource, Image
 
-SORTS = {"newest": "Newest first", "oldest": "Oldest first", "favourites": "Favourites first"}
-PAGE_SIZES = (24, 48, 96)
-STATUSES = ("succeeded", "failed", "pending")
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 COMMON_HITS = 1000  # from this many matching generations on, a search walks the sort index
 _BATCH = func.coalesce(Image.batch_index, -1)  # a generation without images sorts as batch -1
@@ -42,58 +38,6 @@ EFFECTIVE = {
 }
 
 
-@dataclass(frozen=True)
-class GalleryFilter:
-    search: str = ""
-    model: str | None = None
-    quality: str | None = None
-    size: str | None = None
-    background: str | None = None
-    output_format: str | None = None
-    status: str | None = None  # None: every status
-    date_from: date | None = None
-    date_to: date | None = None  # inclusive
-    favourites: bool = False
-    collection_id: int | None = None
-    compare_group_id: int | None = None  # the generations of one comparison (the Compare page's grid)
-    lineage: int | None = None  # an image whose lineage (originals, edits of it) to show; resolved into image_ids
-    image_ids: tuple[int, ...] | None = None  # only these images (not part of the URL)
-
-    def is_empty(self) -> bool:
-        return self == GalleryFilter()
-
-
-@dataclass(frozen=True)
-class GalleryItem:
-    generation_id: int
-    image_id: int | None
-    batch_index: int | None
-    created_at: datetime
-    status: str
-    prompt: str
-    model: str
-    thumbnail_path: str | None
-    path: str | None
-    favourite: bool
-    width: int | None
-    height: int | None
-    format: str | None
-    error_message: str | None
-    segment: int = 0  # which walk of the sort the item came from
-
-    @property
-    def key(self) -> str:
-        return encode_cursor(self.segment, self.created_at, self.generation_id, -1 if self.batch_index is None else self.batch_index)
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[GalleryItem]
-    next_cursor: str | None  # pass as `after` for the next page
-    prev_cursor: str | None  # pass as `before` for the previous page
-    at_start: bool = field(default=False)
-
-
 def without_nul(filters: GalleryFilter) -> GalleryFilter:
     """The filter with NUL characters taken out of its text. PostgreSQL refuses NUL in any string it is
     sent (a DataError quoting the SQL), and no stored value holds one (db/values.py refuses them), so a
@@ -101,20 +45,6 @@ def without_nul(filters: GalleryFilter) -> GalleryFilter:
     changes = {name: value.replace("\x00", "") for name, value in vars(filters).items()
                if isinstance(value, str) and "\x00" in value}
     return replace(filters, **changes) if changes else filters
-
-
-def encode_cursor(segment: int, created_at: datetime, generation_id: int, batch: int) -> str:
-    raw = json.dumps([segment, created_at.isoformat(), generation_id, batch], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[int, datetime, int, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        segment, created_at, generation_id, batch = json.loads(raw)
-        return int(segment), datetime.fromisoformat(created_at), int(generation_id), int(batch)
-    except Exception:
-        raise StudioError("The page link is damaged; the gallery went back to the first page.", "bad_cursor") from None
 
 
 def fts5_query(search: str) -> str | None:

@@ -12,7 +12,7 @@ from typing import IO, Iterable, Sequence
 from studio.core.config import ConfigError
 from studio.core.errors import StudioError
 from studio.core.pricing import NO_PRICE, format_usd, generation_cost, load_prices
-from studio.db.browse import GalleryFilter, Page
+from studio.core.browsing import GalleryFilter, Page
 from studio.db.models import Generation, Image
 from studio.files.storage import Location
 from studio.services import thumbnails

@@ -9,10 +9,9 @@ from typing import Mapping
 
 from studio.core.errors import StudioError
 from studio.core.link_values import MAX_ID, parse_day, parse_id, parse_number
-from studio.db.browse import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryItem, Page, decode_cursor
+from studio.core.browsing import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, decode_cursor
 
 # The browse types the Gallery page works with, offered here so that pages need not import the db layer.
-__all__ = ["PAGE_SIZES", "SORTS", "STATUSES", "GalleryFilter", "GalleryItem", "Page", "GalleryView", "parse_view", "view_params", "check_cursors"]
 MAX_PAGE = 1_000_000  # only shown to the user; the cursor selects the rows
 
 # URL name for each filter field (short, stable: they end up in shared links).

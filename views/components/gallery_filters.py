@@ -10,7 +10,8 @@ import streamlit as st
 
 from studio.core.request import BACKGROUNDS, OUTPUT_FORMATS, QUALITIES
 from studio.services.gallery_choices import collections, comparisons, distinct_values
-from studio.services.gallery_link import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryView, check_cursors, parse_view, view_params
+from studio.core.browsing import PAGE_SIZES, SORTS, STATUSES, GalleryFilter
+from studio.services.gallery_link import GalleryView, check_cursors, parse_view, view_params
 from studio.services.lineage_view import lineage_scope
 from studio.services.studio import Studio
 from views.components.literal import literal

@@ -8,7 +8,8 @@ import streamlit as st
 
 from studio.services.gallery import GalleryService
 from studio.services.gallery_choices import edit_captions
-from studio.services.gallery_link import GalleryItem, GalleryView, Page
+from studio.core.browsing import GalleryItem, Page
+from studio.services.gallery_link import GalleryView
 from studio.services.studio import Studio
 from views.components.gallery_filters import write_url
 from views.components.literal import literal
