@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from studio.core.config import load_settings
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest
-from studio.db.browse import GalleryFilter
+from studio.core.browsing import GalleryFilter
 from studio.db.engine import get_engine
 from studio.db.models import Generation
 from studio.db.worker import current_worker

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from studio.cli.main import main
 from studio.core.request import ImageRequest
-from studio.db.browse import GalleryFilter
+from studio.core.browsing import GalleryFilter
 from studio.db.models import Generation, Image
 from studio.files.filemeta import KEYWORD
 from studio.services.studio import Studio

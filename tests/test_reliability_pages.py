@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from studio.core.auth import COOKIE_NAME, make_cookie, session_key
 from studio.core.request import ImageRequest
-from studio.db.browse import encode_cursor
+from studio.core.browsing import encode_cursor
 from studio.db.models import Generation, Image
 from studio.services.studio import Studio
 from tests.browser import browser_page, streamlit_server
