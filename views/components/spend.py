@@ -29,9 +29,10 @@ def spend_sidebar(studio: Studio) -> None:
         if totals.unpriced:
             st.caption(f"{totals.unpriced} generation(s) used a model with no price known; they are not counted.")
         if totals.days:
-            with st.expander("Per day"):
-                st.dataframe(
-                    [{"day": d.day, "USD (est.)": round(d.usd, 4), "priced": d.priced, "no price known": d.unpriced} for d in totals.days],
-                    hide_index=True,
-                )
+            # A few lines, not a table: every page's own tables stay the first on the page; the Insights page
+            # charts every day.
+            with st.expander("Last 7 days"):
+                for d in totals.days[:7]:
+                    unpriced = f" · {d.unpriced} with no price known" if d.unpriced else ""
+                    st.caption(f"{d.day}: {format_usd(d.usd)} ({d.priced} priced{unpriced})")
         st.caption(RESELLER_NOTE)
