@@ -12,6 +12,8 @@ pages = [
     st.Page("views/gallery.py", title="Gallery", icon=":material/photo_library:"),
     st.Page("views/edit.py", title="Edit", icon=":material/brush:"),
     st.Page("views/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("views/arena.py", title="Arena", icon=":material/sports_mma:"),
+    st.Page("views/insights.py", title="Insights", icon=":material/insights:"),
 ]
 cookie_updates()  # a sign-in or sign-out of the previous run, handed to the browser
 base = settings()  # read once for the gate; a page reads them again as it opens the studio

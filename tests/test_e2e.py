@@ -92,7 +92,7 @@ def test_direct_links_go_through_the_app_and_its_sign_in(studio_env, demo_server
         page.get_by_role("button", name="Sign in").click()
         nav = page.locator("[data-testid='stSidebarNav']")
         nav.get_by_role("link", name="Compare").wait_for(timeout=30_000)
-        assert nav.get_by_role("link").count() == 4  # only the app's own pages are offered
+        assert nav.get_by_role("link").count() == 6  # only the app's own pages are offered (Generate, Gallery, Edit, Compare, Arena, Insights)
 
 
 def test_a_typed_prompt_survives_a_look_at_the_gallery(studio_env, demo_server, tmp_path):

@@ -29,8 +29,8 @@ def test_auto_quality_and_size_are_estimated_as_the_table_assumes() -> None:
 
 def test_unknown_model_or_size_has_no_price_never_a_made_up_one() -> None:
     prices = load_prices()
-    assert prices.estimate("gpt-image-2-official", "high", "1024x1024", 1) is None
-    assert prices.cost("gpt-image-2", "low", "1024x1024", 1, Usage(10, 0, 272)) is None
+    assert prices.estimate("gpt-image-2.5-flare", "high", "1024x1024", 1) is None
+    assert prices.cost("gpt-image-2.5-flare", "low", "1024x1024", 1, Usage(10, 0, 272)) is None
     assert prices.estimate("gpt-image-1", "high", "2048x2048", 1) is None  # a size the table does not list
     assert format_usd(None) == NO_PRICE == "no price known"
 
@@ -76,7 +76,7 @@ def test_recorded_generations_are_priced_and_totalled_per_day(studio: Studio) ->
     prices = load_prices()
     known = studio.generate(ImageRequest(prompt="a red kite", model="gpt-image-1", quality="high", n=2))
     cheap = studio.generate(ImageRequest(prompt="a blue kite", model="gpt-image-1-mini", quality="low", size="1024x1024"))
-    unknown = studio.generate(ImageRequest(prompt="a green kite", model="gpt-image-2-official", quality="low"))
+    unknown = studio.generate(ImageRequest(prompt="a green kite", model="gpt-image-2.5-flare", quality="low"))
     failed = studio.generate(ImageRequest(prompt="a kite [demo:fail=moderation]", model="gpt-image-1", quality="high"))
 
     known_cost = generation_cost(prices, known.generation, len(known.images))
@@ -112,3 +112,14 @@ def test_money_is_never_shown_negative_or_infinite(tmp_path: Path) -> None:
     (tmp_path / "pricing.toml").write_text('[models."gpt-image-1".per_image]\nhigh = { "1024x1024" = -0.2 }\n')
     with pytest.raises(ConfigError, match="negative or not a number"):
         load_prices(tmp_path)
+
+
+def test_gpt_image_2_and_its_official_alias_have_the_launch_prices() -> None:
+    """The seed's own model shows a cost: launch pricing per image and per 1M tokens (secondary sources)."""
+    prices = load_prices()
+    for model in ("gpt-image-2", "gpt-image-2-official"):
+        assert [prices.per_image(model, q, "1024x1024") for q in ("low", "medium", "high")] == [0.006, 0.053, 0.211]
+        assert [prices.per_image(model, q, "1536x1024") for q in ("low", "medium", "high")] == [0.005, 0.041, 0.165]
+        assert prices.per_image(model, "high", "1024x1536") == 0.165
+        cost = prices.cost(model, "high", "1024x1024", 1, Usage(100, 1000, 4000))
+        assert cost is not None and cost.usd == pytest.approx((100 * 5 + 1000 * 8 + 4000 * 30) / 1_000_000)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import streamlit as st
 
 from studio.core.config import ConfigError
 from studio.core.errors import StudioError
-from studio.core.pricing import format_usd, load_prices
+from studio.core.pricing import load_prices
 from studio.core.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError
 from studio.services.compare import AXES, AXIS_CHOICES, DEFAULT_QUALITIES, MAX_WORKERS, GridSpec, default_workers, estimate_grid, start_grid
-from studio.services.comparisons import open_comparison, recent_comparisons, spend
-from studio.services.studio import Studio
+from studio.services.comparisons import open_comparison, recent_comparisons
 from views.components.compare_grid import run_live, show_comparison
 from views.components.handoff import apply_pending_settings
 from views.components.links import link_id
@@ -33,25 +30,6 @@ except ConfigError as exc:
     st.error(f"The price table needs a change: {literal(exc)}")
     st.stop()
 
-
-def show_spend(studio: Studio) -> None:
-    totals = spend(studio)
-    today = totals.on(datetime.now(timezone.utc).date().isoformat())
-    with st.sidebar:
-        st.subheader("Spend (estimates)")
-        st.caption(f"Today (UTC): {format_usd(today.usd)} · overall: {format_usd(totals.usd)}")
-        if totals.unpriced:
-            st.caption(f"{totals.unpriced} generation(s) used a model with no price known; they are not counted.")
-        if totals.days:
-            with st.expander("Per day"):
-                st.dataframe(
-                    [{"day": d.day, "USD (est.)": round(d.usd, 4), "priced": d.priced, "no price known": d.unpriced} for d in totals.days],
-                    hide_index=True,
-                )
-        st.caption("Prices come from studio/core/pricing.toml (override in STUDIO_DATA_DIR/pricing.toml).")
-
-
-show_spend(studio)
 st.title("Compare")
 st.caption("One prompt, several quality tiers (and optionally one more field) side by side, with what each costs.")
 

@@ -60,9 +60,10 @@ class ComparisonRecords:
             if not found:
                 raise StudioError(f"There is no comparison {group_id} in the gallery.", "not_found")
 
-    def spend_rollup(self) -> list[SpendRow]:
+    def spend_rollup(self, where: Sequence[Any] = ()) -> list[SpendRow]:
         """Succeeded generations summed per UTC day, model, quality, size and usage kind: a few rows even
         for 100,000 generations, so totals can be priced in Python with the current (editable) table.
+        `where` narrows the generations (the Insights page's filters).
 
         Usage kind is "tokens" (every count a sane whole number), "none" (no counts: priced per image)
         or "nonsense" (an old or imported row holding strings, floats, negative or absurd counts): those
@@ -96,7 +97,7 @@ class ComparisonRecords:
                 func.sum(text_sum), func.sum(image_sum), func.sum(output_sum),
             )
             .outerjoin(image_counts, image_counts.c.generation_id == Generation.id)
-            .where(Generation.status == "succeeded")
+            .where(Generation.status == "succeeded", *where)
             .group_by(day, Generation.model, quality, size, kind)
         )
         with self.sessions() as session:

@@ -175,3 +175,25 @@ class CompareCell(Base):
     generation: Mapped[Generation | None] = relationship()
 
     __table_args__ = (UniqueConstraint("group_id", "position", name="uq_compare_cells_group_position"),)
+
+
+class ArenaVote(Base):
+    """One blind vote between two images of the same prompt from different tiers (migration 0006).
+
+    Each side's tier (model, quality, size) is copied in, so a vote still counts after its images or
+    comparison are deleted from the gallery (their ids then become null)."""
+
+    __tablename__ = "arena_votes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("compare_groups.id", ondelete="SET NULL"), index=True)
+    choice: Mapped[str] = mapped_column(String(8))  # left, right or tie (as the images were shown)
+    left_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id", ondelete="SET NULL"), index=True)
+    left_model: Mapped[str] = mapped_column(String(128))
+    left_quality: Mapped[str] = mapped_column(String(16))
+    left_size: Mapped[str | None] = mapped_column(String(16))
+    right_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id", ondelete="SET NULL"), index=True)
+    right_model: Mapped[str] = mapped_column(String(128))
+    right_quality: Mapped[str] = mapped_column(String(16))
+    right_size: Mapped[str | None] = mapped_column(String(16))

@@ -8,6 +8,7 @@ from studio.core.config import ConfigError, DEMO_PROVIDER, Settings, load_provid
 from studio.core.errors import StudioError
 from studio.services.studio import Studio
 from views.components.literal import literal
+from views.components.spend import spend_sidebar
 
 
 @st.cache_resource(show_spinner=False)
@@ -66,6 +67,7 @@ def sidebar(studio: Studio) -> None:
         else:
             st.warning(s.missing_key_message())
             st.button("Use the demo endpoint", on_click=_use_demo)
+    spend_sidebar(studio)  # on every page, not only Compare
 
 
 def _use_demo() -> None:

@@ -4,7 +4,7 @@ Migration files are named `NN_REV_what.py`: NN is the place in the chain, so a l
 the migrations run, and REV is the revision id stored in galleries (`alembic_version`), which never changes.
 The ids are out of order (0001 -> 0005 -> 0002 -> 0004 -> 0003) because three branches were merged;
 renumbering them would strand every gallery already at "0003". A new migration is
-`06_0006_what.py` with revision "0006" and down_revision "0003" (tests/test_migrations.py checks the order).
+`07_0007_what.py` with revision "0007" and down_revision "0006" (tests/test_migrations.py checks the order).
 """
 
 from alembic import context
