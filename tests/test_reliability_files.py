@@ -17,7 +17,7 @@ from typing import Callable
 import pytest
 from PIL import Image as PILImage
 from PIL.PngImagePlugin import PngInfo
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from studio.cli.main import main
 from studio.core.request import ImageRequest
@@ -255,6 +255,28 @@ def doctor_truncated_stray(r: Run) -> str:
     return seen
 
 
+def import_credentials_in_host(r: Run) -> str:
+    """An export made before credentials in a base URL were refused: its lines carry `user:pass@host`."""
+    seen = import_lines(r, line(base_url_host="designer:s3cret@relay.example"))
+    with r.studio.records.session() as session:
+        hosts = set(session.scalars(select(Generation.base_url_host)))
+    assert "relay.example" in hosts and not any("s3cret" in h or "designer" in h for h in hosts), hosts
+    return "—" if "s3cret" not in seen else seen
+
+
+def export_old_row_credentials(r: Run) -> str:
+    """A row written before credentials were refused is read, shown and exported as its host alone."""
+    with r.studio.records.engine.begin() as connection:
+        connection.execute(update(Generation).values(base_url_host="designer:s3cret@relay.example"))
+    r.rewind()
+    target = r.tmp_path / "out.zip"
+    seen = r.run("export", target)
+    with zipfile.ZipFile(target) as archive:
+        assert b"s3cret" not in archive.read("metadata.jsonl") and b"relay.example" in archive.read("metadata.jsonl")
+    assert [item.generation.base_url_host for item in r.studio.recent(5)] == ["relay.example"]
+    return "—" if r.code == 0 and "s3cret" not in seen else seen
+
+
 SCENARIOS: dict[str, Callable[[Run], str]] = {
     "edit-truncated-jpeg": edit_truncated,
     "import-truncated-member": lambda r: import_zip(r, {"images/cut.jpeg": cut_jpeg()}),
@@ -264,6 +286,9 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "import-own-export": import_own_export,
     "import-file-missing-at-export": lambda r: import_zip(r, {"metadata.jsonl": line(file=None).encode()}),
     "import-member-not-in-zip": lambda r: import_zip(r, {"metadata.jsonl": line(file="images/nowhere.png").encode()}),
+    "import-lone-surrogate": lambda r: import_lines(r, line(prompt="a fox \ud800 in snow")),
+    "import-credentials-in-host": import_credentials_in_host,
+    "export-old-row-credentials": export_old_row_credentials,
     "import-huge-number": lambda r: import_lines(r, line(n=2**70)),
     "import-negative-n": lambda r: import_lines(r, line(n=-3)),
     "import-list-line": lambda r: import_lines(r, json.dumps(["images/a.png", {"n": 1}])),
