@@ -277,6 +277,29 @@ def export_old_row_credentials(r: Run) -> str:
     return "—" if r.code == 0 and "s3cret" not in seen else seen
 
 
+def export_to_fifo(r: Run) -> str:
+    """A named pipe: once, --force opened it to read its first bytes and waited for a writer forever."""
+    fifo = r.tmp_path / "pipe.zip"
+    os.mkfifo(fifo)
+    return r.refused("export", fifo, "--force")
+
+
+def export_settings_file(r: Run, name: str) -> str:
+    """A settings file the gallery reads at start, not there yet: once, the export created it as a zip and
+    every later command stopped with a UnicodeDecodeError."""
+    seen = r.refused("export", r.data / name)
+    assert not (r.data / name).exists()
+    return seen
+
+
+def export_long_name(r: Run) -> str:
+    """A 250-character name is a valid file name: once its temporary sibling's longer name was refused."""
+    target = r.tmp_path / ("a" * 246 + ".zip")
+    seen = r.run("export", target)
+    assert r.code == 0 and zipfile.is_zipfile(target), seen
+    return "—"
+
+
 SCENARIOS: dict[str, Callable[[Run], str]] = {
     "edit-truncated-jpeg": edit_truncated,
     "import-truncated-member": lambda r: import_zip(r, {"images/cut.jpeg": cut_jpeg()}),
@@ -321,6 +344,13 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "export-to-folder": export_to_folder,
     "export-missing-folder": export_missing_folder,
     "export-missing-file": export_missing_file,
+    "export-to-fifo": export_to_fifo,
+    "export-to-device": lambda r: r.refused("export", "/dev/null", "--force"),
+    "export-providers-toml": lambda r: export_settings_file(r, "providers.toml"),
+    "export-session-secret": lambda r: export_settings_file(r, ".session-secret"),
+    "export-parent-is-file": lambda r: r.refused("export", r.data / "studio.db" / "x.zip"),
+    "export-name-too-long": lambda r: r.refused("export", r.tmp_path / ("a" * 300 + ".zip")),
+    "export-long-name": export_long_name,
 }
 
 

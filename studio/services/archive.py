@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO, Any, Sequence
 
 
+from studio.core.auth import SECRET_FILE
 from studio.core.config import Settings
 from studio.core.errors import StudioError
 from studio.db.archive import ArchiveRecords
@@ -22,6 +23,7 @@ from studio.db.errors import DatabaseError
 from studio.files.content import IMAGES_FOLDER, UPLOADS_FOLDER
 from studio.files.safe_write import check_new_file, replacing
 from studio.files.storage import LocalStorage, open_storage
+from studio.provider.capabilities import FILE_NAME as CAPABILITIES_FILE
 from studio.files.thumbnails import THUMBNAIL_FOLDER
 from studio.services.intake import GENERATION_FIELDS, IMAGE_FIELDS, Member, add_files, line_problems
 from studio.services.studio import Studio
@@ -214,7 +216,8 @@ def check_export_target(settings: Settings, target: Path, force: bool = False) -
     if isinstance(storage, LocalStorage):
         roots.add(storage.root)
     folders = [root / folder for root in roots for folder in (IMAGES_FOLDER, THUMBNAIL_FOLDER, UPLOADS_FOLDER)]
-    return check_new_file(target, files, folders, force)
+    own = [settings.data_dir / name for name in (SECRET_FILE, CAPABILITIES_FILE, "providers.toml", "pricing.toml")]
+    return check_new_file(target, files, folders, force, settings_files=own)
 
 
 def _member_problem(info: zipfile.ZipInfo) -> str | None:
