@@ -154,11 +154,48 @@ def clean_key(key: str | None) -> str | None:
     return key or None
 
 
+def read_toml(path: Path) -> dict:
+    """A TOML file a person edits (in the data folder, or .streamlit/secrets.toml): anything that keeps it
+    from being read (not UTF-8, not TOML, not readable) is one ConfigError naming the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not a text file (not UTF-8); fix it or move it aside.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({exc.strerror}); fix its permissions or move it aside.") from None
+
+
+# The fields a providers.toml entry may set, and the type each must have.
+PROVIDER_FIELDS: dict[str, type] = {"label": str, "base_url": str, "models": list, "accepts_response_format": bool}
+
+
+def _provider_entries(path: Path) -> dict[str, dict]:
+    """The `[providers.KEY]` tables of a data folder's providers.toml, checked: a wrong shape is one
+    ConfigError saying which entry and field, not a traceback at every start."""
+    providers = read_toml(path).get("providers", {})
+    if not isinstance(providers, dict):
+        raise ConfigError(f"{path}: `providers` must be a table of [providers.NAME] sections; see studio/core/presets.toml.")
+    for key, entry in providers.items():
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: providers.{key} must be a [providers.{key}] table; see studio/core/presets.toml.")
+        for name, value in entry.items():
+            kind = PROVIDER_FIELDS.get(name)
+            if kind is not None and not isinstance(value, kind):
+                said = {str: "text in quotes", list: "a list of model names", bool: "true or false"}[kind]
+                raise ConfigError(f"{path}: providers.{key}.{name} must be {said}.")
+        models = entry.get("models", [])
+        if not all(isinstance(m, str) and m.strip() for m in models):
+            raise ConfigError(f"{path}: providers.{key}.models must be a list of model names, e.g. [\"gpt-image-2\"].")
+    return providers
+
+
 def load_providers(data_dir: Path | None = None) -> dict[str, Provider]:
     """The shipped presets, with entries from `<data_dir>/providers.toml` layered over them."""
     raw = tomllib.loads(PRESETS_FILE.read_text())["providers"]
     if data_dir is not None and (data_dir / "providers.toml").is_file():
-        for key, entry in tomllib.loads((data_dir / "providers.toml").read_text()).get("providers", {}).items():
+        for key, entry in _provider_entries(data_dir / "providers.toml").items():
             raw[key] = {**raw.get(key, {}), **entry}
     for key, entry in raw.items():
         problem = base_url_problem(entry.get("base_url", ""), f"The base_url of provider {key!r}") if entry.get("base_url") else None
@@ -179,10 +216,7 @@ def load_providers(data_dir: Path | None = None) -> dict[str, Provider]:
 def read_secrets(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it.") from exc
+    data = read_toml(path)
     return {k: str(v) for k, v in data.items() if k in SETTING_KEYS}
 
 
