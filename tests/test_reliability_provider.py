@@ -173,6 +173,7 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "revised-prompt-surrogate": lambda r: revised_kept_as_text(r, "revised_surrogate", "A fox \ufffd in snow"),
     "revised-prompt-not-text": lambda r: revised_kept_as_text(r, "revised_list", None),
     "revised-prompt-number": lambda r: revised_kept_as_text(r, "revised_number", None),
+    "gzip-not-gzip": lambda r: r.generate("x [demo:fail=bad_gzip]"),
     "trickled-body": lambda r: r.limited("x [demo:fail=trickle]"),
     "keepalive-stream": lambda r: r.limited("x [demo:fail=keepalive]", stream=True, partial_images=1),
     # Keys and URLs.

@@ -106,6 +106,9 @@ def _transport_error(exc: Exception) -> StudioError:
     if "without sending complete message body" in str(exc) or isinstance(exc, httpx2.RemoteProtocolError):
         return StudioError("The provider's answer was cut off before it was complete (the connection closed mid-answer); "
                            "nothing was kept. Try again.", "incomplete_response")
+    if isinstance(exc, httpx2.DecodingError):  # e.g. `Content-Encoding: gzip` on a body that is not gzip
+        return StudioError("The provider's answer could not be decoded (its Content-Encoding header does not match the body): "
+                           "a proxy in front of the API is probably changing it. Check the base URL, or try again.", "undecodable_response")
     if isinstance(exc, httpx2.TimeoutException):
         return StudioError("The request timed out; try again, pick a lower quality or raise STUDIO_TIMEOUT_S.", "timeout")
     return StudioError("Could not reach the provider; check the base URL and your network connection.", "connection_error")

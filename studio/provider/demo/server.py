@@ -241,8 +241,8 @@ class DemoHandler(BaseHTTPRequestHandler):
             transport.send_cut_short(self, answer)
         elif fail == "trickle":
             transport.send_trickled(self, answer)
-        else:
-            transport.send(self, 200, answer)
+        else:  # bad_gzip: a proxy that labels a plain body as compressed
+            transport.send(self, 200, answer, headers={"Content-Encoding": "gzip"} if fail == "bad_gzip" else None)
 
     def _odd(self, kind: str) -> None:
         status, content_type, body = ODD_ANSWERS[kind]
