@@ -185,6 +185,10 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "base-url-password": base_url_with_password,
     "base-url-query": base_url_with_key_in_query,
     "base-url-scheme": lambda r: r.with_env(OPENAI_BASE_URL=r.demo_server.base_url.removeprefix("http://")),
+    "base-url-endpoint": lambda r: r.with_env(OPENAI_BASE_URL=r.demo_server.base_url.rstrip("/") + "/images/generations"),
+    "base-url-empty-query": lambda r: r.with_env(OPENAI_BASE_URL=r.demo_server.base_url + "?"),
+    "base-url-upper-scheme": lambda r: r.with_env(OPENAI_BASE_URL=r.demo_server.base_url.replace("http://", "HTTP://")),
+    "base-url-spaces": lambda r: r.with_env(OPENAI_BASE_URL=f"  {r.demo_server.base_url}  "),
     # Sizes and text.
     "size-zero-padded": lambda r: r.generate(size="00016x00048"),
     "size-padded-ok": size_written_plainly,

@@ -8,6 +8,7 @@ the same configuration without importing Streamlit.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -130,9 +131,13 @@ def base_url_problem(url: str, name: str = "OPENAI_BASE_URL") -> str | None:
         return f"{name} must start with http:// or https://, e.g. https://example.com/v1."
     if not parts.hostname:
         return f"{name} has no host; use e.g. https://example.com/v1."
-    if parts.query or parts.fragment:
+    if parts.query or parts.fragment or "?" in url or "#" in url:  # an empty "?" is still sent, and 404s
         return (f"{name} has a query string or fragment (?... or #...); use the plain base URL, e.g. https://example.com/v1, "
                 "and set the key in OPENAI_API_KEY.")
+    endpoint = re.search(r"/images/(generations|edits|variations)/*$", parts.path)
+    if endpoint:  # the client adds the endpoint itself: a URL copied from an API reference 404s every time
+        base = parts.path[: endpoint.start()] or "/v1"
+        return f"{name} ends with the endpoint ({endpoint[0].rstrip('/')}); give the base URL only, ending at {base}."
     return None
 
 
