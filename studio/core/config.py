@@ -265,7 +265,9 @@ def load_settings(
         database_url=get("STUDIO_DATABASE_URL") or f"sqlite:///{data_dir / 'studio.db'}",
         timeout_s=float(timeout_s),
         max_retries=int(max_retries),
-        password=get("STUDIO_PASSWORD"),
+        # A line break cannot be typed into the password box: one from an env file or a secret mount is not
+        # part of the password (spaces, which can be typed, are kept).
+        password=(get("STUDIO_PASSWORD") or "").strip("\r\n") or None,
         storage_url=get("STUDIO_STORAGE_URL"),
         key_host=provider.host if api_key else None,
     )

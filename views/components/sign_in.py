@@ -14,6 +14,8 @@ from pathlib import Path
 import streamlit as st
 
 from studio.core.auth import COOKIE_NAME, SESSION_S, Throttle, cookie_valid, make_cookie, password_matches, session_key
+from studio.core.errors import StudioError
+from views.components.literal import literal
 from views.components.session import settings
 
 _COOKIE_SCRIPT = Path(__file__).with_name("session_cookie.js").read_text(encoding="utf-8")  # a static asset of the app
@@ -47,10 +49,20 @@ def signed_in() -> bool:
         return not (oidc_configured() and not st.user.is_logged_in)
     if st.session_state.get("signed_in"):
         return True
-    if not st.session_state.get("signed_out") and cookie_valid(session_key(expected, settings().data_dir), st.context.cookies.get(COOKIE_NAME)):
+    if not st.session_state.get("signed_out") and cookie_valid(_session_key(expected), st.context.cookies.get(COOKIE_NAME)):
         st.session_state["signed_in"] = True
         return True
     return False
+
+
+def _session_key(password: str) -> bytes:
+    """The cookie signing key; a damaged secret file is one message on the page, not a traceback."""
+    try:
+        return session_key(password, settings().data_dir)
+    except StudioError as exc:
+        st.error(literal(exc.message))
+        st.stop()
+        raise  # unreachable: st.stop() ends the script run
 
 
 def sign_in_form() -> None:
@@ -73,7 +85,7 @@ def sign_in_form() -> None:
                 throttle.succeeded(keys)
                 st.session_state["signed_in"] = True
                 st.session_state.pop("signed_out", None)
-                st.session_state["set_cookie"] = make_cookie(session_key(expected, settings().data_dir))
+                st.session_state["set_cookie"] = make_cookie(_session_key(expected))
                 st.rerun()
             else:
                 wait = throttle.failed(keys)
