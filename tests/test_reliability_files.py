@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -300,6 +301,19 @@ def export_long_name(r: Run) -> str:
     return "—"
 
 
+def import_duplicate_names(r: Run) -> str:
+    """Two members under one name (a zip appended to): only the last can be read, and the user is told."""
+    target = r.tmp_path / "twice.zip"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name it is asked to write
+        with zipfile.ZipFile(target, "w") as archive:
+            archive.writestr("images/a.png", png((1, 99, 1)))
+            archive.writestr("images/a.png", png((99, 1, 1)))
+    seen = r.run("import", target)
+    assert r.code == 0, seen
+    return seen
+
+
 SCENARIOS: dict[str, Callable[[Run], str]] = {
     "edit-truncated-jpeg": edit_truncated,
     "import-truncated-member": lambda r: import_zip(r, {"images/cut.jpeg": cut_jpeg()}),
@@ -312,6 +326,7 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "import-lone-surrogate": lambda r: import_lines(r, line(prompt="a fox \ud800 in snow")),
     "import-credentials-in-host": import_credentials_in_host,
     "export-old-row-credentials": export_old_row_credentials,
+    "import-duplicate-names": import_duplicate_names,
     "import-huge-number": lambda r: import_lines(r, line(n=2**70)),
     "import-negative-n": lambda r: import_lines(r, line(n=-3)),
     "import-list-line": lambda r: import_lines(r, json.dumps(["images/a.png", {"n": 1}])),

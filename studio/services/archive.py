@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -113,6 +114,11 @@ class Archive:
             raise StudioError("That file is not a zip archive; pick a zip exported from a gallery.", "bad_zip") from None
         with archive:
             infos = {info.filename: info for info in archive.infolist()}
+            if len(infos) < len(archive.infolist()):  # a zip appended to: zipfile reads the last of each name
+                counts = Counter(info.filename for info in archive.infolist())
+                report.problems += [f"{name} is in the zip {count} times (it was appended to); only the last copy was read. "
+                                    "Unpack it and zip the files again under distinct names to import the others."
+                                    for name, count in counts.items() if count > 1]
             records = self._metadata_records(archive, infos, report)
             listed = {r.get("file") for r in records}
             records += [{"file": n} for n in sorted(infos) if n not in listed and n != METADATA_FILE and not n.endswith("/")]
