@@ -321,7 +321,6 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "link-from-not-on-calendar": link("gallery", **{"from": "2025-02-30"}),
     "link-page-superscript": link("gallery", page="²"),
     "link-per-superscript": link("gallery", per="²"),
-    "link-per-not-offered": link("gallery", per="1000000"),
     "link-status-huge": link("gallery", status="x" * 10_000),
     "link-sort-huge": link("gallery", sort="y" * 10_000),
     "link-source-image-huge": link("edit", source_image=HUGE),

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Mapping
 
 from studio.core.errors import StudioError
-from studio.core.link_values import MAX_ID, parse_day, parse_id, parse_number, shown
+from studio.core.link_values import MAX_ID, parse_day, parse_id, parse_number
 from studio.db.browse import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, GalleryItem, Page, decode_cursor
 
 # The browse types the Gallery page works with, offered here so that pages need not import the db layer.
@@ -65,7 +65,7 @@ def parse_view(params: Mapping[str, str]) -> tuple[GalleryView, list[str]]:
         elif name in ("collection_id", "compare_group_id", "lineage"):
             value, problem = parse_id(raw, key)
         elif name == "status" and raw not in STATUSES:
-            value, problem = None, f"status={shown(raw)} is not one of {', '.join(STATUSES)}; that filter was dropped."
+            value, problem = None, f"status {_quoted(raw)} is not one of {', '.join(STATUSES)}; that filter was dropped."
         if problem:
             problems.append(problem)
         elif value is not None:
@@ -73,15 +73,12 @@ def parse_view(params: Mapping[str, str]) -> tuple[GalleryView, list[str]]:
     filters = GalleryFilter(**values)  # type: ignore[arg-type]
     sort = params.get("sort", default_sort(filters))
     if sort not in SORTS:
-        problems.append(f"sort={shown(sort)} is not one of {', '.join(SORTS)}; showing {SORTS[default_sort(filters)].lower()}.")
+        problems.append(f"sort {_quoted(sort)} is not one of {', '.join(SORTS)}; showing {SORTS[default_sort(filters)].lower()}.")
         sort = default_sort(filters)
     per_page, problem = parse_number(params.get("per"), "per", 1, MAX_ID)
     if problem:
         problems.append(problem)
-    if per_page is not None and per_page not in PAGE_SIZES:  # well-formed, but not a size the page offers
-        problems.append(f"per={per_page} is not a page size the gallery offers ({', '.join(map(str, PAGE_SIZES))}); "
-                        f"showing {PAGE_SIZES[0]}.")
-    per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
+    per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]  # a well-formed size not offered: the default
     page, problem = parse_number(params.get("page"), "page", 1, MAX_PAGE)
     if problem:
         problems.append(problem)
@@ -91,6 +88,11 @@ def parse_view(params: Mapping[str, str]) -> tuple[GalleryView, list[str]]:
         opened = None
     view = GalleryView(filters, sort, per_page, params.get("after") or None, params.get("before") or None, page or 1, opened)  # type: ignore[arg-type]
     return view, problems
+
+
+def _quoted(raw: str) -> str:
+    """A word from a link, quoted for a message: whole when short, else its first 80 characters."""
+    return repr(raw if len(raw) <= 80 else raw[:80] + "…")
 
 
 def _opened(raw: str) -> tuple[int, int | None] | None:
