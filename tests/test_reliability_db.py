@@ -187,6 +187,33 @@ def corrupt_database(run: Run) -> tuple[str, str]:
     return every_entry_point(run), untouched(database, before)
 
 
+def settings_file_damaged(run: Run, name: str, content: bytes, commands: tuple[tuple[str, ...], ...] = COMMANDS) -> tuple[str, str]:
+    """A settings file in the data folder that cannot be used (an old export written over it, a typo):
+    every command and the pages say one line naming the file; once, each stopped with a traceback."""
+    data_dir = made_gallery(run, 1)
+    (data_dir / name).write_bytes(content)
+    database = data_dir / "studio.db"
+    before = database.read_bytes()
+    said = set()
+    for command in commands:  # a command that does not read the file (doctor and prices) may succeed
+        done = run.cli(*command)
+        assert "Traceback" not in done.stderr and done.returncode in (0, 1), f"{command}: {done.stderr}"
+        if done.returncode:
+            said.add(done.stderr.strip().removeprefix("error: "))
+    state = untouched(database, before)  # before the pages: a page that opens the gallery may checkpoint it
+    from streamlit.testing.v1 import AppTest
+    shown = ""
+    for view in ("generate", "gallery", "edit", "compare"):  # no page stops with a traceback
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.switch_page(f"views/{view}.py")
+        at.run()
+        assert not at.exception, (view, [e.value for e in at.exception])
+        shown += " | ".join(e.value for e in at.error).replace("\\", "")
+    assert all(message in shown for message in said), (said, shown)
+    assert len(said) == 1, said
+    return said.pop(), state
+
+
 def made_gallery(run: Run, generations: int = 3) -> Path:
     """A gallery made by real commands (another process: this one's engine cache must not know it yet)."""
     data_dir = fresh_gallery(run)
@@ -358,6 +385,11 @@ SCENARIOS: dict[str, Callable[[Run], tuple[str, str]]] = {
     "other-host-old": other_host_old,
     "settled-then-succeeds": settled_then_succeeds,
     "corrupt-database": corrupt_database,
+    "providers-toml-not-text": lambda r: settings_file_damaged(r, "providers.toml", b"PK\x03\x04\x14\x00\xc0\xff zip bytes"),
+    "providers-toml-models-text": lambda r: settings_file_damaged(r, "providers.toml", b'[providers.relay]\nmodels = "gpt-image-2"\n'),
+    "providers-toml-not-table": lambda r: settings_file_damaged(r, "providers.toml", b"providers = 3\n"),
+    "pricing-toml-not-text": lambda r: settings_file_damaged(r, "pricing.toml", b"\xc0\xff\x00", (("spend",),)),
+    "pricing-toml-models-not-table": lambda r: settings_file_damaged(r, "pricing.toml", b"models = 3\n", (("spend",), ("doctor",))),
     "truncated-database": truncated_database,
     "empty-database-file": empty_database_file,
     "newer-schema": newer_schema,

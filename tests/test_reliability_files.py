@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -17,7 +18,7 @@ from typing import Callable
 import pytest
 from PIL import Image as PILImage
 from PIL.PngImagePlugin import PngInfo
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from studio.cli.main import main
 from studio.core.request import ImageRequest
@@ -255,6 +256,64 @@ def doctor_truncated_stray(r: Run) -> str:
     return seen
 
 
+def import_credentials_in_host(r: Run) -> str:
+    """An export made before credentials in a base URL were refused: its lines carry `user:pass@host`."""
+    seen = import_lines(r, line(base_url_host="designer:s3cret@relay.example"))
+    with r.studio.records.session() as session:
+        hosts = set(session.scalars(select(Generation.base_url_host)))
+    assert "relay.example" in hosts and not any("s3cret" in h or "designer" in h for h in hosts), hosts
+    return "—" if "s3cret" not in seen else seen
+
+
+def export_old_row_credentials(r: Run) -> str:
+    """A row written before credentials were refused is read, shown and exported as its host alone."""
+    with r.studio.records.engine.begin() as connection:
+        connection.execute(update(Generation).values(base_url_host="designer:s3cret@relay.example"))
+    r.rewind()
+    target = r.tmp_path / "out.zip"
+    seen = r.run("export", target)
+    with zipfile.ZipFile(target) as archive:
+        assert b"s3cret" not in archive.read("metadata.jsonl") and b"relay.example" in archive.read("metadata.jsonl")
+    assert [item.generation.base_url_host for item in r.studio.recent(5)] == ["relay.example"]
+    return "—" if r.code == 0 and "s3cret" not in seen else seen
+
+
+def export_to_fifo(r: Run) -> str:
+    """A named pipe: once, --force opened it to read its first bytes and waited for a writer forever."""
+    fifo = r.tmp_path / "pipe.zip"
+    os.mkfifo(fifo)
+    return r.refused("export", fifo, "--force")
+
+
+def export_settings_file(r: Run, name: str) -> str:
+    """A settings file the gallery reads at start, not there yet: once, the export created it as a zip and
+    every later command stopped with a UnicodeDecodeError."""
+    seen = r.refused("export", r.data / name)
+    assert not (r.data / name).exists()
+    return seen
+
+
+def export_long_name(r: Run) -> str:
+    """A 250-character name is a valid file name: once its temporary sibling's longer name was refused."""
+    target = r.tmp_path / ("a" * 246 + ".zip")
+    seen = r.run("export", target)
+    assert r.code == 0 and zipfile.is_zipfile(target), seen
+    return "—"
+
+
+def import_duplicate_names(r: Run) -> str:
+    """Two members under one name (a zip appended to): only the last can be read, and the user is told."""
+    target = r.tmp_path / "twice.zip"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns about the duplicate name it is asked to write
+        with zipfile.ZipFile(target, "w") as archive:
+            archive.writestr("images/a.png", png((1, 99, 1)))
+            archive.writestr("images/a.png", png((99, 1, 1)))
+    seen = r.run("import", target)
+    assert r.code == 0, seen
+    return seen
+
+
 SCENARIOS: dict[str, Callable[[Run], str]] = {
     "edit-truncated-jpeg": edit_truncated,
     "import-truncated-member": lambda r: import_zip(r, {"images/cut.jpeg": cut_jpeg()}),
@@ -264,6 +323,10 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "import-own-export": import_own_export,
     "import-file-missing-at-export": lambda r: import_zip(r, {"metadata.jsonl": line(file=None).encode()}),
     "import-member-not-in-zip": lambda r: import_zip(r, {"metadata.jsonl": line(file="images/nowhere.png").encode()}),
+    "import-lone-surrogate": lambda r: import_lines(r, line(prompt="a fox \ud800 in snow")),
+    "import-credentials-in-host": import_credentials_in_host,
+    "export-old-row-credentials": export_old_row_credentials,
+    "import-duplicate-names": import_duplicate_names,
     "import-huge-number": lambda r: import_lines(r, line(n=2**70)),
     "import-negative-n": lambda r: import_lines(r, line(n=-3)),
     "import-list-line": lambda r: import_lines(r, json.dumps(["images/a.png", {"n": 1}])),
@@ -296,6 +359,13 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "export-to-folder": export_to_folder,
     "export-missing-folder": export_missing_folder,
     "export-missing-file": export_missing_file,
+    "export-to-fifo": export_to_fifo,
+    "export-to-device": lambda r: r.refused("export", "/dev/null", "--force"),
+    "export-providers-toml": lambda r: export_settings_file(r, "providers.toml"),
+    "export-session-secret": lambda r: export_settings_file(r, ".session-secret"),
+    "export-parent-is-file": lambda r: r.refused("export", r.data / "studio.db" / "x.zip"),
+    "export-name-too-long": lambda r: r.refused("export", r.tmp_path / ("a" * 300 + ".zip")),
+    "export-long-name": export_long_name,
 }
 
 

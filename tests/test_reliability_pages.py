@@ -206,6 +206,28 @@ def wrong_guesses(then: str | None) -> Callable[[Run], str]:
     return scenario
 
 
+def password_with_line_break(run: Run) -> str:
+    """STUDIO_PASSWORD from an env file or a secret mount ends in a newline, which the box cannot take:
+    once, no one could ever sign in."""
+    run.monkeypatch.setenv("STUDIO_PASSWORD", PASSWORD + "\r\n")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input[0].input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.text_input or at.text_input[0].label != "Password", "still asked for the password"
+    return seen(at)
+
+
+def secret_damaged(make: Callable[[Path], object]) -> Callable[[Run], str]:
+    """The data folder's cookie secret is damaged (cut short, or a folder stands there): once a traceback on
+    every page, before the password form."""
+    def scenario(run: Run) -> str:
+        run.monkeypatch.setenv("STUDIO_PASSWORD", PASSWORD)
+        make(run.studio.settings.data_dir / ".session-secret")
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        return seen(at)
+    return scenario
+
+
 def alerts(page) -> str:
     texts = [t.strip() for t in page.locator("[data-testid='stAlert']").all_inner_texts()]
     return " | ".join(texts) or "—"
@@ -270,6 +292,9 @@ def signed_in_browser(then: str) -> Callable[[Run], str]:
 SCENARIOS: dict[str, Callable[[Run], str]] = {
     "sign-in-wrong-guesses": wrong_guesses(None),
     "sign-in-guess-during-wait": wrong_guesses(PASSWORD),
+    "sign-in-password-line-break": password_with_line_break,
+    "sign-in-secret-short": secret_damaged(lambda path: path.write_bytes(b"short")),
+    "sign-in-secret-folder": secret_damaged(lambda path: path.mkdir()),
     "sign-in-shared-link": signed_in_browser("shared-link"),
     "sign-in-reload": signed_in_browser("reload"),
     "sign-in-cookie-tampered": signed_in_browser("tampered"),
@@ -296,6 +321,8 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "link-from-not-on-calendar": link("gallery", **{"from": "2025-02-30"}),
     "link-page-superscript": link("gallery", page="²"),
     "link-per-superscript": link("gallery", per="²"),
+    "link-status-huge": link("gallery", status="x" * 10_000),
+    "link-sort-huge": link("gallery", sort="y" * 10_000),
     "link-source-image-huge": link("edit", source_image=HUGE),
     "link-source-image-unicode-digits": link("edit", source_image="٣"),
     "link-source-image-zero": link("edit", source_image="0"),

@@ -137,6 +137,14 @@ def size_suggestion_passes(run: Run, size: str) -> str:
     return message
 
 
+def revised_kept_as_text(run: Run, fault: str, expected: str | None) -> str:
+    """An odd revised_prompt is cleaned (or dropped), never the paid image it came with."""
+    message = run.generate(f"a fox [demo:fail={fault}]")
+    saved = run.studio.recent(1)[0]
+    assert [image.revised_prompt for image in saved.images] == [expected]
+    return message
+
+
 SCENARIOS: dict[str, Callable[[Run], str]] = {
     # Answers that are not what they seem.
     "html-page": lambda r: r.generate("x [demo:fail=html_page]"),
@@ -160,6 +168,12 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "partial-empty": lambda r: previews_skipped(r, "empty_partial"),
     "fewer-images": lambda r: r.generate("x [demo:fail=fewer]", n=3),
     "fewer-images-streamed": lambda r: r.streamed("x [demo:fail=fewer]", n=3),
+    "batch-item-not-image": lambda r: r.generate("x [demo:fail=bad_second]", n=3),
+    "batch-item-not-image-streamed": lambda r: r.streamed("x [demo:fail=bad_second]", n=2),
+    "revised-prompt-surrogate": lambda r: revised_kept_as_text(r, "revised_surrogate", "A fox \ufffd in snow"),
+    "revised-prompt-not-text": lambda r: revised_kept_as_text(r, "revised_list", None),
+    "revised-prompt-number": lambda r: revised_kept_as_text(r, "revised_number", None),
+    "gzip-not-gzip": lambda r: r.generate("x [demo:fail=bad_gzip]"),
     "trickled-body": lambda r: r.limited("x [demo:fail=trickle]"),
     "keepalive-stream": lambda r: r.limited("x [demo:fail=keepalive]", stream=True, partial_images=1),
     # Keys and URLs.
@@ -171,6 +185,10 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "base-url-password": base_url_with_password,
     "base-url-query": base_url_with_key_in_query,
     "base-url-scheme": lambda r: r.with_env(OPENAI_BASE_URL=r.demo_server.base_url.removeprefix("http://")),
+    "base-url-endpoint": lambda r: r.with_env(OPENAI_BASE_URL=r.demo_server.base_url.rstrip("/") + "/images/generations"),
+    "base-url-empty-query": lambda r: r.with_env(OPENAI_BASE_URL=r.demo_server.base_url + "?"),
+    "base-url-upper-scheme": lambda r: r.with_env(OPENAI_BASE_URL=r.demo_server.base_url.replace("http://", "HTTP://")),
+    "base-url-spaces": lambda r: r.with_env(OPENAI_BASE_URL=f"  {r.demo_server.base_url}  "),
     # Sizes and text.
     "size-zero-padded": lambda r: r.generate(size="00016x00048"),
     "size-padded-ok": size_written_plainly,

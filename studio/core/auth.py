@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Hashable, Iterable
 
+from studio.core.errors import StudioError
+
 COOKIE_NAME = "studio_session"
 SESSION_S = 7 * 24 * 3600  # a week: a designer is not asked again every morning
 SECRET_FILE = ".session-secret"
@@ -89,25 +91,40 @@ class Throttle:
 
 def session_key(password: str, data_dir: Path) -> bytes:
     """The signing key: the password with a random per-data-dir secret (made on first use, readable only
-    by the owner), so a cookie from one deployment or one password is worthless in another."""
+    by the owner), so a cookie from one deployment or one password is worthless in another. A data folder
+    where the secret cannot be made (read-only) gets one for this process: sign-in still works, and a
+    cookie lasts until the server restarts. A secret that is there but unusable is a StudioError."""
     path = data_dir / SECRET_FILE
     try:
-        secret = path.read_bytes()
+        secret = _read_or_make_secret(path)
+    except OSError as exc:
+        if path.exists() or os.path.lexists(path):
+            raise StudioError(f"{path} cannot be read ({exc.strerror}); delete it (every browser will have to sign in "
+                              "again) or fix its permissions.", "session_secret") from None
+        secret = _PROCESS_SECRET
+    if len(secret) < 16:
+        raise StudioError(f"{path} is damaged (too short); delete it to sign every browser out and start afresh.", "session_secret")
+    return hmac.new(secret, password.encode("utf-8"), hashlib.sha256).digest()
+
+
+_PROCESS_SECRET = secrets.token_bytes(32)  # for a data folder that cannot keep one
+
+
+def _read_or_make_secret(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
     except FileNotFoundError:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # another server process made it first
-            secret = path.read_bytes()
-        else:
-            secret = secrets.token_bytes(32)
-            with os.fdopen(fd, "wb") as out:
-                out.write(secret)
-                out.flush()
-                os.fsync(out.fileno())
-    if len(secret) < 16:
-        raise ValueError(f"{path} is damaged (too short); delete it to sign every browser out and start afresh.")
-    return hmac.new(secret, password.encode("utf-8"), hashlib.sha256).digest()
+            return path.read_bytes()
+        secret = secrets.token_bytes(32)
+        with os.fdopen(fd, "wb") as out:
+            out.write(secret)
+            out.flush()
+            os.fsync(out.fileno())
+        return secret
 
 
 def _signature(key: bytes, payload: str) -> str:

@@ -8,6 +8,7 @@ the same configuration without importing Streamlit.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -130,9 +131,13 @@ def base_url_problem(url: str, name: str = "OPENAI_BASE_URL") -> str | None:
         return f"{name} must start with http:// or https://, e.g. https://example.com/v1."
     if not parts.hostname:
         return f"{name} has no host; use e.g. https://example.com/v1."
-    if parts.query or parts.fragment:
+    if parts.query or parts.fragment or "?" in url or "#" in url:  # an empty "?" is still sent, and 404s
         return (f"{name} has a query string or fragment (?... or #...); use the plain base URL, e.g. https://example.com/v1, "
                 "and set the key in OPENAI_API_KEY.")
+    endpoint = re.search(r"/images/(generations|edits|variations)/*$", parts.path)
+    if endpoint:  # the client adds the endpoint itself: a URL copied from an API reference 404s every time
+        base = parts.path[: endpoint.start()] or "/v1"
+        return f"{name} ends with the endpoint ({endpoint[0].rstrip('/')}); give the base URL only, ending at {base}."
     return None
 
 
@@ -154,11 +159,48 @@ def clean_key(key: str | None) -> str | None:
     return key or None
 
 
+def read_toml(path: Path) -> dict:
+    """A TOML file a person edits (in the data folder, or .streamlit/secrets.toml): anything that keeps it
+    from being read (not UTF-8, not TOML, not readable) is one ConfigError naming the file."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not a text file (not UTF-8); fix it or move it aside.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read ({exc.strerror}); fix its permissions or move it aside.") from None
+
+
+# The fields a providers.toml entry may set, and the type each must have.
+PROVIDER_FIELDS: dict[str, type] = {"label": str, "base_url": str, "models": list, "accepts_response_format": bool}
+
+
+def _provider_entries(path: Path) -> dict[str, dict]:
+    """The `[providers.KEY]` tables of a data folder's providers.toml, checked: a wrong shape is one
+    ConfigError saying which entry and field, not a traceback at every start."""
+    providers = read_toml(path).get("providers", {})
+    if not isinstance(providers, dict):
+        raise ConfigError(f"{path}: `providers` must be a table of [providers.NAME] sections; see studio/core/presets.toml.")
+    for key, entry in providers.items():
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: providers.{key} must be a [providers.{key}] table; see studio/core/presets.toml.")
+        for name, value in entry.items():
+            kind = PROVIDER_FIELDS.get(name)
+            if kind is not None and not isinstance(value, kind):
+                said = {str: "text in quotes", list: "a list of model names", bool: "true or false"}[kind]
+                raise ConfigError(f"{path}: providers.{key}.{name} must be {said}.")
+        models = entry.get("models", [])
+        if not all(isinstance(m, str) and m.strip() for m in models):
+            raise ConfigError(f"{path}: providers.{key}.models must be a list of model names, e.g. [\"gpt-image-2\"].")
+    return providers
+
+
 def load_providers(data_dir: Path | None = None) -> dict[str, Provider]:
     """The shipped presets, with entries from `<data_dir>/providers.toml` layered over them."""
     raw = tomllib.loads(PRESETS_FILE.read_text())["providers"]
     if data_dir is not None and (data_dir / "providers.toml").is_file():
-        for key, entry in tomllib.loads((data_dir / "providers.toml").read_text()).get("providers", {}).items():
+        for key, entry in _provider_entries(data_dir / "providers.toml").items():
             raw[key] = {**raw.get(key, {}), **entry}
     for key, entry in raw.items():
         problem = base_url_problem(entry.get("base_url", ""), f"The base_url of provider {key!r}") if entry.get("base_url") else None
@@ -179,10 +221,7 @@ def load_providers(data_dir: Path | None = None) -> dict[str, Provider]:
 def read_secrets(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it.") from exc
+    data = read_toml(path)
     return {k: str(v) for k, v in data.items() if k in SETTING_KEYS}
 
 
@@ -226,7 +265,9 @@ def load_settings(
         database_url=get("STUDIO_DATABASE_URL") or f"sqlite:///{data_dir / 'studio.db'}",
         timeout_s=float(timeout_s),
         max_retries=int(max_retries),
-        password=get("STUDIO_PASSWORD"),
+        # A line break cannot be typed into the password box: one from an env file or a secret mount is not
+        # part of the password (spaces, which can be typed, are kept).
+        password=(get("STUDIO_PASSWORD") or "").strip("\r\n") or None,
         storage_url=get("STUDIO_STORAGE_URL"),
         key_host=provider.host if api_key else None,
     )

@@ -7,12 +7,11 @@ and the pages say "no price known", never a made-up figure.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping
 
-from studio.core.config import ConfigError
+from studio.core.config import ConfigError, read_toml
 
 PRICING_FILE = Path(__file__).with_name("pricing.toml")
 NO_PRICE = "no price known"
@@ -142,10 +141,7 @@ def _model_prices(name: str, entry: Mapping[str, Any], source: Path) -> ModelPri
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML ({exc}); fix or remove it.") from None
+    return read_toml(path)
 
 
 def load_prices(data_dir: Path | None = None) -> PriceTable:
@@ -156,6 +152,9 @@ def load_prices(data_dir: Path | None = None) -> PriceTable:
     models: dict[str, ModelPrices] = {}
     assume: dict[str, Any] = {}
     for source, raw in layers:
+        for table in ("assume", "models"):
+            if not isinstance(raw.get(table) or {}, dict):
+                raise ConfigError(f"{source}: `{table}` must be a [{table}] table; see the comments at the top of studio/core/pricing.toml.")
         assume.update(raw.get("assume") or {})
         for name, entry in (raw.get("models") or {}).items():
             models[name] = _model_prices(name, entry, source)

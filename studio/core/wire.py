@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from studio.core.errors import StudioError
+
 # Called with (partial_image_index, image bytes) as each partial image of a streamed request arrives.
 PartialCallback = Callable[[int, bytes], None]
 
@@ -14,7 +16,10 @@ PartialCallback = Callable[[int, bytes], None]
 @dataclass(frozen=True)
 class ReturnedImage:
     data: bytes
-    revised_prompt: str | None
+    revised_prompt: Any  # as the provider sent it (values.clean_revised_prompt makes it storable text)
+    # Why this item of the answer could not be read (bad base64, no data, a failed download); `data` is then
+    # empty. One unusable item must not cost the batch's other, paid-for images.
+    problem: StudioError | None = None
 
 
 @dataclass(frozen=True)

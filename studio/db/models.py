@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, reconstructor, relationship, validates
+from sqlalchemy.orm.attributes import set_committed_value
+
+from studio.core.config import base_url_host
 
 
 def utcnow() -> datetime:
@@ -65,6 +68,19 @@ class Generation(Base):
     sources: Mapped[list["GenerationSource"]] = relationship(
         order_by="GenerationSource.position", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    @validates("base_url_host")
+    def _host_only(self, _key: str, value: str) -> str:
+        """Never a user name or password, whoever sets it."""
+        return base_url_host(value) if value and "@" in value else value
+
+    @reconstructor
+    def _hide_old_credentials(self) -> None:
+        """A row written before credentials were refused may hold `user:pass@host`: it is read as the host
+        alone (without marking the row changed, so a read-only gallery is not written to)."""
+        host = self.__dict__.get("base_url_host")
+        if host and "@" in host:
+            set_committed_value(self, "base_url_host", base_url_host(host))
 
     __table_args__ = (
         Index("ix_generations_created_at_id", "created_at", "id"),

@@ -63,7 +63,10 @@ def value_problem(name: str, value: Any, column: Any) -> str | None:
         width = getattr(kind, "length", None) or MAX_TEXT
         if len(value) > width:
             return f'"{name}" is {len(value):,} characters, longer than the {width:,} it may hold'
-        return f'"{name}" holds a NUL character' if "\x00" in value else None
+        if "\x00" in value:
+            return f'"{name}" holds a NUL character'
+        return None if _is_utf8(value) else f'"{name}" holds a broken character (a lone UTF-16 surrogate, e.g. \\ud800)'
+
     if isinstance(kind, DateTime):
         return None if parse_datetime(value) else f'"{name}" is not an ISO date and time ({_short(value)})'
     if name == "usage":
@@ -115,6 +118,26 @@ def clean_int(name: str, value: Any) -> int | None:
 def clean_text(name: str, value: Any) -> str | None:
     """A provider's echoed text, kept only when it fits its column: an odd echo must not cost the images."""
     return value if isinstance(value, str) and value_problem(name, value, Generation.__table__.columns[name]) is None else None
+
+
+def clean_revised_prompt(value: Any) -> str | None:
+    """A provider's `revised_prompt` as the gallery can keep it: text only (a number or a list is dropped),
+    NUL taken out, a lone surrogate (JSON allows `\\ud800`, no database or UTF-8 file does) replaced by U+FFFD,
+    cut to what the column holds. It is cleaned, never refused: the image it came with was paid for."""
+    if not isinstance(value, str):
+        return None
+    value = value.replace("\x00", "")
+    if not _is_utf8(value):
+        value = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in value)
+    return value[:MAX_TEXT] or None
+
+
+def _is_utf8(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _count(value: Any) -> int | None:

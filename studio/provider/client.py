@@ -106,6 +106,9 @@ def _transport_error(exc: Exception) -> StudioError:
     if "without sending complete message body" in str(exc) or isinstance(exc, httpx2.RemoteProtocolError):
         return StudioError("The provider's answer was cut off before it was complete (the connection closed mid-answer); "
                            "nothing was kept. Try again.", "incomplete_response")
+    if isinstance(exc, httpx2.DecodingError):  # e.g. `Content-Encoding: gzip` on a body that is not gzip
+        return StudioError("The provider's answer could not be decoded (its Content-Encoding header does not match the body): "
+                           "a proxy in front of the API is probably changing it. Check the base URL, or try again.", "undecodable_response")
     if isinstance(exc, httpx2.TimeoutException):
         return StudioError("The request timed out; try again, pick a lower quality or raise STUDIO_TIMEOUT_S.", "timeout")
     return StudioError("Could not reach the provider; check the base URL and your network connection.", "connection_error")
@@ -153,7 +156,7 @@ def _read_stream(stream: Any, timeout: Any, started: float, on_partial: PartialC
                 if not (getattr(event, "b64_json", None) or getattr(event, "url", None)):
                     raise StreamingUseless("The provider's stream carried no image; sent again without live preview.", "stream_without_image")
                 # The API's completed events carry no revised_prompt; keep one if a provider adds it.
-                images.append(ReturnedImage(_item_bytes(event, timeout), getattr(event, "revised_prompt", None)))
+                images.append(_returned(event, timeout))
                 usage = event.usage.model_dump(exclude_none=True) if getattr(event, "usage", None) else usage
                 last = event
     finally:
@@ -162,6 +165,8 @@ def _read_stream(stream: Any, timeout: Any, started: float, on_partial: PartialC
         raise StreamingUseless("The provider's stream ended without any event; sent again without live preview.", "stream_without_image")
     if last is None:
         raise StudioError("The provider's stream ended without a final image; try again, or turn off live preview.", "no_images")
+    if all(image.problem for image in images):
+        raise images[0].problem  # type: ignore[misc]
     return ApiResult(
         images=images,
         created=getattr(last, "created_at", None),
@@ -200,7 +205,9 @@ def _result(response: Any, timeout: Any, started: float) -> ApiResult:
         if complaint is not None:
             raise complaint
         raise StudioError("The provider answered but returned no images; try again or check the model.", "no_images")
-    images = [ReturnedImage(_item_bytes(item, timeout), getattr(item, "revised_prompt", None)) for item in data]
+    images = [_returned(item, timeout) for item in data]
+    if all(image.problem for image in images):  # nothing usable: the first reason is the request's
+        raise images[0].problem  # type: ignore[misc]
     latency = time.perf_counter() - started
     usage = response.usage.model_dump(exclude_none=True) if getattr(response, "usage", None) else None
     return ApiResult(
@@ -246,6 +253,14 @@ def _looks_like_html(text: str) -> bool:
 def _html_title(text: str) -> str:
     match = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S) or re.search(r"<h1[^>]*>(.*?)</h1>", text, re.I | re.S)
     return _shorten(html.unescape(re.sub(r"<[^>]+>", "", match[1])), 120) if match else ""
+
+
+def _returned(item: Any, timeout: Any) -> ReturnedImage:
+    """One item of an answer; an item that cannot be read carries its reason instead of failing the batch."""
+    try:
+        return ReturnedImage(_item_bytes(item, timeout), getattr(item, "revised_prompt", None))
+    except StudioError as exc:
+        return ReturnedImage(b"", None, exc)
 
 
 def _item_bytes(item: Any, timeout: Any) -> bytes:

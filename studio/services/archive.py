@@ -8,12 +8,14 @@ import io
 import json
 import shutil
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Sequence
 
 
+from studio.core.auth import SECRET_FILE
 from studio.core.config import Settings
 from studio.core.errors import StudioError
 from studio.db.archive import ArchiveRecords
@@ -22,6 +24,7 @@ from studio.db.errors import DatabaseError
 from studio.files.content import IMAGES_FOLDER, UPLOADS_FOLDER
 from studio.files.safe_write import check_new_file, replacing
 from studio.files.storage import LocalStorage, open_storage
+from studio.provider.capabilities import FILE_NAME as CAPABILITIES_FILE
 from studio.files.thumbnails import THUMBNAIL_FOLDER
 from studio.services.intake import GENERATION_FIELDS, IMAGE_FIELDS, Member, add_files, line_problems
 from studio.services.studio import Studio
@@ -111,6 +114,11 @@ class Archive:
             raise StudioError("That file is not a zip archive; pick a zip exported from a gallery.", "bad_zip") from None
         with archive:
             infos = {info.filename: info for info in archive.infolist()}
+            if len(infos) < len(archive.infolist()):  # a zip appended to: zipfile reads the last of each name
+                counts = Counter(info.filename for info in archive.infolist())
+                report.problems += [f"{name} is in the zip {count} times (it was appended to); only the last copy was read. "
+                                    "Unpack it and zip the files again under distinct names to import the others."
+                                    for name, count in counts.items() if count > 1]
             records = self._metadata_records(archive, infos, report)
             listed = {r.get("file") for r in records}
             records += [{"file": n} for n in sorted(infos) if n not in listed and n != METADATA_FILE and not n.endswith("/")]
@@ -214,7 +222,8 @@ def check_export_target(settings: Settings, target: Path, force: bool = False) -
     if isinstance(storage, LocalStorage):
         roots.add(storage.root)
     folders = [root / folder for root in roots for folder in (IMAGES_FOLDER, THUMBNAIL_FOLDER, UPLOADS_FOLDER)]
-    return check_new_file(target, files, folders, force)
+    own = [settings.data_dir / name for name in (SECRET_FILE, CAPABILITIES_FILE, "providers.toml", "pricing.toml")]
+    return check_new_file(target, files, folders, force, settings_files=own)
 
 
 def _member_problem(info: zipfile.ZipInfo) -> str | None:

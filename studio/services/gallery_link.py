@@ -64,7 +64,7 @@ def parse_view(params: Mapping[str, str]) -> tuple[GalleryView, list[str]]:
         elif name in ("collection_id", "compare_group_id", "lineage"):
             value, problem = parse_id(raw, key)
         elif name == "status" and raw not in STATUSES:
-            value, problem = None, f"status {raw!r} is not one of {', '.join(STATUSES)}; that filter was dropped."
+            value, problem = None, f"status {_quoted(raw)} is not one of {', '.join(STATUSES)}; that filter was dropped."
         if problem:
             problems.append(problem)
         elif value is not None:
@@ -72,7 +72,7 @@ def parse_view(params: Mapping[str, str]) -> tuple[GalleryView, list[str]]:
     filters = GalleryFilter(**values)  # type: ignore[arg-type]
     sort = params.get("sort", default_sort(filters))
     if sort not in SORTS:
-        problems.append(f"sort {sort!r} is not one of {', '.join(SORTS)}; showing {SORTS[default_sort(filters)].lower()}.")
+        problems.append(f"sort {_quoted(sort)} is not one of {', '.join(SORTS)}; showing {SORTS[default_sort(filters)].lower()}.")
         sort = default_sort(filters)
     per_page, problem = parse_number(params.get("per"), "per", 1, MAX_ID)
     if problem:
@@ -87,6 +87,11 @@ def parse_view(params: Mapping[str, str]) -> tuple[GalleryView, list[str]]:
         opened = None
     view = GalleryView(filters, sort, per_page, params.get("after") or None, params.get("before") or None, page or 1, opened)  # type: ignore[arg-type]
     return view, problems
+
+
+def _quoted(raw: str) -> str:
+    """A word from a link, quoted for a message: whole when short, else its first 80 characters."""
+    return repr(raw if len(raw) <= 80 else raw[:80] + "…")
 
 
 def _opened(raw: str) -> tuple[int, int | None] | None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
+from studio.core.config import base_url_host
 from studio.core.errors import StudioError
 from studio.db.archive import ArchiveRecords
 from studio.db.models import Generation
@@ -130,7 +131,8 @@ def generation_fields(source: Mapping[str, Any]) -> dict[str, Any]:
     fields["prompt"] = source.get("prompt") or RECOVERED_PROMPT
     fields["model"] = source.get("model") or "unknown"
     fields["provider"] = source.get("provider") or "import"
-    fields["base_url_host"] = source.get("base_url_host") or ""
+    # An export made before credentials in a base URL were refused may carry `user:pass@host`: the host only.
+    fields["base_url_host"] = base_url_host(source.get("base_url_host") or "")
     fields["status"] = "succeeded"
     created_at = parse_datetime(source.get("created_at"))  # None when absent: the file comes in as of now
     fields["created_at"] = created_at.astimezone(timezone.utc) if created_at else datetime.now(timezone.utc)

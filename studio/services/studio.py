@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import functools
+import re
 import time
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
@@ -21,6 +22,7 @@ from studio.db.errors import READ_ONLY_MESSAGE, database_errors
 from studio.db.generations import GenerationRecords
 from studio.db.images import ImageRecords
 from studio.db.lineage import Lineage
+from studio.db.values import clean_revised_prompt
 from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
 from studio.core.request import ImageRequest, ValidationError, validate
@@ -208,11 +210,8 @@ class Studio:
                     self.records.note_stream_fallback(pending)
                 request = replace(request, stream=False, partial_images=None)
                 result = send_request(client, request, images=files, mask=mask_file)
-            rows = self._save_all(result.images, written, request)
-            asked, got = request.n or 1, len(result.images)
-            # The images that came are saved, and the generation says the batch is short.
-            note = StudioError(f"{got} of {asked} images returned: the provider sent fewer than asked.",
-                               "fewer_images") if got < asked else None
+            rows, rejected = self._save_all(result.images, written, request)
+            note = _short_batch_note(request.n or 1, len(result.images), rejected)
         except Exception as exc:  # recorded whatever it is: the prompt must not be lost
             for path in written:  # a batch is kept whole or not at all
                 self.storage.delete(path)
@@ -237,18 +236,37 @@ class Studio:
         make_thumbnails_soon(self.storage, self.images, [(image.id, image.path) for image in generation.images])
         return outcome
 
-    def _save_all(self, images: Sequence[ReturnedImage], written: list[str], request: ImageRequest) -> list[dict[str, Any]]:
-        """Every image of a batch into storage. Each write ends in an fsync (or an upload) that waits on the
-        disk (or the network) without the GIL: a batch's writes go side by side, so n images cost about one
-        wait, not n. Returns only once every write has ended, so a failure leaves nothing half-done behind."""
-        if len(images) == 1:
-            return [self._save(0, images[0].data, images[0].revised_prompt, written, request)]
-        futures = [_savers().submit(self._save, index, item.data, item.revised_prompt, written, request) for index, item in enumerate(images)]
-        concurrent.futures.wait(futures)
-        return [future.result() for future in futures]  # the first failure is raised, after all have finished
+    def _save_all(self, images: Sequence[ReturnedImage], written: list[str],
+                  request: ImageRequest) -> tuple[list[dict[str, Any]], list[tuple[int, StudioError]]]:
+        """Every usable image of a batch into storage, and the (index, reason) of each item that is not an
+        image the gallery can keep. One bad item does not cost the others, which were paid for; when none is
+        usable the first reason is raised. A storage failure still fails the whole batch.
 
-    def _save(self, index: int, data: bytes, revised_prompt: str | None, written: list[str], request: ImageRequest) -> dict[str, Any]:
-        facts = inspect_image(data)
+        Each write ends in an fsync (or an upload) that waits on the disk (or the network) without the GIL: a
+        batch's writes go side by side, so n images cost about one wait, not n. Returns only once every write
+        has ended, so a failure leaves nothing half-done behind."""
+        if len(images) == 1:
+            outcomes = [self._save(0, images[0], written, request)]
+        else:
+            futures = [_savers().submit(self._save, index, item, written, request) for index, item in enumerate(images)]
+            concurrent.futures.wait(futures)
+            outcomes = [future.result() for future in futures]  # a storage failure is raised, after all have finished
+        rows = [row for row in outcomes if isinstance(row, dict)]
+        rejected = [(index, problem) for index, problem in enumerate(outcomes) if isinstance(problem, StudioError)]
+        if not rows:
+            raise rejected[0][1]
+        return rows, rejected
+
+    def _save(self, index: int, item: ReturnedImage, written: list[str], request: ImageRequest) -> dict[str, Any] | StudioError:
+        """The stored image's row, or why this item is not an image the gallery can keep."""
+        if item.problem is not None:
+            return item.problem
+        data = item.data
+        revised_prompt = clean_revised_prompt(item.revised_prompt)  # text only, storable: never costs the image
+        try:
+            facts = inspect_image(data)
+        except StudioError as exc:
+            return exc
         # The prompt and settings go inside the file before hashing, so the stored bytes carry them.
         data = embed_metadata(data, facts.format, file_metadata(request, revised_prompt, provider=self.settings.provider.key))
         stored = self.storage.put(data, facts.format)
@@ -306,3 +324,16 @@ class Studio:
     def recent(self, limit: int = 20) -> list[Outcome]:
         return [self.outcome_of(g) for g in self.records.recent(limit)]
 
+
+def _short_batch_note(asked: int, returned: int, rejected: Sequence[tuple[int, StudioError]]) -> StudioError | None:
+    """What a success must say when the batch is smaller than asked: the provider sent fewer, or some of what
+    it sent could not be kept (said per image, so the user knows why)."""
+    kept = returned - len(rejected)
+    if not rejected:
+        return StudioError(f"{returned} of {asked} images returned: the provider sent fewer than asked.",
+                           "fewer_images") if returned < asked else None
+    # "…; nothing was kept." is true of a request, not of this batch: only the reason is said.
+    reasons = "; ".join(f"image {index + 1}: {re.sub(r'[;.]? *(nothing was kept|try again)[.;]?', '', problem.message).rstrip(' .;')}"
+                        for index, problem in rejected)
+    return StudioError(f"{kept} of {asked} images kept: the provider sent {returned}, and {len(rejected)} could not be kept "
+                       f"({reasons})", "fewer_images")

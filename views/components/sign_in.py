@@ -16,6 +16,8 @@ import streamlit as st
 
 from studio.core.auth import COOKIE_NAME, SESSION_S, Throttle, cookie_valid, make_cookie, password_matches, session_key
 from studio.core.config import Settings
+from studio.core.errors import StudioError
+from views.components.literal import literal
 
 
 @functools.cache
@@ -52,10 +54,20 @@ def signed_in(settings: Settings) -> bool:
         return not (oidc_configured() and not st.user.is_logged_in)
     if st.session_state.get("signed_in"):
         return True
-    if not st.session_state.get("signed_out") and cookie_valid(session_key(expected, settings.data_dir), st.context.cookies.get(COOKIE_NAME)):
+    if not st.session_state.get("signed_out") and cookie_valid(_session_key(expected, settings), st.context.cookies.get(COOKIE_NAME)):
         st.session_state["signed_in"] = True
         return True
     return False
+
+
+def _session_key(password: str, settings: Settings) -> bytes:
+    """The cookie signing key; a damaged secret file is one message on the page, not a traceback."""
+    try:
+        return session_key(password, settings.data_dir)
+    except StudioError as exc:
+        st.error(literal(exc.message))
+        st.stop()
+        raise  # unreachable: st.stop() ends the script run
 
 
 def sign_in_form(settings: Settings) -> None:
@@ -78,7 +90,7 @@ def sign_in_form(settings: Settings) -> None:
                 throttle.succeeded(keys)
                 st.session_state["signed_in"] = True
                 st.session_state.pop("signed_out", None)
-                st.session_state["set_cookie"] = make_cookie(session_key(expected, settings.data_dir))
+                st.session_state["set_cookie"] = make_cookie(_session_key(expected, settings))
                 st.rerun()
             else:
                 wait = throttle.failed(keys)

@@ -30,7 +30,8 @@ its Content-Length, then the connection closes), trickle (a piece every 0.2 s), 
 stream_cut (hang up after the first event), keepalive (`: keep-alive` comments, never an event),
 stream_silent (no event at all), stream_empty (empty partials, no image in the final event), stream_url
 (the final event carries a url), bad_partial / empty_partial (partials that are not images). `fewer`
-returns one image whatever `n` asks. `[demo:max_body=N]` answers a body over N bytes with nginx's 413 page.
+returns one image whatever `n` asks; bad_second makes every image after the first not an image.
+bad_gzip labels a plain body `Content-Encoding: gzip`. revised_surrogate / revised_list / revised_number send a revised_prompt that is not storable text. `[demo:max_body=N]` answers a body over N bytes with nginx's 413 page.
 
     python -m studio.provider.demo --port 8765 [--key KEY] [--fail KIND] [--delay SECONDS] [--no-stream]
 """

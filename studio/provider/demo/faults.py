@@ -63,6 +63,8 @@ ODD_ANSWERS: dict[str, tuple[int, str, bytes]] = {
     "error_200_text": (200, "application/json", json.dumps({"error": "upstream channel unavailable"}).encode()),
     "error_200_msg": (200, "application/json", json.dumps({"code": 10003, "msg": "token expired", "data": None}).encode()),
 }
+# revised_prompt values a careless relay may send: text with a lone surrogate (JSON's "\ud800") and a NUL, not text.
+ODD_REVISED: dict[str, Any] = {"revised_surrogate": "A fox \ud800 in snow\x00", "revised_list": ["a", "list"], "revised_number": 5}
 MAX_BODY_RE = re.compile(rb"\[demo:max_body=(\d+)\]")
 
 

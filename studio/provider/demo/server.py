@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from PIL import Image, ImageFilter
 
 from studio.provider.demo import transport
-from studio.provider.demo.faults import ERRORS, ODD_ANSWERS, STREAM_ERRORS, URL_FAULTS, body_limit, counted, parse_directives
+from studio.provider.demo.faults import ERRORS, ODD_ANSWERS, ODD_REVISED, STREAM_ERRORS, URL_FAULTS, body_limit, counted, parse_directives
 from studio.provider.demo.pictures import decompression_bomb, draw_edit, draw_image, encode_image
 
 # gpt-image-1 output tokens per image at 1024x1024, by quality: the demo reports usage in the same shape.
@@ -191,7 +191,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         ]
         data = []
         for picture in pictures:
-            if fail == "not_image":
+            if fail == "not_image" or (fail == "bad_second" and data):  # bad_second: every image after the first
                 image = b"this is not an image"
             elif fail == "bomb":
                 image = decompression_bomb()
@@ -207,7 +207,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             else:
                 item["b64_json"] = base64.b64encode(image).decode()
             if "no-revised" not in directives:
-                item["revised_prompt"] = f"A detailed rendering of: {prompt}"
+                item["revised_prompt"] = ODD_REVISED.get(fail, f"A detailed rendering of: {prompt}")
             data.append(item)
         if fail == "fewer":  # one image whatever n asked for, as relays that ignore n do
             data, pictures = data[:1], pictures[:1]
@@ -241,8 +241,8 @@ class DemoHandler(BaseHTTPRequestHandler):
             transport.send_cut_short(self, answer)
         elif fail == "trickle":
             transport.send_trickled(self, answer)
-        else:
-            transport.send(self, 200, answer)
+        else:  # bad_gzip: a proxy that labels a plain body as compressed
+            transport.send(self, 200, answer, headers={"Content-Encoding": "gzip"} if fail == "bad_gzip" else None)
 
     def _odd(self, kind: str) -> None:
         status, content_type, body = ODD_ANSWERS[kind]
