@@ -37,6 +37,7 @@ bad_gzip labels a plain body `Content-Encoding: gzip`. revised_surrogate / revis
 """
 
 from studio.provider.demo.pictures import render_image
-from studio.provider.demo.server import DemoConfig, DemoServer, shared_base_url, start_demo_server
+from studio.provider.demo.config import DemoConfig
+from studio.provider.demo.server import DemoServer, shared_base_url, start_demo_server
 
 __all__ = ["DemoConfig", "DemoServer", "render_image", "shared_base_url", "start_demo_server"]

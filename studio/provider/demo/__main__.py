@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from studio.provider.demo.server import DemoConfig, DemoServer
+from studio.provider.demo.config import DemoConfig
+from studio.provider.demo.server import DemoServer
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,35 +10,19 @@ import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
 from PIL import Image, ImageFilter
 
 from studio.provider.demo import transport
+from studio.provider.demo.config import DemoConfig
 from studio.provider.demo.faults import ERRORS, ODD_ANSWERS, ODD_REVISED, STREAM_ERRORS, URL_FAULTS, body_limit, counted, parse_directives
 from studio.provider.demo.pictures import decompression_bomb, draw_edit, draw_image, encode_image
 
 # gpt-image-1 output tokens per image at 1024x1024, by quality: the demo reports usage in the same shape.
 OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "auto": 1056}
 MAX_EDIT_IMAGES = 16
-
-
-@dataclass
-class DemoConfig:
-    api_key: str | None = None  # when set, any other bearer token gets a 401
-    fail: str | None = None
-    delay_s: float = 0.0
-    reject_response_format: bool = False  # behave like OpenAI, which refuses response_format for gpt-image models
-    reject_stream: bool = False  # behave like a provider without streaming: 400 unknown_parameter 'stream'
-    partial_delay_s: float = 0.0  # pause between streamed events, so a page can be seen showing a partial image
-    stream_requests: int = 0  # how many stream=true requests arrived (rejected ones included)
-    counters: dict[str, int] = field(default_factory=dict)
-    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    requests_seen: int = 0
-
 
 
 class DemoHandler(BaseHTTPRequestHandler):
@@ -76,10 +60,12 @@ class DemoHandler(BaseHTTPRequestHandler):
             transport.send(self, 404, json.dumps({"error": {"message": "Not found", "type": "invalid_request_error", "param": None, "code": None}}).encode())
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
+        with self.config.handling():
+            self._post()
+
+    def _post(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
-        with self.config.lock:
-            self.config.requests_seen += 1
         limit = body_limit(raw)
         if limit is not None and length > limit:  # a proxy in front of the API, refusing before the API sees it
             self._odd("html_413")

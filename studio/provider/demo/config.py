@@ -1,0 +1,39 @@
+"""What a demo endpoint is set to do (its key, a fault for every request, delays) and what it has seen, which
+tests read: how many requests arrived, and the most it was answering at once."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+
+@dataclass
+class DemoConfig:
+    api_key: str | None = None  # when set, any other bearer token gets a 401
+    fail: str | None = None
+    delay_s: float = 0.0
+    reject_response_format: bool = False  # behave like OpenAI, which refuses response_format for gpt-image models
+    reject_stream: bool = False  # behave like a provider without streaming: 400 unknown_parameter 'stream'
+    partial_delay_s: float = 0.0  # pause between streamed events, so a page can be seen showing a partial image
+    stream_requests: int = 0  # how many stream=true requests arrived (rejected ones included)
+    counters: dict[str, int] = field(default_factory=dict)
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    requests_seen: int = 0
+    in_flight: int = 0
+    peak_in_flight: int = 0  # the most requests answered at once (a test resets it to 0 before it looks)
+
+    @contextmanager
+    def handling(self) -> Iterator[None]:
+        """Count one POST while it is answered."""
+        with self.lock:
+            self.requests_seen += 1
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.in_flight -= 1
