@@ -26,26 +26,29 @@ def fox(directives: str = "", **fields: object) -> ImageRequest:
     return ImageRequest(prompt=f"a watercolor fox {directives}".strip(), model="gpt-image-1", **fields)  # type: ignore[arg-type]
 
 
-def test_cells_run_concurrently_so_the_grid_takes_about_its_slowest_cell(studio: Studio, demo_server: DemoServer) -> None:
-    # Whether the cells overlapped is read off the endpoint (the most requests it answered at once), not off a
-    # clock, so a busy machine cannot make it fail; bench/compare.py measures the wall time.
+def running_together(cells: list) -> bool:
+    """Whether every cell's request was under way at one moment: each started (its row was recorded) before
+    any had ended. Read off the cells' own records, not a wall clock a busy machine can stretch."""
+    spans = [(c.generation.created_at.timestamp(), c.generation.created_at.timestamp() + c.generation.latency_s) for c in cells]
+    return max(start for start, _ in spans) < min(end for _, end in spans)
+
+
+def test_cells_run_concurrently_so_the_grid_takes_about_its_slowest_cell(studio: Studio) -> None:
     spec = GridSpec(fox("[demo:delay=0.5]"), ("low", "medium", "high"))
-    demo_server.config.peak_in_flight = 0
     run, cells = run_grid(studio, spec)
     assert [c.status for c in cells] == ["succeeded"] * 3
     assert all(c.generation.latency_s >= 0.5 for c in cells)
     assert run.workers == 3
-    assert demo_server.config.peak_in_flight == 3, "the three cells did not overlap"
+    assert running_together(cells), "the three cells did not overlap (bench/compare.py measures the wall time)"
 
 
-def test_the_worker_pool_is_bounded_by_the_workers_setting(studio: Studio, demo_server: DemoServer) -> None:
+def test_the_worker_pool_is_bounded_by_the_workers_setting(studio: Studio) -> None:
     spec = GridSpec(fox("[demo:delay=0.3]"), ("low", "medium", "high"))
-    demo_server.config.peak_in_flight = 0
     started = time.perf_counter()
     run, cells = run_grid(studio, spec, workers=1)
     assert run.workers == 1 and all(c.status == "succeeded" for c in cells)
     assert time.perf_counter() - started >= 0.85  # one at a time: three 0.3 s requests in a row
-    assert demo_server.config.peak_in_flight == 1
+    assert not running_together(cells)
 
 
 def test_each_cell_is_reported_as_it_finishes_and_a_failing_cell_does_not_sink_the_others(studio: Studio) -> None:

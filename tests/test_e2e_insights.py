@@ -25,6 +25,8 @@ def test_arena_keys_record_votes_and_insights_draws_its_charts(studio_env, demo_
         page.goto(f"{url}/arena")
         page.locator("[data-testid='stImage'] img").nth(1).wait_for(timeout=30_000)
         for number, (key, choice) in enumerate((("ArrowLeft", "left"), ("ArrowRight", "right"), ("ArrowDown", "tie")), start=1):
+            page.locator("[data-testid='stImage'] img").nth(1).wait_for(timeout=30_000)  # the pair is drawn
+            page.wait_for_load_state("networkidle")  # and the page's run has ended, so the key is not lost to a rerun
             page.get_by_text("Which is better?").click()  # keys go to the page, not a widget
             page.keyboard.press(key)
             page.get_by_text(f"Vote stored: {choice}.").wait_for(timeout=30_000)

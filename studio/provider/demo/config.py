@@ -1,12 +1,10 @@
 """What a demo endpoint is set to do (its key, a fault for every request, delays) and what it has seen, which
-tests read: how many requests arrived, and the most it was answering at once."""
+tests read: how many requests arrived."""
 
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
 
 
 @dataclass
@@ -22,18 +20,7 @@ class DemoConfig:
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     requests_seen: int = 0
-    in_flight: int = 0
-    peak_in_flight: int = 0  # the most requests answered at once (a test resets it to 0 before it looks)
 
-    @contextmanager
-    def handling(self) -> Iterator[None]:
-        """Count one POST while it is answered."""
+    def arrived(self) -> None:
         with self.lock:
             self.requests_seen += 1
-            self.in_flight += 1
-            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-        try:
-            yield
-        finally:
-            with self.lock:
-                self.in_flight -= 1

@@ -60,12 +60,9 @@ class DemoHandler(BaseHTTPRequestHandler):
             transport.send(self, 404, json.dumps({"error": {"message": "Not found", "type": "invalid_request_error", "param": None, "code": None}}).encode())
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib name
-        with self.config.handling():
-            self._post()
-
-    def _post(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
+        self.config.arrived()
         limit = body_limit(raw)
         if limit is not None and length > limit:  # a proxy in front of the API, refusing before the API sees it
             self._odd("html_413")
