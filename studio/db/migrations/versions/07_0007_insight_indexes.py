@@ -16,9 +16,12 @@ depends_on = None
 
 def upgrade() -> None:
     # The expressions are db/insights.py's QUALITY and SIZE, written the same way so a planner matches them.
+    # Partial: only succeeded rows with a time, so queries filtering on `status = ?` keep their plans.
+    where = sa.text("status = 'succeeded' AND latency_s IS NOT NULL")
     op.create_index("ix_generations_latency_rank", "generations",
                     ["status", "model", sa.text("coalesce(response_quality, quality, 'auto')"),
-                     sa.text("coalesce(response_size, size, 'auto')"), "latency_s"], unique=False)
+                     sa.text("coalesce(response_size, size, 'auto')"), "latency_s"], unique=False,
+                    sqlite_where=where, postgresql_where=where)
 
 
 def downgrade() -> None:
