@@ -82,11 +82,14 @@ def run(root: Path, count: int, database_url: str) -> int:
     report = insights(studio, everything)
     print(f"rows the page gets: spend {len(report.spend)}, latency {len(report.latency)}, images/day {len(report.images)}, "
           f"failures {len(report.failures)}, tokens {len(report.tokens)}, arena tiers {len(report.arena.overall)} ({report.arena.votes} votes)")
-    cold, warm = timed(lambda: (insights(studio, everything), spend(studio)), repeat=5)
+    def page() -> None:  # as views/insights.py renders: the sidebar's totals reuse the report's spend read
+        spend(studio, insights(studio, everything).gallery_spend)
+
+    cold, warm = timed(page, repeat=5)
     print(f"whole Insights page (all aggregates + sidebar spend): {warm:7.1f} ms median (first run {cold:.1f} ms); goal < 1000 ms")
     one_model = InsightFilter(model="gpt-image-1-mini")
-    _, filtered = timed(lambda: insights(studio, one_model), repeat=5)
-    print(f"  filtered to one model:                              {filtered:7.1f} ms median")
+    _, filtered = timed(lambda: spend(studio, insights(studio, one_model).gallery_spend), repeat=5)
+    print(f"  filtered to one model (with the sidebar):           {filtered:7.1f} ms median")
     from studio.db.insights import InsightRecords  # each aggregate on its own, to see where the time goes
 
     records = InsightRecords(studio.records.engine)

@@ -23,7 +23,8 @@ LAYERS: dict[str, set[str]] = {
 # Third-party packages only one layer may use: who talks to the provider, who runs SQL, who touches buckets.
 OWNERS = {"openai": {"studio.provider"}, "httpx2": {"studio.provider"}, "sqlalchemy": {"studio.db"},
           "alembic": {"studio.db"}, "boto3": {"studio.files"}, "botocore": {"studio.files"},
-          "streamlit": {"views", "app"}, "streamlit_drawable_canvas": {"views"}, "altair": {"views"}}
+          "streamlit": {"views", "app"}, "streamlit_drawable_canvas": {"views"}, "altair": {"views"},
+          "imagehash": {"studio.files"}}
 
 
 def modules() -> dict[str, Path]:

@@ -117,3 +117,22 @@ def test_filters_narrow_every_figure(studio: Studio):
     birds = insights(studio, InsightFilter(collection_id=1))
     assert [(r.requests, r.median, r.p90) for r in birds.latency] == [(2, 15.0, pytest.approx(19.0))]
     assert [(c.day, c.requests) for c in birds.spend] == [("2026-05-04", 2)]
+
+
+def test_the_page_and_its_sidebar_share_one_spend_read_and_narrowing_it_matches_the_database(studio: Studio):
+    seed(studio)
+    from studio.db.insights import InsightRecords
+    from studio.services.comparisons import spend
+    from studio.services.insights import narrow, price_spend
+
+    report = insights(studio, InsightFilter(), load_prices())
+    assert report.gallery_spend is not None
+    assert spend(studio, report.gallery_spend) == spend(studio)  # the sidebar's totals from the page's read
+    records = InsightRecords(studio.records.engine)
+    for f in (InsightFilter(date_from=date(2026, 5, 5), date_to=date(2026, 5, 5)), InsightFilter(model="gpt-image-1"),
+              InsightFilter(date_from=date(2026, 5, 5)), InsightFilter(date_to=date(2026, 5, 4), model="gpt-image-1-mini")):
+        narrowed = insights(studio, f, load_prices())
+        assert narrowed.gallery_spend == report.gallery_spend  # still the whole gallery's, for the sidebar
+        assert (narrowed.spend, narrowed.unpriced) == price_spend(load_prices(), records.spend_rows(f))  # as SQL filters it
+        assert sorted(map(repr, narrow(report.gallery_spend, f))) == sorted(map(repr, records.spend_rows(f)))
+    assert insights(studio, InsightFilter(provider="relay")).gallery_spend is None  # not a key of the rollup: queried

@@ -16,7 +16,6 @@ from views.components.session import current_studio, sidebar
 from views.components.spend import RESELLER_NOTE
 
 studio = current_studio()
-sidebar(studio)
 st.title("Insights")
 st.caption("Is the dearer tier worth it? What each model and quality cost, how long it took, what failed, "
            "and how often it won a blind vote. Every price is an estimate. " + RESELLER_NOTE)
@@ -35,9 +34,12 @@ chosen = InsightFilter(days[0] if days else None, days[-1] if days else None, mo
 try:
     report = insights(studio, chosen)
 except ConfigError as exc:
+    sidebar(studio)
     st.error(f"The price table needs a change: {literal(exc)}")
     st.stop()
     raise  # unreachable: st.stop() ends the script run
+# Drawn after the report so its spend totals reuse the gallery's spend rollup the report read (one query, not two).
+sidebar(studio, report.gallery_spend)
 
 total, requests, unpriced, votes = st.columns(4)
 total.metric("Spend (estimate)", format_usd(report.total_usd))

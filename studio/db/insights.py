@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, case, exists, func, select
+from sqlalchemy import ColumnElement, Engine, and_, case, exists, func, literal_column, select
 from sqlalchemy.orm import sessionmaker
 
 from studio.core.pricing import MAX_TOKENS, SpendRow
@@ -22,9 +22,12 @@ from studio.db.models import Collection, CollectionImage, Generation, Image
 
 # (name, numerator, denominator): the ranks the latency chart labels.
 PERCENTILES = (("p25", 1, 4), ("median", 1, 2), ("p75", 3, 4), ("p90", 9, 10))
-QUALITY = func.coalesce(Generation.response_quality, Generation.quality, "auto")
-SIZE = func.coalesce(Generation.response_size, Generation.size, "auto")
+# 'auto' is written into the SQL, not bound: the latency index (models.py, migration 0007) is on these very
+# expressions, and a planner matches an expression index only against the same expression, constants included.
+QUALITY = func.coalesce(Generation.response_quality, Generation.quality, literal_column("'auto'"))
+SIZE = func.coalesce(Generation.response_size, Generation.size, literal_column("'auto'"))
 DAY = func.date(Generation.created_at)
+
 
 
 @dataclass(frozen=True)
@@ -129,34 +132,48 @@ class InsightRecords:
         return self._spend.spend_rollup(f.conditions())
 
     def latency(self, f: InsightFilter) -> list[LatencyRow]:
+        """Two passes in the order of the latency index (status, model, quality, size, latency), neither
+        sorting: one GROUP BY for each group's count, min, max and mean, and one ranking that keeps only
+        the few rows at the ranks the percentiles need (eight per group), so nothing else is grouped."""
         keys = (Generation.model, QUALITY, SIZE)
+        # The latency index is partial (succeeded rows with a time); written as literals so the planner can
+        # tell this query is inside it.
+        where = (Generation.status == literal_column("'succeeded'"), Generation.latency_s.is_not(None), *f.conditions())
+        stats = (
+            select(*keys, func.count(Generation.latency_s), func.min(Generation.latency_s), func.max(Generation.latency_s),
+                   func.avg(Generation.latency_s))
+            .where(*where).group_by(*keys).order_by(*keys)
+        )
+        # One window (partition, order and frame alike) for the rank and the group's size: one pass.
         ranked = (
             select(
                 Generation.model.label("model"), QUALITY.label("quality"), SIZE.label("size"), Generation.latency_s.label("latency"),
                 func.row_number().over(partition_by=keys, order_by=Generation.latency_s).label("rank"),
-                func.count().over(partition_by=keys).label("n"),
+                func.count().over(partition_by=keys, order_by=Generation.latency_s, rows=(None, None)).label("n"),
             )
-            .where(Generation.status == "succeeded", Generation.latency_s.is_not(None), *f.conditions())
+            .where(*where)
             .subquery()
         )
-        picks: list[Any] = []
+        wanted: list[Any] = []
         for _, numerator, denominator in PERCENTILES:
             below = 1 + (numerator * (ranked.c.n - 1)) // denominator
-            above = below + case(((numerator * (ranked.c.n - 1)) % denominator > 0, 1), else_=0)
-            picks += [func.max(case((ranked.c.rank == below, ranked.c.latency))),
-                      func.max(case((ranked.c.rank == above, ranked.c.latency)))]
-        query = (
-            select(ranked.c.model, ranked.c.quality, ranked.c.size, func.max(ranked.c.n), func.min(ranked.c.latency),
-                   func.max(ranked.c.latency), func.avg(ranked.c.latency), *picks)
-            .group_by(ranked.c.model, ranked.c.quality, ranked.c.size)
-            .order_by(ranked.c.model, ranked.c.quality, ranked.c.size)
-        )
+            wanted += [below, below + 1]  # the rank at or below p·(n−1), and the next one to interpolate towards
+        picks = (select(ranked.c.model, ranked.c.quality, ranked.c.size, ranked.c.n, ranked.c.rank, ranked.c.latency)
+                 .where(ranked.c.rank.in_(wanted)))
         rows = []
         with self.engine.connect() as connection:
-            for model, quality, size, n, low, high, mean, *bounds in connection.execute(query):
-                n = int(n)
-                values = {name: _interpolate(bounds[2 * i], bounds[2 * i + 1], n, numerator, denominator)
-                          for i, (name, numerator, denominator) in enumerate(PERCENTILES)}
+            at: dict[tuple[str, str, str], dict[int, float]] = {}
+            sizes: dict[tuple[str, str, str], int] = {}  # n as the ranking saw it, should a row land between the two reads
+            for model, quality, size, n, rank, latency in connection.execute(picks):
+                at.setdefault((model, quality, size), {})[int(rank)] = float(latency)
+                sizes[(model, quality, size)] = int(n)
+            for model, quality, size, count, low, high, mean in connection.execute(stats):
+                n = sizes.get((model, quality, size), int(count))
+                ranks = at.get((model, quality, size), {})
+                values = {}
+                for name, numerator, denominator in PERCENTILES:
+                    below = 1 + numerator * (n - 1) // denominator
+                    values[name] = _interpolate(ranks.get(below), ranks.get(below + 1), n, numerator, denominator)
                 rows.append(LatencyRow(model, quality, size, n, float(low), values["p25"], values["median"], values["p75"],
                                        values["p90"], float(high), float(mean)))
         return rows

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from studio.core.errors import StudioError
-from studio.core.pricing import Cost, PriceTable, SpendTotals, generation_cost, load_prices, spend_totals
+from studio.core.pricing import Cost, PriceTable, SpendRow, SpendTotals, generation_cost, load_prices, spend_totals
 from studio.db.models import CompareGroup
 from studio.services.compare import CellResult
 from studio.services.studio import Outcome, Studio
@@ -91,6 +91,7 @@ def mark_winner(studio: Studio, group_id: int, position: int | None) -> None:
     studio.records.set_compare_winner(group_id, position)
 
 
-def spend(studio: Studio) -> SpendTotals:
-    """Estimated spend per day and overall, over every succeeded generation in the gallery."""
-    return spend_totals(load_prices(studio.settings.data_dir), studio.records.spend_rollup())
+def spend(studio: Studio, rows: Sequence[SpendRow] | None = None) -> SpendTotals:
+    """Estimated spend per day and overall, over every succeeded generation in the gallery. `rows`: the
+    gallery's spend rollup when the page already read it (the Insights page), so it is not queried twice."""
+    return spend_totals(load_prices(studio.settings.data_dir), studio.records.spend_rollup() if rows is None else rows)

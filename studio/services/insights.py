@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any, Iterable, Mapping, Sequence
 
-from studio.core.pricing import PriceTable, load_prices
+from studio.core.pricing import PriceTable, SpendRow, load_prices
 from studio.db.insights import DayImages, FailureRow, InsightFilter, InsightRecords, LatencyRow, TokenRow
 from studio.services.arena import ArenaStats, arena_stats
 from studio.services.studio import Studio
@@ -41,6 +41,9 @@ class Insights:
     failures: list[FailureRow] = field(default_factory=list)
     tokens: list[TokenRow] = field(default_factory=list)
     arena: ArenaStats = field(default_factory=ArenaStats)
+    # The whole gallery's spend rollup when these filters could be answered from it (no provider or
+    # collection filter): the sidebar's totals reuse it instead of running the same query again.
+    gallery_spend: list[SpendRow] | None = None
 
     @property
     def total_usd(self) -> float:
@@ -78,13 +81,25 @@ def price_spend(prices: PriceTable, rows: Iterable[Any]) -> tuple[list[SpendCell
     return spend, unpriced
 
 
+def narrow(rows: Iterable[SpendRow], f: InsightFilter) -> list[SpendRow]:
+    """The gallery's spend rows that a date and model filter keep: both are keys of the rollup (its day is
+    the UTC day, as the filter's dates are), so no second query is needed for them."""
+    first, last = (d.isoformat() if d else None for d in (f.date_from, f.date_to))
+    return [row for row in rows if (f.model is None or row.model == f.model)
+            and (first is None or row.day[:10] >= first) and (last is None or row.day[:10] <= last)]
+
+
 def insights(studio: Studio, f: InsightFilter, prices: PriceTable | None = None) -> Insights:
-    """Everything the Insights page shows for these filters: a handful of GROUP BY queries."""
+    """Everything the Insights page shows for these filters: a handful of GROUP BY queries. The spend
+    rollup is read once for the whole gallery and narrowed here when the filters allow, so the page and
+    its sidebar share one read (it is the costliest query: it checks each row's stored usage)."""
     prices = prices or load_prices(studio.settings.data_dir)
     records = InsightRecords(studio.records.engine)
-    spend, unpriced = price_spend(prices, records.spend_rows(f))
+    shared = f.provider is None and f.collection_id is None
+    gallery = records.spend_rows(InsightFilter()) if shared else None
+    spend, unpriced = price_spend(prices, narrow(gallery, f) if gallery is not None else records.spend_rows(f))
     return Insights(spend, unpriced, records.latency(f), records.images_per_day(f), records.failures(f), records.tokens(f),
-                    arena_stats(studio, f, prices))
+                    arena_stats(studio, f, prices), gallery)
 
 
 def filter_choices(studio: Studio) -> tuple[list[str], list[str], list[tuple[int, str]]]:

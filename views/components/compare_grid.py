@@ -10,8 +10,12 @@ from studio.services.compare import CellResult, GridRun, GridSpec, grid_rows
 from studio.services.comparisons import Comparison, mark_winner
 from studio.services.result_files import missing_images, missing_message
 from studio.services.studio import Studio
+from studio.services.tier_difference import PairDifference, row_differences
 from views.components.literal import literal
 from views.components.results import NOT_RETURNED
+
+SIMILARITY_HELP = ("A perceptual hash of each picture, compared image by image: 1.00 is the same picture, "
+                   "0.00 as different as two unrelated pictures. Computed here from the saved images, not by the provider.")
 
 
 def cell_facts(cell: CellResult) -> str:
@@ -50,12 +54,17 @@ def show_cell(cell: CellResult, studio: Studio | None = None, comparison: Compar
                   args=(studio, comparison.id, cell.position))
 
 
-def grid_slots(quality_count: int, column_count: int) -> dict[int, "st.delta_generator.DeltaGenerator"]:
-    """One empty slot per cell, keyed by its position, to fill as results arrive."""
+def grid_slots(quality_count: int, column_count: int,
+               differences: list[list[PairDifference]] | None = None) -> dict[int, "st.delta_generator.DeltaGenerator"]:
+    """One empty slot per cell, keyed by its position, to fill as results arrive; under each row of a saved
+    grid, how much each dearer tier changed the picture of its neighbour."""
     slots = {}
-    for row in grid_rows(quality_count, column_count):
+    for index, row in enumerate(grid_rows(quality_count, column_count)):
         for position, box in zip(row, st.columns(len(row), border=True)):
             slots[position] = box.empty()
+        pairs = differences[index] if differences else []
+        if pairs:
+            st.caption("Difference between tiers: " + "; ".join(f"{p.left} ↔ {p.right}: {p.label}" for p in pairs), help=SIMILARITY_HELP)
     return slots
 
 
@@ -95,7 +104,8 @@ def show_comparison(studio: Studio, comparison: Comparison) -> None:
     if comparison.winner is not None:
         st.success(f"Winner: {literal(comparison.winner.label)}")
         st.button("Clear winner", key=f"compare_clear_{comparison.id}", on_click=mark_winner, args=(studio, comparison.id, None))
-    slots = grid_slots(len(comparison.qualities), len(comparison.columns))
+    rows = (len(comparison.qualities), len(comparison.columns))
+    slots = grid_slots(*rows, row_differences(comparison.cells, *rows))
     for cell in comparison.cells:
         with slots[cell.position].container():
             show_cell(cell, studio, comparison)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import streamlit as st
 
 from studio.core.config import ConfigError, DEMO_PROVIDER, Settings, load_providers, load_settings
 from studio.core.errors import StudioError
+from studio.core.pricing import SpendRow
 from studio.services.studio import Studio
 from views.components.literal import literal
 from views.components.spend import spend_sidebar
@@ -38,7 +41,8 @@ def current_studio() -> Studio:
     return studio.with_settings(base.for_session(st.session_state.get("provider"), st.session_state.get("model")))
 
 
-def sidebar(studio: Studio) -> None:
+def sidebar(studio: Studio, spend_rows: Sequence[SpendRow] | None = None) -> None:
+    """The provider, model and spend totals; `spend_rows`: the gallery's spend rollup if the page has it."""
     s = studio.settings
     providers = load_providers(s.data_dir)
     with st.sidebar:
@@ -67,7 +71,7 @@ def sidebar(studio: Studio) -> None:
         else:
             st.warning(s.missing_key_message())
             st.button("Use the demo endpoint", on_click=_use_demo)
-    spend_sidebar(studio)  # on every page, not only Compare
+    spend_sidebar(studio, spend_rows)  # on every page, not only Compare
 
 
 def _use_demo() -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Sequence
 
 import streamlit as st
 
 from studio.core.config import ConfigError
-from studio.core.pricing import format_usd
+from studio.core.pricing import SpendRow, format_usd
 from studio.services.comparisons import spend
 from studio.services.studio import Studio
 from views.components.literal import literal
@@ -16,11 +17,11 @@ RESELLER_NOTE = ("Prices come from studio/core/pricing.toml (override in STUDIO_
                  "gpt-image-2's are OpenAI's launch prices as secondary sources report them, and a reseller may charge its own rate.")
 
 
-def spend_sidebar(studio: Studio) -> None:
+def spend_sidebar(studio: Studio, rows: Sequence[SpendRow] | None = None) -> None:
     with st.sidebar:
         st.subheader("Spend (estimates)")
         try:
-            totals = spend(studio)
+            totals = spend(studio, rows)
         except ConfigError as exc:
             st.warning(f"The price table needs a change: {literal(exc)}")
             return
