@@ -126,17 +126,23 @@ def main() -> int:
     parser.add_argument("--database-url", help="run on this database instead of SQLite in the folder (e.g. PostgreSQL)")
     parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL server and run on it")
     args = parser.parse_args()
-    root = Path(args.keep or tempfile.mkdtemp(prefix="gallery-bench-"))
+    return on_database(args, "gallery-bench-", lambda root, url: run(root, args.images, url))
+
+
+def on_database(args: argparse.Namespace, prefix: str, bench: Callable[[Path, str], int]) -> int:
+    """Run `bench(folder, database_url)` on SQLite in a folder (`--keep` or a temp one), the given
+    `--database-url`, or a throwaway PostgreSQL (`--postgres`), stopped afterwards."""
+    root = Path(args.keep or tempfile.mkdtemp(prefix=prefix))
     root.mkdir(parents=True, exist_ok=True)
     if args.postgres:
         from tests.backends import PostgresServer  # the same throwaway server the tests start
 
         server = PostgresServer()
         try:
-            return run(root, args.images, server.create_database(migrated=False))
+            return bench(root, server.create_database(migrated=False))
         finally:
             server.stop()
-    return run(root, args.images, args.database_url or f"sqlite:///{root / 'studio.db'}")
+    return bench(root, getattr(args, "database_url", None) or f"sqlite:///{root / 'studio.db'}")
 
 
 def database_size_mb(library: GalleryService, root: Path) -> float:

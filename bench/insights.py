@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select, text, update  # noqa: E402
 
-from bench.gallery import seed, timed  # noqa: E402
+from bench.gallery import on_database, seed, timed  # noqa: E402
 from studio.core.config import load_settings  # noqa: E402
 from studio.db.generations import GenerationRecords  # noqa: E402
 from studio.db.insights import InsightFilter  # noqa: E402
@@ -105,17 +104,7 @@ def main() -> int:
     parser.add_argument("--keep", help="seed into this folder and keep it (default: a temp folder)")
     parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL server and run on it")
     args = parser.parse_args()
-    root = Path(args.keep or tempfile.mkdtemp(prefix="insights-bench-"))
-    root.mkdir(parents=True, exist_ok=True)
-    if args.postgres:
-        from tests.backends import PostgresServer  # the same throwaway server the tests start
-
-        server = PostgresServer()
-        try:
-            return run(root, args.generations, server.create_database(migrated=False))
-        finally:
-            server.stop()
-    return run(root, args.generations, f"sqlite:///{root / 'studio.db'}")
+    return on_database(args, "insights-bench-", lambda root, url: run(root, args.generations, url))
 
 
 if __name__ == "__main__":
