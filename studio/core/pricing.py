@@ -95,9 +95,6 @@ class PriceTable:
     assume_quality: str = "medium"
     assume_size: str = "1024x1024"
 
-    def knows(self, model: str) -> bool:
-        return model in self.models
-
     def per_image(self, model: str, quality: str | None, size: str | None) -> float | None:
         prices = self.models.get(model)
         if prices is None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, and_, case, exists, func, literal_column, select
+from sqlalchemy import ColumnElement, Engine, and_, exists, func, literal_column, select
 from sqlalchemy.orm import sessionmaker
 
 from studio.core.pricing import MAX_TOKENS, SpendRow

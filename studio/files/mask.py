@@ -73,11 +73,6 @@ def mask_from_upload(data: bytes, size: tuple[int, int]) -> bytes:
     return data
 
 
-def check_mask(data: bytes, size: tuple[int, int]) -> None:
-    """Raise ValidationError unless `data` is a PNG mask in the API's convention of the given size."""
-    mask_from_upload(data, size)
-
-
 def changed_fraction(mask: bytes) -> float:
     """The share of pixels the mask lets the model change (its fully transparent pixels)."""
     alpha = _open(mask, "mask").convert("RGBA").getchannel("A")

@@ -7,7 +7,7 @@ from typing import Sequence
 
 from studio.files.imagefile import DamagedImage, ImageTooLarge, decode_whole
 from studio.core.wire import InputFile
-from studio.files.mask import check_mask
+from studio.files.mask import mask_from_upload
 from studio.core.request import ValidationError
 
 MAX_EDIT_IMAGES = 16
@@ -57,7 +57,7 @@ def check_inputs(images: Sequence[EditImage], mask: bytes | None) -> None:
         problems.append(f"{len(images)} reference images were given; use at most {MAX_EDIT_IMAGES}.")
     if mask is not None and images:
         try:
-            check_mask(mask, images[0].size)
+            mask_from_upload(mask, images[0].size)  # raises ValidationError unless it is a mask the API takes
         except ValidationError as exc:
             problems.extend(exc.problems)
     if problems:
