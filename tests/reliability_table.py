@@ -34,3 +34,17 @@ def all_row_ids() -> list[str]:
     return [c[0] for c in (
         [x.strip() for x in line.strip().strip("|").split("|")] for line in DOC.read_text().splitlines())
         if len(c) == 4 and _ID.fullmatch(c[0]) and c[0] != "id"]
+
+
+def assert_rows_match(rows: dict[str, tuple[str, str]], scenarios: dict) -> None:
+    """A section's rows and its scenarios are the same set: no row untested, no scenario undocumented."""
+    assert set(rows) - set(scenarios) == set(), "rows without a scenario"
+    assert set(scenarios) - set(rows) == set(), "scenarios without a row"
+
+
+def assert_message(row: str, message: str, seen: str) -> None:
+    """The row's message is part of what the user saw; "—" means they saw none at all."""
+    if message == "—":
+        assert seen == "—", f"{row}: expected no message, the user saw: {seen}"
+    else:
+        assert message in seen, f"{row}: the user saw: {seen}"

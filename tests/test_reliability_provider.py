@@ -23,7 +23,7 @@ from studio.provider.demo import render_image
 from studio.services.edits import read_image
 from studio.services.studio import Studio
 from tests.conftest import TEST_KEY
-from tests.reliability_table import section_rows
+from tests.reliability_table import assert_message, assert_rows_match, section_rows
 from tests.test_reliability import stored_state as request_state
 
 SECTION = "Provider answers"
@@ -221,8 +221,7 @@ def stored_state(studio: Studio) -> str:
 
 
 def test_every_row_has_a_scenario_and_every_scenario_a_row():
-    assert set(doc_rows()) - set(SCENARIOS) == set(), "rows without a scenario"
-    assert set(SCENARIOS) - set(doc_rows()) == set(), "scenarios without a row"
+    assert_rows_match(doc_rows(), SCENARIOS)
 
 
 @pytest.mark.parametrize("row", sorted(SCENARIOS))
@@ -231,10 +230,7 @@ def test_row_holds(row, studio, demo_server, monkeypatch):
     requests_before = demo_server.config.requests_seen
     run = Run(studio, demo_server, monkeypatch)
     seen = SCENARIOS[row](run)
-    if message == "—":
-        assert seen == "—", f"{row}: expected no message, the user saw: {seen}"
-    else:
-        assert message in seen, f"{row}: the user saw: {seen}"
+    assert_message(row, message, seen)
     assert TEST_KEY not in seen
     assert stored_state(studio) == stored
     if stored == "nothing":
