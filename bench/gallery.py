@@ -22,7 +22,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -110,13 +110,19 @@ def seed(library: GalleryService, count: int, rng: random.Random) -> None:
                     })
             connection.execute(insert(Generation), generations)
             connection.execute(insert(Image), images)
-        if engine.dialect.name != "postgresql":
+    after_bulk_load(engine)
+
+
+def after_bulk_load(engine: Any) -> None:
+    """Statistics for the planner, as a gallery that grew slowly would have them. On PostgreSQL also a VACUUM:
+    each image row's trigger rewrites its generation's tsvector, leaving a dead row version per generation
+    after a bulk load; autovacuum clears them soon after, so measure after it has."""
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
-    if engine.dialect.name == "postgresql":
-        # Each image row's trigger rewrites its generation's tsvector, leaving a dead row version per
-        # generation after a bulk load; autovacuum clears them soon after, so measure after it has.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM (ANALYZE)"))
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM (ANALYZE)"))
 
 
 def main() -> int:

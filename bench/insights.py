@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, insert, select, text, update  # noqa: E402
+from sqlalchemy import func, insert, select, update  # noqa: E402
 
-from bench.gallery import on_database, seed, timed  # noqa: E402
+from bench.gallery import after_bulk_load, on_database, seed, timed  # noqa: E402
 from studio.core.config import load_settings  # noqa: E402
 from studio.db.generations import GenerationRecords  # noqa: E402
 from studio.db.insights import InsightFilter  # noqa: E402
@@ -56,11 +56,7 @@ def vary(studio: Studio, count: int, rng: random.Random) -> None:
                           "right_model": "gpt-image-1", "right_quality": b, "right_size": "1024x1024", "left_image_id": number + 1,
                           "right_image_id": number + 2})
         connection.execute(insert(ArenaVote), votes)
-        if engine.dialect.name != "postgresql":
-            connection.execute(text("ANALYZE"))
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM (ANALYZE)"))
+    after_bulk_load(engine)
 
 
 def run(root: Path, count: int, database_url: str) -> int:
