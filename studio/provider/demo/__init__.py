@@ -35,7 +35,7 @@ bad_gzip labels a plain body `Content-Encoding: gzip`. revised_surrogate / revis
 
 Asynchronous tasks (demo/tasks.py): `POST .../generations/async` and `.../edits/async`, `GET /v1/tasks/{id}`,
 `GET /v1/images/generations/{id}`; `[demo:task]` makes the plain path answer a task id; `[demo:task_s=S]`,
-`[demo:task_fate=fail|expire|queued|cancel|gone]`, `[demo:poll429=N]`. `GET /demo/stats` counts tasks and polls.
+`[demo:task_fate=fail|expire|queued|cancel|gone]`, `[demo:poll_busy=N]`. `GET /demo/stats` counts tasks and polls.
 
     python -m studio.provider.demo --port 8765 [--key KEY] [--fail KIND] [--delay SECONDS] [--no-stream]
         [--task-s SECONDS] [--task-fate KIND] [--task-poll SECONDS] [--task-models gpt-image-2,...]

@@ -10,7 +10,7 @@
 Either poll path serves any task. A task is queued for the first third of its run time
 (`[demo:task_s=SECONDS]`, default `DemoConfig.task_s`), then running, then done as its fate says
 (`[demo:task_fate=fail|expire|queued|cancel|gone]`, default succeed; `queued` never leaves the queue, `gone`
-answers 404). `[demo:poll429=N]`: the first N polls of the task answer 429 with Retry-After.
+answers every poll 404). `[demo:poll_busy=N]`: the first N polls of the task answer 429 with Retry-After.
 Tasks live in the server process, so they outlive any studio that polls them.
 """
 
@@ -55,6 +55,8 @@ class DemoTask:
     def stage(self) -> str:
         """queued, running, or the fate once the run time has passed."""
         elapsed = time.monotonic() - self.started
+        if self.fate == "gone":  # a provider that forgot the task (restarted, or past its lifetime): 404 at once
+            return "gone"
         if self.fate == "queued" or elapsed < self.run_s / 3:
             return "queued"
         return "running" if elapsed < self.run_s else self.fate
@@ -79,7 +81,7 @@ def start_task(handler: BaseHTTPRequestHandler, body: dict[str, Any], directives
     config = handler.server.config  # type: ignore[attr-defined]
     task = DemoTask(id=f"imgtask_{uuid.uuid4().hex[:24]}", body=body,
                     run_s=float(directives.get("task_s") or config.task_s), fate=directives.get("task_fate") or config.task_fate or "succeed",
-                    busy_polls=int(directives.get("poll429") or 0), sources=sources, mask=mask)
+                    busy_polls=int(directives.get("poll_busy") or 0), sources=sources, mask=mask)
     with config.lock:
         config.tasks[task.id] = task
         config.tasks_submitted += 1

@@ -1,0 +1,235 @@
+"""Asynchronous provider tasks over real HTTP against the demo endpoint: a preset in async mode submits and
+polls, a plain answer carrying a task id is polled too, the task id is stored before the first poll, each
+way a task ends is recorded with a clear message, and a task left pending is resumed later with its images."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from studio.core.config import ConfigError, load_providers, load_settings
+from studio.core.request import ImageRequest
+from studio.core.task_api import TaskApi
+from studio.provider.demo import DemoConfig, DemoServer, start_demo_server
+from studio.provider.tasks import normalise_status
+from studio.services.studio import Studio
+from studio.services.tasks import resume_pending_tasks, wait_for_resumed
+from tests.conftest import TEST_KEY
+
+ASYNC_PRESET = """
+[providers.custom.tasks]
+mode = "async"
+models = ["gpt-image-2"]
+poll_interval_s = 0.05
+max_interval_s = 0.2
+timeout_s = {timeout}
+"""
+
+
+@pytest.fixture(scope="module")
+def task_server() -> Iterator[DemoServer]:
+    """A demo endpoint whose tasks ask for short waits between polls (50 ms), so these tests take tenths of a second."""
+    server = start_demo_server(config=DemoConfig(api_key=TEST_KEY, task_s=0.3, task_poll_s=0.05))
+    yield server
+    server.stop()
+
+
+def open_studio(data_dir: Path, timeout: float = 5) -> Studio:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "providers.toml").write_text(ASYNC_PRESET.format(timeout=timeout))
+    return Studio.open(load_settings())
+
+
+@pytest.fixture
+def async_studio(studio_env: Path, task_server: DemoServer, monkeypatch: pytest.MonkeyPatch) -> Studio:
+    monkeypatch.setenv("OPENAI_BASE_URL", task_server.base_url)
+    return open_studio(studio_env)
+
+
+@pytest.mark.parametrize("words, meaning", [
+    (("pending", "queued", "submitted", "NOT_START", "QUEUED", "SUBMITTED"), "queued"),
+    (("processing", "in_progress", "running", "IN_PROGRESS", "In-Progress"), "running"),
+    (("succeeded", "completed", "SUCCESS", "Completed "), "succeeded"),
+    (("failed", "FAILURE"), "failed"),
+    (("cancelled", "canceled", "CANCELLED"), "cancelled"),
+    (("expired",), "expired"),
+    (("UNKNOWN", "painting", "", None, 3), "unknown"),
+])
+def test_status_words_are_normalised_in_one_place(words, meaning):
+    assert {normalise_status(word) for word in words} == {meaning}
+
+
+def test_a_preset_can_add_its_own_status_words():
+    assert normalise_status("PAINTING", (("painting", "running"),)) == "running"
+
+
+def test_the_dieyuyun_preset_sends_gpt_image_2_as_a_task_and_keeps_official_synchronous():
+    tasks = load_providers()["dieyuyun"].tasks
+    assert tasks.mode == "async" and tasks.sends_as_task("gpt-image-2") and not tasks.sends_as_task("gpt-image-2-official")
+    assert "gpt-image-2" in load_providers()["dieyuyun"].models
+    assert not load_providers()["openai"].tasks.sends_as_task("gpt-image-2")  # OpenAI itself answers at once
+
+
+@pytest.mark.parametrize("table, says", [
+    ('mode = "later"', 'mode must be "sync" or "async"'),
+    ('poll_path = "/tasks"', "poll_path must contain {task_id}"),
+    ('submit_path = "images/async"', "submit_path must be a path starting with /"),
+    ("timeout_s = 0", "timeout_s must be a number of seconds above 0"),
+    ('statuses = { PAINTING = "busy" }', "'painting' must map to one of queued"),
+    ('pol_interval_s = 1', "pol_interval_s is not a task setting"),
+])
+def test_a_wrong_tasks_table_is_one_clear_config_error(tmp_path: Path, table: str, says: str):
+    (tmp_path / "providers.toml").write_text(f"[providers.custom.tasks]\n{table}\n")
+    with pytest.raises(ConfigError) as error:
+        load_providers(tmp_path)
+    assert "providers.custom.tasks" in str(error.value) and says.lower() in str(error.value).lower()
+
+
+def test_an_async_generation_stores_its_task_id_before_polling_then_keeps_its_images(async_studio, task_server):
+    seen: dict[str, object] = {}
+    outcome_box: list = []
+    worker = threading.Thread(target=lambda: outcome_box.append(
+        async_studio.generate(ImageRequest(prompt="a lighthouse [demo:task_s=0.6]", model="gpt-image-2", n=2, quality="low"))))
+    before = task_server.config.tasks_submitted
+    worker.start()
+    deadline = time.monotonic() + 5
+    while worker.is_alive() and time.monotonic() < deadline:  # read the gallery while the request is still polling
+        rows = async_studio.records.recent(1)
+        if rows and rows[0].task_id:
+            seen.update(status=rows[0].status, task_id=rows[0].task_id, polls=task_server.config.task_polls)
+            break
+        time.sleep(0.01)
+    worker.join(10)
+    outcome = outcome_box[0]
+    assert seen["status"] == "pending" and str(seen["task_id"]).startswith("imgtask_")
+    assert outcome.status == "succeeded" and outcome.error is None and len(outcome.images) == 2
+    for image in outcome.images:
+        assert image.path.is_file() and image.path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert image.revised_prompt == "A detailed rendering of: a lighthouse [demo:task_s=0.6]"
+    kept = async_studio.records.get(outcome.generation_id)
+    assert (kept.task_id, kept.task_status) == (seen["task_id"], "succeeded")
+    assert kept.task_poll_path == f"/images/generations/{kept.task_id}"  # the submit's poll_url, on the provider's host
+    assert kept.total_tokens and kept.latency_s >= 0.6
+    assert task_server.config.tasks_submitted == before + 1
+
+
+def test_a_plain_answer_carrying_a_task_id_is_polled_not_called_empty(studio_env, task_server, monkeypatch):
+    """A sync preset; the provider answers `data[0] = {"status": "submitted", "task_id": ...}` anyway."""
+    monkeypatch.setenv("OPENAI_BASE_URL", task_server.base_url)
+    studio_env.mkdir(parents=True, exist_ok=True)
+    (studio_env / "providers.toml").write_text("[providers.custom.tasks]\npoll_interval_s = 0.05\n")
+    studio = Studio.open(load_settings())
+    outcome = studio.generate(ImageRequest(prompt="an owl [demo:task] [demo:task_s=0.2]", model="gpt-image-2-official"))
+    assert outcome.status == "succeeded", outcome.error
+    assert len(outcome.images) == 1 and outcome.images[0].path.is_file()  # downloaded from result.images[].url[]
+    kept = studio.records.get(outcome.generation_id)
+    assert kept.task_poll_path == f"/tasks/{kept.task_id}" and kept.task_status == "succeeded"
+
+
+def test_a_failed_task_is_recorded_with_the_providers_reason(async_studio):
+    outcome = async_studio.generate(ImageRequest(prompt="x [demo:task_fate=fail] [demo:task_s=0.1]", model="gpt-image-2"))
+    assert outcome.status == "failed" and outcome.error.code == "task_failed"
+    assert outcome.error.message == ("The provider's task failed: The upstream image model reported an error: content "
+                                     "generation failed (demo task fault).")
+    kept = async_studio.records.get(outcome.generation_id)
+    assert (kept.status, kept.task_status, kept.error_code) == ("failed", "failed", "task_failed")
+    assert not (async_studio.settings.data_dir / "images").exists()
+
+
+@pytest.mark.parametrize("fate, code, says, last_status", [
+    ("expire", "task_expired", "expired at the provider before it delivered an image; try again.", "expired"),
+    ("cancel", "task_cancelled", "The provider cancelled task", "cancelled"),
+    ("gone", "task_expired", "(404): it expired or was removed; no image was returned.", "queued"),
+])
+def test_a_task_that_ends_without_images_says_how(async_studio, fate, code, says, last_status):
+    outcome = async_studio.generate(ImageRequest(prompt=f"x [demo:task_fate={fate}] [demo:task_s=0.1]", model="gpt-image-2"))
+    kept = async_studio.records.get(outcome.generation_id)
+    assert outcome.status == kept.status == "failed" and outcome.error.code == kept.error_code == code
+    assert says in outcome.error.message and kept.task_id in outcome.error.message
+    assert kept.task_status == last_status
+
+
+def test_polling_that_meets_429_waits_as_told_and_still_gets_the_image(async_studio, task_server):
+    polls = task_server.config.task_polls
+    outcome = async_studio.generate(ImageRequest(prompt="x [demo:poll_busy=3] [demo:task_s=0.1]", model="gpt-image-2"))
+    assert outcome.status == "succeeded" and len(outcome.images) == 1
+    assert task_server.config.task_polls - polls >= 4  # three 429s, then the answer
+
+
+def test_a_429_while_polling_waits_as_long_as_its_retry_after_says(studio_env, monkeypatch):
+    """The preset polls every 50 ms, the provider's 429s say 400 ms: two of them cost at least 0.8 s."""
+    server = start_demo_server(config=DemoConfig(api_key=TEST_KEY, task_s=0.05, task_poll_s=0.4))
+    try:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        studio = open_studio(studio_env)
+        started = time.monotonic()
+        outcome = studio.generate(ImageRequest(prompt="x [demo:poll_busy=2]", model="gpt-image-2"))
+        took = time.monotonic() - started
+        assert outcome.status == "succeeded" and server.config.task_polls == 3
+        assert took >= 0.4 + 0.8  # the submit's Retry-After, then two 429s' Retry-After
+    finally:
+        server.stop()
+
+
+def test_a_task_still_queued_at_the_timeout_stays_pending_with_its_id_and_is_not_settled(studio_env, task_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", task_server.base_url)
+    studio = open_studio(studio_env, timeout=0.3)
+    outcome = studio.generate(ImageRequest(prompt="x [demo:task_fate=queued]", model="gpt-image-2"))
+    kept = studio.records.get(outcome.generation_id)
+    assert outcome.status == "pending" and outcome.error.code == "task_pending"
+    assert f"task {kept.task_id} is still queued after 0.3 s" in outcome.error.message
+    assert "id is kept with the request" in outcome.error.message and "python -m studio resume" in outcome.error.message
+    assert (kept.status, kept.task_status, kept.worker) == ("pending", "queued", None)  # released: any process may poll it
+    assert studio.records.settle_interrupted(older_than_s=0) == 0
+    assert Studio.open(load_settings()).records.get(outcome.generation_id).status == "pending"
+
+
+def test_a_pending_task_is_resumed_once_and_finishes_with_its_images(studio_env, task_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", task_server.base_url)
+    studio = open_studio(studio_env, timeout=0.2)
+    first = studio.generate(ImageRequest(prompt="slow fox [demo:task_s=1.0]", model="gpt-image-2"))
+    assert first.status == "pending"  # gave up after 0.2 s; the task runs on at the provider
+    submitted = task_server.config.tasks_submitted
+    later = open_studio(studio_env, timeout=5)
+    assert resume_pending_tasks(later) == 1
+    assert resume_pending_tasks(later) == 0  # one poller per task: a second call does nothing
+    assert wait_for_resumed(10)
+    kept = later.records.get(first.generation_id)
+    assert (kept.status, kept.task_status, len(kept.images)) == ("succeeded", "succeeded", 1)
+    assert later.image(kept.images[0].id).path.is_file()
+    assert task_server.config.tasks_submitted == submitted  # polled again, never sent again
+    assert resume_pending_tasks(later) == 0
+
+
+def test_a_resumed_task_that_failed_meanwhile_is_recorded_as_failed(studio_env, task_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", task_server.base_url)
+    studio = open_studio(studio_env, timeout=0.1)
+    first = studio.generate(ImageRequest(prompt="doomed [demo:task_fate=fail] [demo:task_s=0.5]", model="gpt-image-2"))
+    assert first.status == "pending"
+    time.sleep(0.5)
+    assert resume_pending_tasks(open_studio(studio_env)) == 1 and wait_for_resumed(10)
+    kept = studio.records.get(first.generation_id)
+    assert (kept.status, kept.error_code) == ("failed", "task_failed") and "demo task fault" in kept.error_message
+
+
+def test_streaming_is_not_asked_of_a_task(async_studio):
+    """The async path refuses stream=true: the task is submitted without it."""
+    outcome = async_studio.generate(ImageRequest(prompt="x [demo:task_s=0.1]", model="gpt-image-2", stream=True, partial_images=1))
+    assert outcome.status == "succeeded"
+
+
+def test_a_model_outside_the_async_list_is_answered_at_once(async_studio, task_server):
+    submitted = task_server.config.tasks_submitted
+    outcome = async_studio.generate(ImageRequest(prompt="at once", model="gpt-image-1"))
+    assert outcome.status == "succeeded" and outcome.generation.task_id is None
+    assert task_server.config.tasks_submitted == submitted
+
+
+def test_task_api_defaults_are_the_common_relay_shape():
+    api = TaskApi()
+    assert (api.mode, api.submit_path, api.poll_path, api.id_field, api.status_field) == (
+        "sync", "/images/generations/async", "/tasks/{task_id}", "task_id", "status")
