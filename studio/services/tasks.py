@@ -171,3 +171,14 @@ def _finish(studio: Any, row: Generation) -> None:
         record_failure(studio, row, exc, written, started)
         return
     commit(studio, row, result, rows, note, written)
+
+
+def resume_and_wait(studio: Any, timeout_s: float | None = None) -> dict[str, int]:
+    """`python -m studio resume`: poll every pending task now and wait for them; what became of them."""
+    before = {row.id for row in studio.records.pending_tasks()}
+    resumed = resume_pending_tasks(studio)
+    wait_for_resumed(timeout_s)
+    still = {row.id for row in studio.records.pending_tasks()}
+    finished = [studio.records.get(generation_id) for generation_id in before - still]
+    return {"resumed": resumed, "succeeded": sum(g.status == "succeeded" for g in finished),
+            "failed": sum(g.status == "failed" for g in finished), "pending": len(still)}
