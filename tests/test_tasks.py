@@ -89,6 +89,7 @@ def test_a_wrong_tasks_table_is_one_clear_config_error(tmp_path: Path, table: st
     assert "providers.custom.tasks" in str(error.value) and says.lower() in str(error.value).lower()
 
 
+@pytest.mark.parametrize("backend", ["sqlite+local", "postgres+s3"], indirect=True)
 def test_an_async_generation_stores_its_task_id_before_polling_then_keeps_its_images(async_studio, task_server):
     seen: dict[str, object] = {}
     outcome_box: list = []
@@ -128,6 +129,14 @@ def test_a_plain_answer_carrying_a_task_id_is_polled_not_called_empty(studio_env
     assert len(outcome.images) == 1 and outcome.images[0].path.is_file()  # downloaded from result.images[].url[]
     kept = studio.records.get(outcome.generation_id)
     assert kept.task_poll_path == f"/tasks/{kept.task_id}" and kept.task_status == "succeeded"
+
+
+def test_a_prompt_refused_at_submit_is_recorded_and_no_task_is_followed(async_studio, task_server):
+    submitted = task_server.config.tasks_submitted
+    outcome = async_studio.generate(ImageRequest(prompt="x [demo:fail=moderation]", model="gpt-image-2"))
+    assert outcome.status == "failed" and outcome.error.code == "moderation_blocked"
+    assert "safety system refused" in outcome.error.message and outcome.generation.task_id is None
+    assert task_server.config.tasks_submitted == submitted
 
 
 def test_a_failed_task_is_recorded_with_the_providers_reason(async_studio):
@@ -188,6 +197,7 @@ def test_a_task_still_queued_at_the_timeout_stays_pending_with_its_id_and_is_not
     assert Studio.open(load_settings()).records.get(outcome.generation_id).status == "pending"
 
 
+@pytest.mark.parametrize("backend", ["sqlite+local", "postgres+local"], indirect=True)
 def test_a_pending_task_is_resumed_once_and_finishes_with_its_images(studio_env, task_server, monkeypatch):
     monkeypatch.setenv("OPENAI_BASE_URL", task_server.base_url)
     studio = open_studio(studio_env, timeout=0.2)
@@ -233,3 +243,40 @@ def test_task_api_defaults_are_the_common_relay_shape():
     api = TaskApi()
     assert (api.mode, api.submit_path, api.poll_path, api.id_field, api.status_field) == (
         "sync", "/images/generations/async", "/tasks/{task_id}", "task_id", "status")
+
+
+def _png(size: tuple[int, int], colour: tuple[int, int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_an_async_edit_is_submitted_to_the_edits_task_path_with_its_image_and_mask(async_studio, task_server):
+    from studio.services.edits import read_image
+
+    source = read_image("photo.png", _png((64, 64), (120, 120, 120, 255)))
+    mask = _png((64, 64), (0, 0, 0, 0))  # all transparent: repaint everything
+    submitted = task_server.config.tasks_submitted
+    outcome = async_studio.edit(ImageRequest(prompt="paint it red [demo:task_s=0.1]", model="gpt-image-2"), [source], mask)
+    assert outcome.status == "succeeded", outcome.error
+    kept = async_studio.records.get(outcome.generation_id)
+    assert kept.endpoint == "edits" and kept.task_id and len(kept.sources) == 2  # the image and its mask
+    assert task_server.config.tasks_submitted == submitted + 1
+    task = task_server.config.tasks[kept.task_id]
+    assert task.sources and task.sources[0].size == (64, 64) and task.mask is not None  # the multipart form arrived whole
+    with outcome.images[0].path.open("rb") as handle:
+        from PIL import Image
+
+        assert Image.open(handle).size == (64, 64)
+
+
+def test_a_bad_edit_is_refused_by_the_task_path_like_any_request(async_studio):
+    from studio.services.edits import read_image
+
+    source = read_image("photo.png", _png((64, 64), (120, 120, 120, 255)))
+    outcome = async_studio.edit(ImageRequest(prompt="x [demo:fail=401]", model="gpt-image-2"), [source])
+    assert outcome.status == "failed" and outcome.generation.task_id is None

@@ -151,9 +151,6 @@ class DemoHandler(BaseHTTPRequestHandler):
         if self.as_task and body.get("stream") is True:
             self._bad_request("Streaming is not supported for asynchronous tasks.", "stream", "unsupported_parameter")
             return
-        if self.as_task or tasks.answers_as_task(self.config, body, directives):
-            tasks.answer_submitted(self, tasks.start_task(self, body, directives, sources, mask), plain=not self.as_task)
-            return
         delay = float(directives.get("delay") or self.config.delay_s or 0)
         if delay:
             time.sleep(delay)
@@ -170,6 +167,9 @@ class DemoHandler(BaseHTTPRequestHandler):
             if self.config.reject_stream or "no-stream" in directives:
                 fail = "no_stream"
         if fail and self._fails(fail, prompt):
+            return
+        if self.as_task or tasks.answers_as_task(self.config, body, directives):
+            tasks.answer_submitted(self, tasks.start_task(self, body, directives, sources, mask), plain=not self.as_task)
             return
         if fail in ODD_ANSWERS:
             self._odd(fail)
