@@ -280,3 +280,40 @@ def test_a_bad_edit_is_refused_by_the_task_path_like_any_request(async_studio):
     source = read_image("photo.png", _png((64, 64), (120, 120, 120, 255)))
     outcome = async_studio.edit(ImageRequest(prompt="x [demo:fail=401]", model="gpt-image-2"), [source])
     assert outcome.status == "failed" and outcome.generation.task_id is None
+
+
+def test_a_finished_task_whose_files_cannot_be_fetched_now_stays_pending_not_lost(studio_env, task_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_BASE_URL", task_server.base_url)
+    studio_env.mkdir(parents=True, exist_ok=True)
+    (studio_env / "providers.toml").write_text("[providers.custom.tasks]\npoll_interval_s = 0.05\n")
+    studio = Studio.open(load_settings())
+    outcome = studio.generate(ImageRequest(prompt="x [demo:task] [demo:dead_urls] [demo:task_s=0.1]", model="gpt-image-2-official"))
+    assert outcome.status == "pending" and outcome.error.code == "task_pending"
+    assert "finished, but its images could not be downloaded now" in outcome.error.message
+    assert studio.records.get(outcome.generation_id).task_status == "succeeded"
+
+
+@pytest.mark.parametrize("answer, location, poll_path", [
+    ({"id": "t1", "status": "queued", "poll_url": "https://relay.example/v1/images/generations/t1"}, None, "/images/generations/t1"),
+    ({"id": "t1", "status": "queued", "poll_url": "https://elsewhere.example/v1/tasks/t1"}, None, "/tasks/t1"),  # the key stays home
+    ({"task_id": "t1"}, "/v1/jobs/t1", "/jobs/t1"),  # a relative Location header
+    ({"data": [{"status": "submitted", "task_id": "t1"}]}, None, "/tasks/t1"),
+    ({"code": "success", "data": {"task_id": "t1"}}, None, "/tasks/t1"),
+])
+def test_where_a_task_is_polled_never_leaves_the_providers_host(answer, location, poll_path):
+    from studio.provider.client import make_client
+    from studio.provider.tasks import task_ref
+
+    ref = task_ref(make_client("https://relay.example/v1", "k", 30.0, 0), answer, TaskApi(), location)
+    assert ref is not None and (ref.task_id, ref.poll_path) == ("t1", poll_path)
+
+
+@pytest.mark.parametrize("answer", [
+    {"data": [{"b64_json": "aGk=", "task_id": "t1"}]},  # images: not a task, whatever else it carries
+    {"id": "chatcmpl-1"},  # a bare id without a status is not a task id
+    {"created": 1, "data": []},
+])
+def test_an_answer_with_images_or_without_a_task_id_is_not_a_task(answer):
+    from studio.provider.tasks import task_id_in
+
+    assert task_id_in(answer, TaskApi()) is None

@@ -29,6 +29,7 @@ from studio.core.task_api import (CANCELLED, EXPIRED, FAILED, QUEUED, RUNNING, S
 from studio.core.wire import ApiResult, InputFile, ReturnedImage, TaskCallback, TaskRef, TaskState, TaskStatusCallback
 from studio.provider.download import download
 
+UNREACHABLE = ("download_unreachable", "download_timeout")  # a result URL that may work later
 RESUME_HINT = "the studio polls it again at its next start, or run `python -m studio resume`"
 
 
@@ -202,7 +203,15 @@ def wait_for(client: OpenAI, ref: TaskRef, api: TaskApi, on_status: TaskStatusCa
                 on_status(state)
             last = state
             if state.status == SUCCEEDED:
-                return task_result(body, api, ref)
+                try:
+                    return task_result(body, api, ref)
+                except StudioError as exc:
+                    if exc.code not in UNREACHABLE:
+                        raise
+                    # Paid and ready, but its files cannot be fetched now: the task is polled again later.
+                    raise TaskPending(f"The provider's task {ref.task_id} finished, but its images could not be downloaded "
+                                      f"now ({exc.message.rstrip('.')}). Its id is kept with the request, which stays "
+                                      f"pending: {RESUME_HINT}.", "task_pending") from None
             if state.status == FAILED:
                 said = f": {state.message}" if state.message else " (it gave no reason)"
                 raise StudioError(f"The provider's task failed{said}", "task_failed")

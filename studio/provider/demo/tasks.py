@@ -10,7 +10,7 @@
 Either poll path serves any task. A task is queued for the first third of its run time
 (`[demo:task_s=SECONDS]`, default `DemoConfig.task_s`), then running, then done as its fate says
 (`[demo:task_fate=fail|expire|queued|cancel|gone]`, default succeed; `queued` never leaves the queue, `gone`
-answers every poll 404). `[demo:poll_busy=N]`: the first N polls of the task answer 429 with Retry-After.
+answers every poll 404). `[demo:dead_urls]`: result URLs nothing answers. `[demo:poll_busy=N]`: the first N polls of the task answer 429 with Retry-After.
 Tasks live in the server process, so they outlive any studio that polls them.
 """
 
@@ -45,6 +45,7 @@ class DemoTask:
     run_s: float
     fate: str  # succeed, fail, expire, queued, cancel, gone
     busy_polls: int = 0  # polls still to answer 429
+    dead_urls: bool = False  # result URLs on a port nothing listens on: a file host that is down
     sources: list[Image.Image] | None = None
     mask: Image.Image | None = None
     started: float = field(default_factory=time.monotonic)
@@ -81,7 +82,8 @@ def start_task(handler: BaseHTTPRequestHandler, body: dict[str, Any], directives
     config = handler.server.config  # type: ignore[attr-defined]
     task = DemoTask(id=f"imgtask_{uuid.uuid4().hex[:24]}", body=body,
                     run_s=float(directives.get("task_s") or config.task_s), fate=directives.get("task_fate") or config.task_fate or "succeed",
-                    busy_polls=int(directives.get("poll_busy") or 0), sources=sources, mask=mask)
+                    busy_polls=int(directives.get("poll_busy") or 0), sources=sources, mask=mask,
+                    dead_urls="dead_urls" in directives)
     with config.lock:
         config.tasks[task.id] = task
         config.tasks_submitted += 1
@@ -135,7 +137,7 @@ def _urls(task: DemoTask, host: str | None, config: Any) -> list[str]:
     for index, (data, fmt) in enumerate(task.pictures()):
         name = f"{task.id}-{index}.{fmt}"
         config.files[name] = (data, f"image/{fmt}")
-        urls.append(f"http://{host}/files/{name}")
+        urls.append(f"http://{'127.0.0.1:9' if task.dead_urls else host}/files/{name}")
     return urls
 
 
