@@ -317,3 +317,23 @@ def test_an_answer_with_images_or_without_a_task_id_is_not_a_task(answer):
     from studio.provider.tasks import task_id_in
 
     assert task_id_in(answer, TaskApi()) is None
+
+
+def test_a_cancel_stops_the_polling_at_once_whatever_retry_after_says():
+    """For a job's cancel: `should_stop` is asked while waiting, not only after the provider's Retry-After (5 s)."""
+    from studio.core.errors import StudioError
+    from studio.provider.client import make_client, send_request
+
+    server = start_demo_server(config=DemoConfig(api_key=TEST_KEY, task_poll_s=5))
+    try:
+        stop = threading.Event()
+        client = make_client(server.base_url, TEST_KEY, 30.0, 0)
+        started = time.monotonic()
+        with pytest.raises(StudioError) as error:
+            send_request(client, ImageRequest(prompt="x [demo:task_fate=queued]", model="gpt-image-2"),
+                         tasks=TaskApi(mode="async", poll_interval_s=0.05, timeout_s=30),
+                         on_task=lambda ref: threading.Timer(0.2, stop.set).start(), should_stop=stop.is_set)
+        assert error.value.code == "cancelled" and "may still run (and be billed) there" in error.value.message
+        assert time.monotonic() - started < 2 and server.config.task_polls == 0  # stopped during the first wait
+    finally:
+        server.stop()

@@ -8,7 +8,7 @@ import io
 import re
 import time
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import httpx2
 import openai
@@ -59,11 +59,13 @@ def send_request(
     client: OpenAI, request: ImageRequest, *, images: Sequence[InputFile] | None = None,
     mask: InputFile | None = None, on_partial: PartialCallback | None = None,
     tasks: TaskApi | None = None, on_task: TaskCallback | None = None, on_task_status: TaskStatusCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ApiResult:
     """A generation, or an edit when `images` are given; streamed when `request.stream` is set.
     Raises StreamingRejected when the provider refuses to stream, StudioError for any other failure.
     A provider task (the preset's async mode, or a task id in a plain answer) is handed to `on_task` to be
-    kept, then polled until done (provider/tasks.py); TaskPending when it is not done in time."""
+    kept, then polled until done (provider/tasks.py); TaskPending when it is not done in time; `should_stop`
+    is asked between polls (a cancel)."""
     api = tasks or TaskApi()
     if api.sends_as_task(request.model):
         with deadline_scope():
@@ -73,7 +75,7 @@ def send_request(
                 raise describe_error(exc) from None
             except httpx2.HTTPError as exc:
                 raise _transport_error(exc) from None
-        return follow(client, ref, api, on_task, on_task_status, first_wait)
+        return follow(client, ref, api, on_task, on_task_status, first_wait, should_stop)
     params = request.to_params()
     if params.get("stream") is False:
         del params["stream"]  # not streaming is the default; a provider without streaming may refuse the field itself
@@ -104,8 +106,16 @@ def send_request(
         except ValueError:  # a 200 whose body is not JSON
             raise StudioError("The provider's answer was not valid JSON; check the base URL.", "malformed_response") from None
     # Some relays answer the plain path with a task id instead of images: a task to poll, whatever the preset says.
-    ref = task_ref(client, response.model_dump(), api) if hasattr(response, "model_dump") else None
-    return follow(client, ref, api, on_task, on_task_status) if ref else _result(response, client.timeout, started)
+    ref = task_ref(client, body, api) if (body := _without_images(response)) is not None else None
+    return follow(client, ref, api, on_task, on_task_status, None, should_stop) if ref else _result(response, client.timeout, started)
+
+
+def _without_images(response: Any) -> dict | None:
+    """A parsed answer whose first item has no image, as a dict (to look for a task id); None otherwise."""
+    data = getattr(response, "data", None)
+    if not hasattr(response, "model_dump") or (isinstance(data, list) and data and (getattr(data[0], "b64_json", None) or getattr(data[0], "url", None))):
+        return None
+    return response.model_dump(warnings=False)
 
 
 def _seconds(timeout: Any) -> float | None:

@@ -128,14 +128,15 @@ def task_ref(client: OpenAI, body: Any, api: TaskApi, location: str | None = Non
     return TaskRef(task_id, poll_path, time.time(), float(expires) if isinstance(expires, (int, float)) and not isinstance(expires, bool) else None)
 
 
-def poll_once(client: OpenAI, ref: TaskRef, api: TaskApi) -> tuple[TaskState, Any]:
-    """One poll: the task's state and the answer's body. Raises the client's errors (no retries: the poll loop
-    decides when to ask again)."""
+def poll_once(client: OpenAI, ref: TaskRef, api: TaskApi) -> tuple[TaskState, Any, float | None]:
+    """One poll: the task's state, the answer's body, and the wait its Retry-After asks for. Raises the client's
+    errors (no retries: the poll loop decides when to ask again)."""
     response = client.get(ref.poll_path, cast_to=httpx2.Response, options={"max_retries": 0})
+    ahead = _retry_after(response.headers)
     try:
         body = response.json()
     except ValueError:
-        return TaskState(UNKNOWN, "not JSON"), None
+        return TaskState(UNKNOWN, "not JSON"), None, ahead
     inner = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else body
     word = dig(inner, api.status_field)
     if word is None and inner is not body:
@@ -145,7 +146,7 @@ def poll_once(client: OpenAI, ref: TaskRef, api: TaskApi) -> tuple[TaskState, An
         status = SUCCEEDED if not _has_status(body, api) else status  # images without a status: done
     message = _reason(inner, api) or (_reason(body, api) if inner is not body else None)
     progress = dig(inner, "progress") if isinstance(inner, dict) else None
-    return TaskState(status, str(word) if word is not None else "", message, progress), body
+    return TaskState(status, str(word) if word is not None else "", message, progress), body, ahead
 
 
 def _reason(body: Any, api: TaskApi) -> str | None:
@@ -170,20 +171,25 @@ def _retry_after(headers: Any) -> float | None:
 
 def wait_for(client: OpenAI, ref: TaskRef, api: TaskApi, on_status: TaskStatusCallback | None = None,
              timeout_s: float | None = None, first_wait_s: float | None = None,
-             sleep: Callable[[float], None] = time.sleep) -> ApiResult:
+             should_stop: Callable[[], bool] | None = None) -> ApiResult:
     """Poll until the task is done: its images (downloaded), or a StudioError saying why not. A task still not
     done after `timeout_s` (the preset's by default) raises TaskPending; so does a provider that cannot be
-    polled (refused key, unreachable) at the end, since the task may yet finish there."""
+    polled (refused key, unreachable) at the end, since the task may yet finish there. `should_stop` (e.g. a
+    job's cancel) is asked before each poll: when it says so, StudioError `cancelled` (the task runs on at the
+    provider; its cost is unknown)."""
     limit = api.timeout_s if timeout_s is None else timeout_s
     deadline = time.monotonic() + limit
     wait = api.poll_interval_s if first_wait_s is None else first_wait_s
     last: TaskState | None = None
     trouble: str | None = None
     while True:
-        sleep(max(0.0, min(wait, deadline - time.monotonic())))
+        _pause(max(0.0, min(wait, deadline - time.monotonic())), should_stop)
+        if should_stop is not None and should_stop():
+            raise StudioError(f"Cancelled while waiting for the provider's task {ref.task_id}; it may still run (and be "
+                              "billed) there.", "cancelled")
         ahead = None
         try:
-            state, body = poll_once(client, ref, api)
+            state, body, ahead = poll_once(client, ref, api)
             trouble = None
         except openai.NotFoundError:
             raise StudioError(f"The provider no longer knows task {ref.task_id} (404): it expired or was removed; no image "
@@ -226,6 +232,15 @@ def wait_for(client: OpenAI, ref: TaskRef, api: TaskApi, on_status: TaskStatusCa
             raise TaskPending(f"The provider's task {ref.task_id} is still {now} after {limit:g} s{why}. Its id is kept with "
                               f"the request, which stays pending: {RESUME_HINT}.", "task_pending")
         wait = ahead if ahead is not None else min(api.max_interval_s, wait * 1.5 if last is not None and last.status in (QUEUED, RUNNING, UNKNOWN) else wait)
+
+
+def _pause(seconds: float, should_stop: Callable[[], bool] | None) -> None:
+    """Sleep, waking every 0.1 s to ask `should_stop`, so a cancel is not kept waiting for a long Retry-After."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        time.sleep(min(left, 0.1) if should_stop is not None else left)
+        if should_stop is not None and should_stop():
+            return
 
 
 def task_result(body: Any, api: TaskApi, ref: TaskRef) -> ApiResult:
@@ -282,11 +297,12 @@ def _returned(item: dict, url: Any) -> ReturnedImage:
 
 
 def follow(client: OpenAI, ref: TaskRef, api: TaskApi, on_task: TaskCallback | None,
-           on_status: TaskStatusCallback | None, first_wait_s: float | None = None) -> ApiResult:
+           on_status: TaskStatusCallback | None, first_wait_s: float | None = None,
+           should_stop: Callable[[], bool] | None = None) -> ApiResult:
     """Hand the task to the caller to keep, then poll it until done."""
     if on_task is not None:
         on_task(ref)
-    return wait_for(client, ref, api, on_status, first_wait_s=first_wait_s)
+    return wait_for(client, ref, api, on_status, first_wait_s=first_wait_s, should_stop=should_stop)
 
 
 __all__ = ["QUEUED", "RUNNING", "TaskPending", "follow", "normalise_status", "poll_once", "submit", "task_id_in",
