@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-stream", action="store_true", help="answer 400 to stream=true, like a provider without streaming")
     parser.add_argument("--partial-delay", type=float, default=0.0, help="seconds between streamed events")
     parser.add_argument("--task-s", type=float, default=1.0, help="seconds an asynchronous task runs (see demo/tasks.py)")
-    parser.add_argument("--task-fate", choices=("succeed", "fail", "expire", "queued", "cancel", "gone"), help="how every task ends")
+    parser.add_argument("--task-fate", choices=("succeed", "fail", "expire", "queued", "cancel", "gone", "empty"), help="how every task ends")
     parser.add_argument("--task-poll", type=float, default=0.5, help="the wait between polls the tasks ask for (Retry-After)")
     parser.add_argument("--task-models", default="", help="comma-separated models the plain path answers as tasks")
     args = parser.parse_args(argv)

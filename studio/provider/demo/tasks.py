@@ -9,8 +9,8 @@
   "progress": "50%", "fail_reason", "result": {"images": [{"url": [...]}]}}}`.
 Either poll path serves any task. A task is queued for the first third of its run time
 (`[demo:task_s=SECONDS]`, default `DemoConfig.task_s`), then running, then done as its fate says
-(`[demo:task_fate=fail|expire|queued|cancel|gone]`, default succeed; `queued` never leaves the queue, `gone`
-answers every poll 404). `[demo:dead_urls]`: result URLs nothing answers. `[demo:poll_busy=N]`: the first N polls of the task answer 429 with Retry-After.
+(`[demo:task_fate=fail|expire|queued|cancel|gone|empty]`, default succeed; `queued` never leaves the queue, `gone`
+answers every poll 404, `empty` completes without images). `[demo:task_no_id]`: the async submit names no task. `[demo:dead_urls]`: result URLs nothing answers. `[demo:poll_busy=N]`: the first N polls of the task answer 429 with Retry-After.
 Tasks live in the server process, so they outlive any studio that polls them.
 """
 
@@ -29,11 +29,11 @@ from typing import Any
 from PIL import Image
 
 from studio.provider.demo import transport
-from studio.provider.demo.faults import ERRORS
+from studio.provider.demo.faults import ERRORS, parse_directives
 from studio.provider.demo.pictures import draw_edit, draw_image, encode_image
 
-LOWER = {"queued": "queued", "running": "processing", "succeed": "completed", "fail": "failed", "cancel": "cancelled", "expire": "expired"}
-UPPER = {"queued": "NOT_START", "running": "IN_PROGRESS", "succeed": "SUCCESS", "fail": "FAILURE", "cancel": "CANCELLED", "expire": "expired"}
+LOWER = {"queued": "queued", "running": "processing", "succeed": "completed", "empty": "completed", "fail": "failed", "cancel": "cancelled", "expire": "expired"}
+UPPER = {"queued": "NOT_START", "running": "IN_PROGRESS", "succeed": "SUCCESS", "empty": "SUCCESS", "fail": "FAILURE", "cancel": "CANCELLED", "expire": "expired"}
 FAIL_REASON = "The upstream image model reported an error: content generation failed (demo task fault)."
 TASK_LIFETIME_S = 24 * 3600
 
@@ -96,6 +96,9 @@ def answer_submitted(handler: BaseHTTPRequestHandler, task: DemoTask, plain: boo
         transport.send(handler, 200, json.dumps({"created": task.created, "data": [{"status": "submitted", "task_id": task.id}]}).encode())
         return
     config = handler.server.config  # type: ignore[attr-defined]
+    if "task_no_id" in parse_directives(str(task.body.get("prompt"))):  # a relay that forgot to say which task
+        transport.send(handler, 202, json.dumps({"object": "image.task", "status": "queued"}).encode())
+        return
     poll_url = f"http://{handler.headers.get('Host')}/v1/images/generations/{task.id}"
     answer = {"id": task.id, "task_id": task.id, "object": "image.task", "status": "queued", "poll_url": poll_url,
               "created_at": task.created, "expires_at": task.created + TASK_LIFETIME_S}
