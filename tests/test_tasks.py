@@ -230,6 +230,8 @@ def test_streaming_is_not_asked_of_a_task(async_studio):
     """The async path refuses stream=true: the task is submitted without it."""
     outcome = async_studio.generate(ImageRequest(prompt="x [demo:task_s=0.1]", model="gpt-image-2", stream=True, partial_images=1))
     assert outcome.status == "succeeded"
+    assert (outcome.generation.stream, outcome.generation.partial_images) == (False, None)  # stored as sent
+    assert async_studio.streams() is None  # nothing learnt about streaming from a task
 
 
 def test_a_model_outside_the_async_list_is_answered_at_once(async_studio, task_server):
@@ -337,3 +339,14 @@ def test_a_cancel_stops_the_polling_at_once_whatever_retry_after_says():
         assert time.monotonic() - started < 2 and server.config.task_polls == 0  # stopped during the first wait
     finally:
         server.stop()
+
+
+def test_a_task_id_answered_to_a_streamed_request_is_polled_too(studio_env, task_server, monkeypatch):
+    """Live preview on, a sync preset, and the relay answers plain JSON carrying a task id."""
+    monkeypatch.setenv("OPENAI_BASE_URL", task_server.base_url)
+    studio_env.mkdir(parents=True, exist_ok=True)
+    (studio_env / "providers.toml").write_text("[providers.custom.tasks]\npoll_interval_s = 0.05\n")
+    studio = Studio.open(load_settings())
+    outcome = studio.generate(ImageRequest(prompt="x [demo:task] [demo:task_s=0.1]", model="gpt-image-2-official",
+                                           stream=True, partial_images=1))
+    assert outcome.status == "succeeded" and len(outcome.images) == 1 and outcome.generation.task_id

@@ -90,9 +90,9 @@ def send_request(
     limit = _seconds(client.timeout)
     with deadline_scope() as attempts:
         try:
-            if params.get("stream"):
-                return _read_stream(call(**params), client.timeout, started, on_partial)
-            response = call(**params)
+            response = _read_stream(call(**params), client.timeout, started, on_partial) if params.get("stream") else call(**params)
+            if isinstance(response, ApiResult):
+                return response
         except openai.OpenAIError as exc:
             if attempts.passed:
                 raise _took_too_long(limit) from None
@@ -141,8 +141,9 @@ def _refuses_streaming(exc: Exception) -> bool:
     return param in ("stream", "partial_images") or re.search(r"\b(stream|streaming|partial_images)\b", _detail(exc), re.I) is not None
 
 
-def _read_stream(stream: Any, timeout: Any, started: float, on_partial: PartialCallback | None) -> ApiResult:
-    """Collect a stream of `*.partial_image` / `*.completed` events into the same result as a plain request."""
+def _read_stream(stream: Any, timeout: Any, started: float, on_partial: PartialCallback | None) -> Any:
+    """Collect a stream of `*.partial_image` / `*.completed` events into the same result as a plain request; a
+    plain JSON answer (the provider ignored `stream`) is handed back parsed, to be read as one."""
     response = getattr(stream, "response", None)
     content_type = (response.headers.get("content-type") or "") if response is not None else ""
     if response is not None and ("json" in content_type or "html" in content_type):
@@ -155,8 +156,8 @@ def _read_stream(stream: Any, timeout: Any, started: float, on_partial: PartialC
         body = response.json()
         if not isinstance(body, dict):
             raise ValueError("not an object")
-        # Built as the client builds a plain answer (no strict validation), so `{"error": ...}` reads the same.
-        return _result(ImagesResponse.construct(**body), timeout, started)
+        # Built as the client builds a plain answer (no strict validation), so `{"error": ...}` (or a task id) reads the same.
+        return ImagesResponse.construct(**body)
     images: list[ReturnedImage] = []
     usage = None
     last: Any = None

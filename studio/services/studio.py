@@ -141,8 +141,9 @@ class Studio:
         self.records.check_writable()  # a read-only gallery: say so before a file is stored or a request sent
         client = self.client()
         provider = self.settings.provider
-        if request.stream and self.streams() is False:
-            request = replace(request, stream=False, partial_images=None)  # learnt earlier: it would be refused
+        if request.stream and (self.streams() is False or provider.tasks.sends_as_task(request.model)):
+            # Learnt earlier that it would be refused, or sent as a provider task (task paths do not stream).
+            request = replace(request, stream=False, partial_images=None)
         sources = self._store_sources(images, mask) if images is not None else []
         with database_errors():
             pending = self.records.start_generation(request, provider.key, provider.host, endpoint, sources)
