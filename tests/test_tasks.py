@@ -350,3 +350,30 @@ def test_a_task_id_answered_to_a_streamed_request_is_polled_too(studio_env, task
     outcome = studio.generate(ImageRequest(prompt="x [demo:task] [demo:task_s=0.1]", model="gpt-image-2-official",
                                            stream=True, partial_images=1))
     assert outcome.status == "succeeded" and len(outcome.images) == 1 and outcome.generation.task_id
+
+
+def test_a_task_of_an_in_process_demo_endpoint_that_stopped_is_settled_not_left_pending(studio_env, monkeypatch):
+    from studio.core.wire import TaskRef
+
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    monkeypatch.setenv("STUDIO_PROVIDER", "demo")
+    studio = Studio.open(load_settings())
+    request = ImageRequest(prompt="a lost comet", model="gpt-image-2")
+    row = studio.records.start_generation(request, "demo", "127.0.0.1:9", "generations")  # an earlier process's demo
+    studio.records.note_task(row, TaskRef("imgtask_gone", "/tasks/imgtask_gone", time.time()))
+    studio.records.release_task(row.id)
+    assert resume_pending_tasks(studio) == 0
+    kept = studio.records.get(row.id)
+    assert (kept.status, kept.error_code) == ("failed", "interrupted")
+    assert kept.error_message.startswith("The demo endpoint that ran this task stopped with the studio")
+
+
+def test_a_task_of_a_provider_no_longer_configured_is_left_pending_for_a_start_that_has_it(async_studio):
+    from studio.core.wire import TaskRef
+
+    request = ImageRequest(prompt="elsewhere", model="gpt-image-2")
+    row = async_studio.records.start_generation(request, "custom", "relay.example:443", "generations")
+    async_studio.records.note_task(row, TaskRef("t9", "/tasks/t9", time.time()))
+    async_studio.records.release_task(row.id)
+    assert resume_pending_tasks(async_studio) == 0  # its key is never sent to another host
+    assert async_studio.records.get(row.id).status == "pending"

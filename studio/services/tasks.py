@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timezone
 from typing import Any, Iterator
 
-from studio.core.config import ConfigError, load_providers
+from studio.core.config import DEMO_PROVIDER, ConfigError, load_providers
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest, field_names
 from studio.core.wire import TaskRef, TaskState
@@ -32,6 +32,7 @@ from studio.db.worker import Worker
 from studio.provider.tasks import TaskPending, wait_for
 from studio.services.results import Keeper, Outcome, commit, record_failure, save_files
 
+DEMO_GONE = "The demo endpoint that ran this task stopped with the studio, and the task with it; the prompt is kept, no image was saved."
 _lock = threading.Lock()
 _polling: set[int] = set()  # generation ids this process is polling (or sending) now
 _threads: list[threading.Thread] = []
@@ -86,6 +87,11 @@ def resume_pending_tasks(studio: Any) -> int:
             if row.id in _polling:
                 continue
         target = _studio_for(studio, row)
+        if target is None and row.provider == DEMO_PROVIDER and _free(row, studio) and studio.records.claim_task(row):
+            # The in-process demo endpoint that ran this task stopped with its studio: the task is gone with it.
+            with database_errors():
+                studio.records.fail_generation(row, StudioError(DEMO_GONE, "interrupted"), None)
+            continue
         if target is None or not _free(row, target) or not studio.records.claim_task(row):
             continue
         with _lock:
