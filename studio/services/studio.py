@@ -31,6 +31,7 @@ __all__ = ["Outcome", "SavedImage", "Studio", "demo_provider", "redact"]  # Outc
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
 
+
 def demo_provider(provider: Provider) -> Provider:
     """The demo preset with the address of this process's own demo endpoint, started on first use."""
     if provider.key != DEMO_PROVIDER or provider.base_url:
