@@ -34,7 +34,7 @@ from studio.services.results import Keeper, Outcome, commit, record_failure, sav
 
 DEMO_GONE = "The demo endpoint that ran this task stopped with the studio, and the task with it; the prompt is kept, no image was saved."
 _lock = threading.Lock()
-_polling: set[int] = set()  # generation ids this process is polling (or sending) now
+_polling: set[tuple[str, int]] = set()  # (gallery database, generation id) this process is polling (or sending) now
 _threads: list[threading.Thread] = []
 
 
@@ -67,12 +67,17 @@ class Follow:
 def following(records: GenerationRecords, pending: Generation) -> Iterator[Follow]:
     """While a request runs in this process, `resume_pending_tasks` leaves its row alone."""
     with _lock:
-        _polling.add(pending.id)
+        _polling.add(_key(records, pending.id))
     try:
         yield Follow(records, pending)
     finally:
         with _lock:
-            _polling.discard(pending.id)
+            _polling.discard(_key(records, pending.id))
+
+
+def _key(records: GenerationRecords, generation_id: int) -> tuple[str, int]:
+    """Which request of which gallery: two galleries open in one process both have a generation 1."""
+    return str(records.engine.url), generation_id
 
 
 def resume_pending_tasks(studio: Any) -> int:
@@ -84,7 +89,7 @@ def resume_pending_tasks(studio: Any) -> int:
     started = 0
     for row in studio.records.pending_tasks():
         with _lock:
-            if row.id in _polling:
+            if _key(studio.records, row.id) in _polling:
                 continue
         target = _studio_for(studio, row)
         if target is None and row.provider == DEMO_PROVIDER and _free(row, studio) and studio.records.claim_task(row):
@@ -95,9 +100,9 @@ def resume_pending_tasks(studio: Any) -> int:
         if target is None or not _free(row, target) or not studio.records.claim_task(row):
             continue
         with _lock:
-            if row.id in _polling:
+            if _key(studio.records, row.id) in _polling:
                 continue
-            _polling.add(row.id)
+            _polling.add(_key(studio.records, row.id))
             thread = threading.Thread(target=_resume, args=(target, row), name=f"studio-task-{row.id}", daemon=True)
             _threads.append(thread)
         thread.start()
@@ -149,7 +154,7 @@ def _resume(studio: Keeper, row: Generation) -> None:
         print(f"studio: task {row.task_id} of generation {row.id} could not be finished now ({exc}); it stays pending.", file=sys.stderr)
     finally:
         with _lock:
-            _polling.discard(row.id)
+            _polling.discard(_key(studio.records, row.id))
 
 
 def _finish(studio: Any, row: Generation) -> None:
