@@ -377,3 +377,15 @@ def test_a_task_of_a_provider_no_longer_configured_is_left_pending_for_a_start_t
     async_studio.records.release_task(row.id)
     assert resume_pending_tasks(async_studio) == 0  # its key is never sent to another host
     assert async_studio.records.get(row.id).status == "pending"
+
+
+def test_the_cli_says_a_task_not_done_in_time_is_kept_pending(studio_env, task_server, monkeypatch, capsys):
+    from studio.cli.main import main
+
+    monkeypatch.setenv("OPENAI_BASE_URL", task_server.base_url)
+    open_studio(studio_env, timeout=0.2)
+    assert main(["generate", "x [demo:task_fate=queued]", "--model", "gpt-image-2"]) == 1
+    err = capsys.readouterr().err
+    assert "is still queued after 0.2 s" in err and "(generation 1 kept pending)" in err and "recorded as failed" not in err
+    with pytest.raises(SystemExit, match="--timeout must be a number of seconds above 0"):
+        main(["resume", "--timeout", "0"])
