@@ -82,6 +82,8 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "task-gone": lambda run: run.generate("x [demo:task_fate=gone]"),
     "task-queued-past-timeout": lambda run: run.generate("x [demo:task_fate=queued]", timeout=0.3),
     "task-poll-429": lambda run: run.generate("x [demo:poll_busy=2]"),
+    "task-poll-502": lambda run: run.generate("x [demo:poll_down=3]"),
+    "task-poll-down-past-timeout": lambda run: run.generate("x [demo:poll_down=1000]", timeout=0.3),
     "task-urls-unreachable": lambda run: run.generate("x [demo:task] [demo:dead_urls]", model="gpt-image-1", mode="sync"),
     "task-no-images": lambda run: run.generate("x [demo:task_fate=empty]"),
     "task-no-id": lambda run: run.generate("x [demo:task_no_id]"),

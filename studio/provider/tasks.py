@@ -24,8 +24,7 @@ from openai import OpenAI
 
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest
-from studio.core.task_api import (CANCELLED, EXPIRED, FAILED, QUEUED, RUNNING, STATUS_WORDS, SUCCEEDED, UNKNOWN,
-                                  TaskApi)
+from studio.core.task_api import CANCELLED, EXPIRED, FAILED, STATUS_WORDS, SUCCEEDED, UNKNOWN, TaskApi
 from studio.core.wire import ApiResult, InputFile, ReturnedImage, TaskCallback, TaskRef, TaskState, TaskStatusCallback
 from studio.provider.download import download
 
@@ -231,7 +230,8 @@ def wait_for(client: OpenAI, ref: TaskRef, api: TaskApi, on_status: TaskStatusCa
             why = f" (last poll: {trouble})" if trouble else ""
             raise TaskPending(f"The provider's task {ref.task_id} is still {now} after {limit:g} s{why}. Its id is kept with "
                               f"the request, which stays pending: {RESUME_HINT}.", "task_pending")
-        wait = ahead if ahead is not None else min(api.max_interval_s, wait * 1.5 if last is not None and last.status in (QUEUED, RUNNING, UNKNOWN) else wait)
+        # The provider's Retry-After when it gives one; otherwise half as long again each time (trouble included).
+        wait = ahead if ahead is not None else min(api.max_interval_s, max(wait, api.poll_interval_s) * 1.5)
 
 
 def _pause(seconds: float, should_stop: Callable[[], bool] | None) -> None:
@@ -305,5 +305,5 @@ def follow(client: OpenAI, ref: TaskRef, api: TaskApi, on_task: TaskCallback | N
     return wait_for(client, ref, api, on_status, first_wait_s=first_wait_s, should_stop=should_stop)
 
 
-__all__ = ["QUEUED", "RUNNING", "TaskPending", "follow", "normalise_status", "poll_once", "submit", "task_id_in",
+__all__ = ["TaskPending", "follow", "normalise_status", "poll_once", "submit", "task_id_in",
            "task_ref", "task_result", "wait_for"]

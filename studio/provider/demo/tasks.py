@@ -10,7 +10,8 @@
 Either poll path serves any task. A task is queued for the first third of its run time
 (`[demo:task_s=SECONDS]`, default `DemoConfig.task_s`), then running, then done as its fate says
 (`[demo:task_fate=fail|expire|queued|cancel|gone|empty]`, default succeed; `queued` never leaves the queue, `gone`
-answers every poll 404, `empty` completes without images). `[demo:task_no_id]`: the async submit names no task. `[demo:dead_urls]`: result URLs nothing answers. `[demo:poll_busy=N]`: the first N polls of the task answer 429 with Retry-After.
+answers every poll 404, `empty` completes without images). `[demo:task_no_id]`: the async submit names no task. `[demo:dead_urls]`: result URLs nothing answers. `[demo:poll_busy=N]`: the first N polls of the task answer 429 with Retry-After;
+`[demo:poll_down=N]`: the first N answer a proxy's 502 page.
 Tasks live in the server process, so they outlive any studio that polls them.
 """
 
@@ -29,7 +30,7 @@ from typing import Any
 from PIL import Image
 
 from studio.provider.demo import transport
-from studio.provider.demo.faults import ERRORS, parse_directives
+from studio.provider.demo.faults import ERRORS, ODD_ANSWERS, parse_directives
 from studio.provider.demo.pictures import draw_edit, draw_image, encode_image
 
 LOWER = {"queued": "queued", "running": "processing", "succeed": "completed", "empty": "completed", "fail": "failed", "cancel": "cancelled", "expire": "expired"}
@@ -45,6 +46,7 @@ class DemoTask:
     run_s: float
     fate: str  # succeed, fail, expire, queued, cancel, gone
     busy_polls: int = 0  # polls still to answer 429
+    down_polls: int = 0  # polls still to answer 502 with a proxy's page, before the 429s
     dead_urls: bool = False  # result URLs on a port nothing listens on: a file host that is down
     sources: list[Image.Image] | None = None
     mask: Image.Image | None = None
@@ -83,7 +85,7 @@ def start_task(handler: BaseHTTPRequestHandler, body: dict[str, Any], directives
     task = DemoTask(id=f"imgtask_{uuid.uuid4().hex[:24]}", body=body,
                     run_s=float(directives.get("task_s") or config.task_s), fate=directives.get("task_fate") or config.task_fate or "succeed",
                     busy_polls=int(directives.get("poll_busy") or 0), sources=sources, mask=mask,
-                    dead_urls="dead_urls" in directives)
+                    down_polls=int(directives.get("poll_down") or 0), dead_urls="dead_urls" in directives)
     with config.lock:
         config.tasks[task.id] = task
         config.tasks_submitted += 1
@@ -118,9 +120,16 @@ def answer_poll(handler: BaseHTTPRequestHandler, path: str) -> bool:
     task = config.tasks.get(path.rsplit("/", 1)[-1])
     with config.lock:
         config.task_polls += 1
-        busy = task is not None and task.busy_polls > 0
-        if busy:
+        down = task is not None and task.down_polls > 0
+        busy = not down and task is not None and task.busy_polls > 0
+        if down:
+            task.down_polls -= 1  # type: ignore[union-attr]
+        elif busy:
             task.busy_polls -= 1  # type: ignore[union-attr]
+    if down:
+        status, content_type, page = ODD_ANSWERS["html_502"]
+        transport.send(handler, status, page, content_type)
+        return True
     if busy:
         status, error = ERRORS["429"]
         transport.send(handler, status, json.dumps({"error": error}).encode(), headers=_retry_headers(config.task_poll_s))
