@@ -389,3 +389,17 @@ def test_the_cli_says_a_task_not_done_in_time_is_kept_pending(studio_env, task_s
     assert "is still queued after 0.2 s" in err and "(generation 1 kept pending)" in err and "recorded as failed" not in err
     with pytest.raises(SystemExit, match="--timeout must be a number of seconds above 0"):
         main(["resume", "--timeout", "0"])
+
+
+def test_a_submit_whose_answer_was_lost_is_retried_without_starting_a_second_task(studio_env, task_server, monkeypatch):
+    """The task was started but its 202 never arrived (a 502 on the way back): the client's retry carries the same
+    Idempotency-Key, so a relay that honours it hands back the task it already started: paid once."""
+    monkeypatch.setenv("OPENAI_BASE_URL", task_server.base_url)
+    monkeypatch.setenv("STUDIO_MAX_RETRIES", "1")
+    studio = open_studio(studio_env)
+    submitted = task_server.config.tasks_submitted
+    outcome = studio.generate(ImageRequest(prompt="x [demo:submit_lost] [demo:task_s=0.1]", model="gpt-image-2"))
+    assert outcome.status == "succeeded" and len(outcome.images) == 1
+    assert task_server.config.tasks_submitted == submitted + 1
+    assert task_server.config.tasks[outcome.generation.task_id].id == outcome.generation.task_id
+    assert f"lost:" in " ".join(task_server.config.task_keys)  # the first answer really was lost, and retried

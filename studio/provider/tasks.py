@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+import uuid
 from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
@@ -87,14 +88,17 @@ def submit(client: OpenAI, request: ImageRequest, api: TaskApi, images: Sequence
     params = request.to_params()
     params.pop("stream", None)  # task paths refuse streaming
     params.pop("partial_images", None)
+    # The client retries a submit that failed on the way (5xx, a dropped connection), and the provider may have
+    # started the task already: one key for every attempt lets a relay that honours it start it once.
+    headers = {"Idempotency-Key": f"studio-{uuid.uuid4().hex}"}
     if images is None:
-        response = client.post(api.submit_path, body=params, cast_to=httpx2.Response)
+        response = client.post(api.submit_path, body=params, cast_to=httpx2.Response, options={"headers": headers})
     else:
         files: list[tuple[str, Any]] = [("image" if len(images) == 1 else "image[]", f.as_tuple()) for f in images]
         if mask is not None:
             files.append(("mask", mask.as_tuple()))
         response = client.post(api.edit_submit_path, body=params, files=files, cast_to=httpx2.Response,
-                               options={"headers": {"Content-Type": "multipart/form-data"}})
+                               options={"headers": {**headers, "Content-Type": "multipart/form-data"}})
     try:
         body = response.json()
     except ValueError:

@@ -27,6 +27,7 @@ class DemoConfig:
     task_poll_s: float = 0.5
     task_models: tuple[str, ...] = ()
     tasks: dict = field(default_factory=dict)
+    task_keys: dict = field(default_factory=dict)  # Idempotency-Key -> task id
     tasks_submitted: int = 0
     task_polls: int = 0
 

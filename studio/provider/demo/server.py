@@ -169,7 +169,10 @@ class DemoHandler(BaseHTTPRequestHandler):
         if fail and self._fails(fail, prompt):
             return
         if self.as_task or tasks.answers_as_task(self.config, body, directives):
-            tasks.answer_submitted(self, tasks.start_task(self, body, directives, sources, mask), plain=not self.as_task)
+            try:
+                tasks.answer_submitted(self, tasks.start_task(self, body, directives, sources, mask), plain=not self.as_task)
+            except tasks.SubmitLost:
+                self._odd("html_502")
             return
         if fail in ODD_ANSWERS:
             self._odd(fail)

@@ -10,7 +10,8 @@
 Either poll path serves any task. A task is queued for the first third of its run time
 (`[demo:task_s=SECONDS]`, default `DemoConfig.task_s`), then running, then done as its fate says
 (`[demo:task_fate=fail|expire|queued|cancel|gone|empty]`, default succeed; `queued` never leaves the queue, `gone`
-answers every poll 404, `empty` completes without images). `[demo:task_no_id]`: the async submit names no task. `[demo:dead_urls]`: result URLs nothing answers. `[demo:poll_busy=N]`: the first N polls of the task answer 429 with Retry-After;
+answers every poll 404, `empty` completes without images). `[demo:task_no_id]`: the async submit names no task. `[demo:submit_lost]`: the first submit starts the task but
+is answered 502; a retry with the same Idempotency-Key gets the task it started. `[demo:dead_urls]`: result URLs nothing answers. `[demo:poll_busy=N]`: the first N polls of the task answer 429 with Retry-After;
 `[demo:poll_down=N]`: the first N answer a proxy's 502 page.
 Tasks live in the server process, so they outlive any studio that polls them.
 """
@@ -82,6 +83,10 @@ class DemoTask:
 def start_task(handler: BaseHTTPRequestHandler, body: dict[str, Any], directives: dict[str, str],
                sources: list[Image.Image] | None, mask: Image.Image | None) -> DemoTask:
     config = handler.server.config  # type: ignore[attr-defined]
+    key = handler.headers.get("Idempotency-Key")
+    with config.lock:
+        if key and key in config.task_keys:  # a retried submit: the task it already started
+            return config.tasks[config.task_keys[key]]
     task = DemoTask(id=f"imgtask_{uuid.uuid4().hex[:24]}", body=body,
                     run_s=float(directives.get("task_s") or config.task_s), fate=directives.get("task_fate") or config.task_fate or "succeed",
                     busy_polls=int(directives.get("poll_busy") or 0), sources=sources, mask=mask,
@@ -89,7 +94,16 @@ def start_task(handler: BaseHTTPRequestHandler, body: dict[str, Any], directives
     with config.lock:
         config.tasks[task.id] = task
         config.tasks_submitted += 1
+        if key:
+            config.task_keys[key] = task.id
+    if "submit_lost" in directives and config.task_keys.get(f"lost:{key}") is None:
+        config.task_keys[f"lost:{key}"] = task.id  # the task is started, but the first answer is lost (a 502)
+        raise SubmitLost
     return task
+
+
+class SubmitLost(Exception):
+    """The task was started, and the answer to its submit is lost on the way back (see `[demo:submit_lost]`)."""
 
 
 def answer_submitted(handler: BaseHTTPRequestHandler, task: DemoTask, plain: bool) -> None:
