@@ -56,10 +56,7 @@ class DemoHandler(BaseHTTPRequestHandler):
             transport.send(self, 200, body, mime)
         elif self.path in ("/health", "/v1/health"):
             transport.send(self, 200, b'{"ok": true}')
-        elif self.path == "/demo/stats":  # what a test in another process can ask
-            transport.send(self, 200, json.dumps({"requests_seen": self.config.requests_seen, "tasks_submitted": self.config.tasks_submitted,
-                                                  "task_polls": self.config.task_polls}).encode())
-        elif tasks.answer_poll(self, self.path.rstrip("/")):
+        elif tasks.answer_get(self, self.path.rstrip("/")):  # a task's poll, or /demo/stats
             pass
         else:
             transport.send(self, 404, json.dumps({"error": {"message": "Not found", "type": "invalid_request_error", "param": None, "code": None}}).encode())

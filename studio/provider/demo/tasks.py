@@ -125,9 +125,14 @@ def _retry_headers(seconds: float) -> dict[str, str]:
     return {"Retry-After": str(max(1, math.ceil(seconds))), "retry-after-ms": str(int(seconds * 1000))}
 
 
-def answer_poll(handler: BaseHTTPRequestHandler, path: str) -> bool:
-    """Answer `GET /v1/tasks/{id}` or `GET /v1/images/generations/{id}`; False when the path is neither."""
+def answer_get(handler: BaseHTTPRequestHandler, path: str) -> bool:
+    """Answer `GET /v1/tasks/{id}`, `GET /v1/images/generations/{id}`, or `GET /demo/stats` (what a test in another
+    process can ask: requests, tasks submitted, polls); False when the path is none of them."""
     config = handler.server.config  # type: ignore[attr-defined]
+    if path == "/demo/stats":
+        transport.send(handler, 200, json.dumps({"requests_seen": config.requests_seen, "tasks_submitted": config.tasks_submitted,
+                                                 "task_polls": config.task_polls}).encode())
+        return True
     plain = path.startswith("/v1/tasks/")
     if not (plain or path.startswith("/v1/images/generations/")):
         return False
