@@ -15,6 +15,7 @@ from studio.core.request import ImageRequest
 from studio.services.edits import EditImage, read_image
 from studio.services.inspect import inspect_file, read_input
 from studio.services.studio import Outcome, Studio
+from studio.services.tasks import resume_pending_tasks
 
 
 def add_request_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,7 +61,8 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
 def report(outcome: Outcome) -> int:
     """What generate and edit print: the error (exit 1), or a note and the outcome as JSON (exit 0)."""
     if outcome.error:
-        print(f"error: {outcome.error.message} (generation {outcome.generation_id} recorded as failed)", file=sys.stderr)
+        kept = "kept pending" if outcome.status == "pending" else "recorded as failed"
+        print(f"error: {outcome.error.message} (generation {outcome.generation_id} {kept})", file=sys.stderr)
         return 1
     if outcome.note:
         print(f"note: {outcome.note}", file=sys.stderr)
@@ -68,15 +70,22 @@ def report(outcome: Outcome) -> int:
     return 0
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
+def open_studio() -> Studio:
+    """The gallery, with any provider task a stopped process left pending polled again in the background."""
     studio = Studio.open(load_settings())
+    resume_pending_tasks(studio)
+    return studio
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    studio = open_studio()
     return report(studio.generate(request_from_args(args, studio.settings.model)))
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
     images: list[EditImage] = [read_image(Path(path).name, read_input(path, "image")) for path in args.image]
     mask = read_input(args.mask, "mask") if args.mask else None
-    studio = Studio.open(load_settings())
+    studio = open_studio()
     request = replace(request_from_args(args, studio.settings.model), input_fidelity=args.input_fidelity)
     return report(studio.edit(request, images, mask))
 

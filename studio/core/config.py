@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from studio.core.task_api import TaskApi, task_api_from, task_api_problem
+
 PRESETS_FILE = Path(__file__).with_name("presets.toml")
 DEFAULT_PROVIDER = "dieyuyun"
 DEMO_PROVIDER = "demo"
@@ -45,6 +47,7 @@ class Provider:
     base_url: str
     models: tuple[str, ...]
     accepts_response_format: bool
+    tasks: TaskApi = TaskApi()  # its asynchronous task API ([providers.KEY.tasks]); the default is sync
 
     @property
     def host(self) -> str:
@@ -173,7 +176,7 @@ def read_toml(path: Path) -> dict:
 
 
 # The fields a providers.toml entry may set, and the type each must have.
-PROVIDER_FIELDS: dict[str, type] = {"label": str, "base_url": str, "models": list, "accepts_response_format": bool}
+PROVIDER_FIELDS: dict[str, type] = {"label": str, "base_url": str, "models": list, "accepts_response_format": bool, "tasks": dict}
 
 
 def _provider_entries(path: Path) -> dict[str, dict]:
@@ -188,7 +191,7 @@ def _provider_entries(path: Path) -> dict[str, dict]:
         for name, value in entry.items():
             kind = PROVIDER_FIELDS.get(name)
             if kind is not None and not isinstance(value, kind):
-                said = {str: "text in quotes", list: "a list of model names", bool: "true or false"}[kind]
+                said = {str: "text in quotes", list: "a list of model names", bool: "true or false", dict: "a table"}[kind]
                 raise ConfigError(f"{path}: providers.{key}.{name} must be {said}.")
         models = entry.get("models", [])
         if not all(isinstance(m, str) and m.strip() for m in models):
@@ -206,6 +209,9 @@ def load_providers(data_dir: Path | None = None) -> dict[str, Provider]:
         problem = base_url_problem(entry.get("base_url", ""), f"The base_url of provider {key!r}") if entry.get("base_url") else None
         if problem:
             raise ConfigError(problem)
+        problem = task_api_problem(entry["tasks"], f"providers.{key}.tasks") if "tasks" in entry else None
+        if problem:
+            raise ConfigError(problem)
     return {
         key: Provider(
             key=key,
@@ -213,6 +219,7 @@ def load_providers(data_dir: Path | None = None) -> dict[str, Provider]:
             base_url=entry.get("base_url", ""),
             models=tuple(entry.get("models", ())) or ("gpt-image-2",),
             accepts_response_format=bool(entry.get("accepts_response_format", False)),
+            tasks=task_api_from(entry.get("tasks")),
         )
         for key, entry in raw.items()
     }

@@ -45,3 +45,28 @@ class InputFile:
 
     def as_tuple(self) -> tuple[str, bytes, str]:
         return (self.filename, self.data, self.mime)
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """A provider-side task that will deliver a request's images: kept with the request before it is polled,
+    so that another process can poll it again (a paid image is never lost)."""
+
+    task_id: str
+    poll_path: str  # relative to the base URL, e.g. "/tasks/abc"
+    submitted_at: float  # unix seconds
+    expires_at: float | None = None  # unix seconds, when the provider said
+
+
+@dataclass(frozen=True)
+class TaskState:
+    """One poll's answer: the normalised status (core/task_api.py), the provider's own word, and its reason."""
+
+    status: str
+    word: str
+    message: str | None = None
+    progress: Any = None
+
+
+TaskCallback = Callable[[TaskRef], None]  # the task id is known: store it before anything else happens
+TaskStatusCallback = Callable[[TaskState], None]  # each poll's status, e.g. to show or store it

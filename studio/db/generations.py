@@ -4,16 +4,16 @@ them back one at a time or newest first. Lineage walks are in `lineage.py`, imag
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest
-from studio.core.wire import ApiResult
+from studio.core.wire import ApiResult, TaskRef
 from studio.db.comparisons import ComparisonRecords
 from studio.db.engine import get_engine, migrate, read_only
 from studio.db.errors import READ_ONLY_MESSAGE
@@ -68,6 +68,48 @@ class GenerationRecords(ComparisonRecords):
             generation.stream = False
             generation.partial_images = None
 
+    def note_task(self, generation: Generation, ref: TaskRef) -> None:
+        """The provider runs the request as a task: keep its id (before it is polled) so that another process can
+        poll it again if this one stops."""
+        task_id = clean_text("task_id", ref.task_id)
+        if task_id is None:
+            raise StudioError(f"The provider's task id is not one the gallery can keep (over 128 characters or not text): "
+                              f"{ref.task_id[:40]!r}…; the request could not be followed.", "bad_task_id")
+        with self.sessions.begin() as session:
+            session.add(generation)
+            generation.task_id = task_id
+            generation.task_poll_path = ref.poll_path[:512]
+            generation.task_status = "queued"
+            generation.task_submitted_at = datetime.fromtimestamp(ref.submitted_at, timezone.utc)
+            generation.task_expires_at = datetime.fromtimestamp(ref.expires_at, timezone.utc) if ref.expires_at else None
+
+    def note_task_status(self, generation_id: int, status: str) -> None:
+        with self.sessions.begin() as session:
+            session.execute(update(Generation).where(Generation.id == generation_id).values(task_status=status[:16]))
+
+    def pending_tasks(self) -> list[Generation]:
+        """Requests still waiting on a provider task, oldest first."""
+        with self.sessions() as session:
+            query = (select(Generation).options(selectinload(Generation.images))
+                     .where(Generation.status == "pending", Generation.task_id.is_not(None)).order_by(Generation.id))
+            return list(session.scalars(query))
+
+    def claim_task(self, generation: Generation) -> bool:
+        """Make this process the one polling a pending task, unless another got there first (the row's worker
+        changed since it was read): one poller per task across processes."""
+        before = Generation.worker.is_(None) if generation.worker is None else Generation.worker == generation.worker
+        with self.sessions.begin() as session:
+            claimed = session.execute(update(Generation).where(Generation.id == generation.id, Generation.status == "pending", before)
+                                      .values(worker=current_worker())).rowcount == 1
+        if claimed:
+            generation.worker = current_worker()
+        return claimed
+
+    def release_task(self, generation_id: int) -> None:
+        """This process stopped polling a pending task (not done in time): any process may take it up."""
+        with self.sessions.begin() as session:
+            session.execute(update(Generation).where(Generation.id == generation_id, Generation.status == "pending").values(worker=None))
+
     def finish_generation(self, generation: Generation, result: ApiResult, images: Sequence[dict[str, Any]],
                           note: StudioError | None = None) -> Generation:
         """Mark the generation succeeded and add its image rows in one transaction (files are already on disk).
@@ -118,7 +160,8 @@ class GenerationRecords(ComparisonRecords):
         cutoff = utcnow() - timedelta(seconds=older_than_s)
         settled = 0
         with self.sessions.begin() as session:
-            for generation in session.scalars(select(Generation).where(Generation.status == "pending")):
+            # A request with a provider task is left pending: it is polled again (services/tasks.py).
+            for generation in session.scalars(select(Generation).where(Generation.status == "pending", Generation.task_id.is_(None))):
                 worker = Worker.parse(generation.worker)
                 if worker.here():
                     gone = not worker.alive()

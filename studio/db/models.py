@@ -63,6 +63,12 @@ class Generation(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     http_status: Mapped[int | None] = mapped_column(Integer)
     worker: Mapped[str | None] = mapped_column(String(128))  # host:pid that sent a pending request
+    # A provider-side task (migration 0010): kept before it is polled, so another process can poll it again.
+    task_id: Mapped[str | None] = mapped_column(String(128))
+    task_poll_path: Mapped[str | None] = mapped_column(String(512))  # relative to the provider's base URL
+    task_status: Mapped[str | None] = mapped_column(String(16))  # the last poll's status, normalised (core/task_api.py)
+    task_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    task_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     images: Mapped[list["Image"]] = relationship(
         back_populates="generation", order_by="Image.batch_index", cascade="all, delete-orphan"

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import html
 import io
 import re
 import time
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import httpx2
 import openai
@@ -18,9 +17,12 @@ from PIL import Image
 
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest
-from studio.core.wire import ApiResult, InputFile, PartialCallback, ReturnedImage
+from studio.core.task_api import TaskApi
+from studio.core.wire import ApiResult, InputFile, PartialCallback, ReturnedImage, TaskCallback, TaskStatusCallback
 from studio.provider.deadline import deadline_scope, hooks
 from studio.provider.download import download
+from studio.provider.errors import _detail, _looks_like_html, _shorten, _transport_error, describe_error
+from studio.provider.tasks import follow, submit, task_ref
 
 # What callers hold between requests; named here so that nothing outside this module imports `openai`.
 Client = OpenAI
@@ -56,9 +58,24 @@ def make_client(base_url: str, api_key: str, timeout_s: float, max_retries: int)
 def send_request(
     client: OpenAI, request: ImageRequest, *, images: Sequence[InputFile] | None = None,
     mask: InputFile | None = None, on_partial: PartialCallback | None = None,
+    tasks: TaskApi | None = None, on_task: TaskCallback | None = None, on_task_status: TaskStatusCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> ApiResult:
     """A generation, or an edit when `images` are given; streamed when `request.stream` is set.
-    Raises StreamingRejected when the provider refuses to stream, StudioError for any other failure."""
+    Raises StreamingRejected when the provider refuses to stream, StudioError for any other failure.
+    A provider task (the preset's async mode, or a task id in a plain answer) is handed to `on_task` to be
+    kept, then polled until done (provider/tasks.py); TaskPending when it is not done in time; `should_stop`
+    is asked between polls (a cancel)."""
+    api = tasks or TaskApi()
+    if api.sends_as_task(request.model):
+        with deadline_scope():
+            try:
+                ref, first_wait = submit(client, request, api, images, mask)
+            except openai.OpenAIError as exc:
+                raise describe_error(exc) from None
+            except httpx2.HTTPError as exc:
+                raise _transport_error(exc) from None
+        return follow(client, ref, api, on_task, on_task_status, first_wait, should_stop)
     params = request.to_params()
     if params.get("stream") is False:
         del params["stream"]  # not streaming is the default; a provider without streaming may refuse the field itself
@@ -73,9 +90,9 @@ def send_request(
     limit = _seconds(client.timeout)
     with deadline_scope() as attempts:
         try:
-            if params.get("stream"):
-                return _read_stream(call(**params), client.timeout, started, on_partial)
-            response = call(**params)
+            response = _read_stream(call(**params), client.timeout, started, on_partial) if params.get("stream") else call(**params)
+            if isinstance(response, ApiResult):
+                return response
         except openai.OpenAIError as exc:
             if attempts.passed:
                 raise _took_too_long(limit) from None
@@ -88,7 +105,17 @@ def send_request(
             raise _transport_error(exc) from None
         except ValueError:  # a 200 whose body is not JSON
             raise StudioError("The provider's answer was not valid JSON; check the base URL.", "malformed_response") from None
-    return _result(response, client.timeout, started)
+    # Some relays answer the plain path with a task id instead of images: a task to poll, whatever the preset says.
+    ref = task_ref(client, body, api) if (body := _without_images(response)) is not None else None
+    return follow(client, ref, api, on_task, on_task_status, None, should_stop) if ref else _result(response, client.timeout, started)
+
+
+def _without_images(response: Any) -> dict | None:
+    """A parsed answer whose first item has no image, as a dict (to look for a task id); None otherwise."""
+    data = getattr(response, "data", None)
+    if not hasattr(response, "model_dump") or (isinstance(data, list) and data and (getattr(data[0], "b64_json", None) or getattr(data[0], "url", None))):
+        return None
+    return response.model_dump(warnings=False)
 
 
 def _seconds(timeout: Any) -> float | None:
@@ -101,17 +128,6 @@ def _took_too_long(limit: float | None) -> StudioError:
                        "or raise STUDIO_TIMEOUT_S.", "timeout")
 
 
-def _transport_error(exc: Exception) -> StudioError:
-    """What went wrong on the wire, for errors the client did not wrap (or wrapped as a connection error)."""
-    if "without sending complete message body" in str(exc) or isinstance(exc, httpx2.RemoteProtocolError):
-        return StudioError("The provider's answer was cut off before it was complete (the connection closed mid-answer); "
-                           "nothing was kept. Try again.", "incomplete_response")
-    if isinstance(exc, httpx2.DecodingError):  # e.g. `Content-Encoding: gzip` on a body that is not gzip
-        return StudioError("The provider's answer could not be decoded (its Content-Encoding header does not match the body): "
-                           "a proxy in front of the API is probably changing it. Check the base URL, or try again.", "undecodable_response")
-    if isinstance(exc, httpx2.TimeoutException):
-        return StudioError("The request timed out; try again, pick a lower quality or raise STUDIO_TIMEOUT_S.", "timeout")
-    return StudioError("Could not reach the provider; check the base URL and your network connection.", "connection_error")
 
 
 def _refuses_streaming(exc: Exception) -> bool:
@@ -125,8 +141,9 @@ def _refuses_streaming(exc: Exception) -> bool:
     return param in ("stream", "partial_images") or re.search(r"\b(stream|streaming|partial_images)\b", _detail(exc), re.I) is not None
 
 
-def _read_stream(stream: Any, timeout: Any, started: float, on_partial: PartialCallback | None) -> ApiResult:
-    """Collect a stream of `*.partial_image` / `*.completed` events into the same result as a plain request."""
+def _read_stream(stream: Any, timeout: Any, started: float, on_partial: PartialCallback | None) -> Any:
+    """Collect a stream of `*.partial_image` / `*.completed` events into the same result as a plain request; a
+    plain JSON answer (the provider ignored `stream`) is handed back parsed, to be read as one."""
     response = getattr(stream, "response", None)
     content_type = (response.headers.get("content-type") or "") if response is not None else ""
     if response is not None and ("json" in content_type or "html" in content_type):
@@ -139,8 +156,8 @@ def _read_stream(stream: Any, timeout: Any, started: float, on_partial: PartialC
         body = response.json()
         if not isinstance(body, dict):
             raise ValueError("not an object")
-        # Built as the client builds a plain answer (no strict validation), so `{"error": ...}` reads the same.
-        return _result(ImagesResponse.construct(**body), timeout, started)
+        # Built as the client builds a plain answer (no strict validation), so `{"error": ...}` (or a task id) reads the same.
+        return ImagesResponse.construct(**body)
     images: list[ReturnedImage] = []
     usage = None
     last: Any = None
@@ -240,19 +257,10 @@ def _error_in_answer(response: Any) -> StudioError | None:
     return StudioError(f"The provider answered with an error: {text}", code[:64])
 
 
-def _shorten(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _looks_like_html(text: str) -> bool:
-    head = text.lstrip()[:200].lower()
-    return head.startswith(("<!doctype html", "<html", "<head", "<body")) or "<html" in head
 
 
-def _html_title(text: str) -> str:
-    match = re.search(r"<title[^>]*>(.*?)</title>", text, re.I | re.S) or re.search(r"<h1[^>]*>(.*?)</h1>", text, re.I | re.S)
-    return _shorten(html.unescape(re.sub(r"<[^>]+>", "", match[1])), 120) if match else ""
 
 
 def _returned(item: Any, timeout: Any) -> ReturnedImage:
@@ -272,62 +280,3 @@ def _item_bytes(item: Any, timeout: Any) -> bytes:
     if getattr(item, "url", None):
         return download(item.url)
     raise StudioError("The provider returned an item with neither b64_json nor url.", "no_image_data")
-
-
-def describe_error(exc: Exception) -> StudioError:
-    """A short message a user understands for any exception the client raises."""
-    status = getattr(exc, "status_code", None)
-    code = getattr(exc, "code", None) or ""
-    detail = _detail(exc)
-    if code in ("moderation_blocked", "content_policy_violation"):  # a 400, or an error event mid-stream
-        return StudioError("The provider's safety system refused this prompt. Rephrase it; it was not retried.", code, status)
-    if isinstance(exc, openai.APITimeoutError):
-        return StudioError("The request timed out; try again, pick a lower quality or raise STUDIO_TIMEOUT_S.", "timeout")
-    if isinstance(exc, openai.APIConnectionError):
-        return _transport_error(exc.__cause__ or exc)
-    page = _html_page(exc)
-    if status == 413 or (page is not None and status == 400 and "too large" in page.lower()):
-        said = page if page is not None else (detail if isinstance(getattr(exc, "body", None), dict) else "")
-        return StudioError(f"The request was too large for the provider (HTTP {status}{': ' + said if said else ''}); send fewer "
-                           "or smaller reference images, or a shorter prompt.", code or "request_too_large", status)
-    if page is not None and status is not None and status < 500:
-        return StudioError(f"The provider answered HTTP {status} with a web page ({page or 'no title'}) instead of an API "
-                           "error: a proxy or web server in front of the API refused the request. Check the base URL.",
-                           code or "html_error", status)
-    if isinstance(exc, openai.BadRequestError):
-        param = getattr(exc, "param", None)
-        where = f" ({param})" if param else ""
-        return StudioError(f"The provider rejected the request{where}: {detail}", code or "bad_request", status)
-    if isinstance(exc, openai.AuthenticationError):
-        return StudioError("The API key was refused (401); check OPENAI_API_KEY.", code or "unauthorized", status)
-    if isinstance(exc, openai.PermissionDeniedError):
-        return StudioError(f"Access denied (403): your organisation, project or region is not allowed this model. ({detail})", code or "forbidden", status)
-    if isinstance(exc, openai.NotFoundError):
-        return StudioError("Not found (404); check the base URL and the model name.", code or "not_found", status)
-    if isinstance(exc, openai.RateLimitError):
-        if code == "insufficient_quota":
-            return StudioError("The account is out of quota (429 insufficient_quota); check your plan and billing.", code, status)
-        return StudioError("Rate limit reached (429); wait a moment and try again.", code or "rate_limited", status)
-    if isinstance(exc, openai.InternalServerError):
-        return StudioError(f"The provider had an error ({status}); try again later.", code or "server_error", status)
-    if isinstance(exc, openai.APIStatusError):
-        return StudioError(f"The provider answered HTTP {status}: {detail}", code or "http_error", status)
-    if isinstance(exc, openai.APIResponseValidationError):
-        return StudioError("The provider's answer was not in the expected format; check the base URL.", "malformed_response", status)
-    return StudioError(f"The request failed: {detail}", code or "error", status)
-
-
-def _html_page(exc: Exception) -> str | None:
-    """The title of the web page an error came with (a proxy's or web server's), or None for an API error."""
-    body = getattr(exc, "body", None)
-    return _html_title(body) if isinstance(body, str) and _looks_like_html(body) else None
-
-
-def _detail(exc: Exception) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict) and body.get("message"):
-        return str(body["message"])
-    page = _html_page(exc)
-    if page is not None:
-        return page or "a web page"
-    return _shorten(getattr(exc, "message", None) or str(exc) or type(exc).__name__)

@@ -44,4 +44,4 @@ def download(url: str, timeout_s: float = DOWNLOAD_TIMEOUT_S, max_bytes: int = D
     except httpx2.TimeoutException:
         raise StudioError(f"Downloading the image took longer than {timeout_s:.0f} s; try again.", "download_timeout") from None
     except httpx2.HTTPError as exc:
-        raise StudioError(f"Could not download the image ({type(exc).__name__}); try again.", "download_failed") from None
+        raise StudioError(f"Could not download the image ({type(exc).__name__}); try again.", "download_unreachable") from None

@@ -2,76 +2,34 @@
 
 from __future__ import annotations
 
-import concurrent.futures
-import functools
-import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Sequence
 
 
 from studio.provider.capabilities import Capabilities
 from studio.provider.client import Client, StreamingRejected, make_client, send_request
+from studio.provider.tasks import TaskPending
 from studio.core.config import DEMO_PROVIDER, Provider, Settings, clean_key, key_problem
 from studio.provider.demo import shared_base_url
 from studio.services.edits import EditImage, check_inputs, read_image
 from studio.core.errors import StudioError
-from studio.files.filemeta import embed_metadata, file_metadata
 from studio.db.browse import BrowseRecords
 from studio.db.errors import READ_ONLY_MESSAGE, database_errors
 from studio.db.generations import GenerationRecords
 from studio.db.images import ImageRecords
 from studio.db.lineage import Lineage
-from studio.db.values import clean_revised_prompt
 from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
 from studio.core.request import ImageRequest, ValidationError, validate
-from studio.core.wire import InputFile, PartialCallback, ReturnedImage
-from studio.files.storage import Location, Storage, open_storage
-from studio.services.thumbnails import make_thumbnails_soon
+from studio.core.wire import InputFile, PartialCallback
+from studio.files.storage import Storage, open_storage
+from studio.services.results import Outcome, SavedImage, commit, record_failure, redact, save_files
+from studio.services.tasks import following
+
+__all__ = ["Outcome", "SavedImage", "Studio", "demo_provider", "redact"]  # Outcome and SavedImage live in services/results.py
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
-SAVE_WORKERS = 4
-
-
-@functools.cache
-def _savers() -> concurrent.futures.ThreadPoolExecutor:
-    """Threads that write a batch's files side by side (see Studio._save_all)."""
-    return concurrent.futures.ThreadPoolExecutor(max_workers=SAVE_WORKERS, thread_name_prefix="studio-save")
-
-
-@dataclass(frozen=True)
-class SavedImage:
-    id: int
-    batch_index: int
-    path: Location  # a Path in a local folder, an S3Object (str() is its s3:// URL) in a bucket
-    width: int
-    height: int
-    format: str
-    sha256: str
-    bytes: int
-    revised_prompt: str | None
-    src: str = ""  # what st.image and a browser load: a local file's path or a presigned URL
-
-
-@dataclass(frozen=True)
-class Outcome:
-    generation: Generation
-    images: list[SavedImage]
-    error: StudioError | None = None
-
-    @property
-    def generation_id(self) -> int:
-        return self.generation.id
-
-    @property
-    def status(self) -> str:
-        return self.generation.status
-
-    @property
-    def note(self) -> str | None:
-        """What a user should know about a generation that succeeded, e.g. that fewer images came back than asked."""
-        return self.generation.error_message if self.generation.status == "succeeded" else None
 
 
 def demo_provider(provider: Provider) -> Provider:
@@ -79,11 +37,6 @@ def demo_provider(provider: Provider) -> Provider:
     if provider.key != DEMO_PROVIDER or provider.base_url:
         return provider
     return replace(provider, base_url=shared_base_url())
-
-
-def redact(text: str, secret: str | None) -> str:
-    """Belt and braces: a provider may echo part of the key in an error message."""
-    return text.replace(secret, "[redacted]") if secret and len(secret) >= 4 else text
 
 
 class Studio:
@@ -189,8 +142,9 @@ class Studio:
         self.records.check_writable()  # a read-only gallery: say so before a file is stored or a request sent
         client = self.client()
         provider = self.settings.provider
-        if request.stream and self.streams() is False:
-            request = replace(request, stream=False, partial_images=None)  # learnt earlier: it would be refused
+        if request.stream and (self.streams() is False or provider.tasks.sends_as_task(request.model)):
+            # Learnt earlier that it would be refused, or sent as a provider task (task paths do not stream).
+            request = replace(request, stream=False, partial_images=None)
         sources = self._store_sources(images, mask) if images is not None else []
         with database_errors():
             pending = self.records.start_generation(request, provider.key, provider.host, endpoint, sources)
@@ -198,90 +152,26 @@ class Studio:
         mask_file = InputFile("mask.png", mask, "image/png") if mask is not None else None
         started = time.perf_counter()
         written: list[str] = []
-        try:
+        with following(self.records, pending) as task:  # a provider task's id is kept before it is polled
+            hooks = {"tasks": provider.tasks, "on_task": task.keep, "on_task_status": task.status}
             try:
-                result = send_request(client, request, images=files, mask=mask_file, on_partial=on_partial)
-                if request.stream:
-                    self.capabilities.note_stream(provider, True)
-            except StreamingRejected:
-                # Same request without streaming; remembered so the next one is not refused first.
-                self.capabilities.note_stream(provider, False)
-                with database_errors():
-                    self.records.note_stream_fallback(pending)
-                request = replace(request, stream=False, partial_images=None)
-                result = send_request(client, request, images=files, mask=mask_file)
-            rows, rejected = self._save_all(result.images, written, request)
-            note = _short_batch_note(request.n or 1, len(result.images), rejected)
-        except Exception as exc:  # recorded whatever it is: the prompt must not be lost
-            for path in written:  # a batch is kept whole or not at all
-                self.storage.delete(path)
-            if not isinstance(exc, StudioError):
-                exc = StudioError(f"The request failed unexpectedly ({type(exc).__name__}); try again.", "unexpected")
-            error = StudioError(redact(exc.message, clean_key(self.settings.api_key)), exc.code, exc.http_status)
-            with database_errors():
-                generation = self.records.fail_generation(pending, error, time.perf_counter() - started)
-            return Outcome(generation, [], error)
-        try:
-            with database_errors():
-                generation = self.records.finish_generation(pending, result, rows, note)
-        except StudioError:
-            # The rows could not be committed: take the new files back; the pending row is settled
-            # as interrupted at the next start, so the prompt stays in the history.
-            for path in written:
-                self.storage.delete(path)
-            raise
-        # Thumbnails are made just after, off the caller's path: a decode + resize + encode per image would
-        # add a third to a fast request, and the full image is what the caller shows first.
-        outcome = Outcome(generation, self.saved_images(generation))
-        make_thumbnails_soon(self.storage, self.images, [(image.id, image.path) for image in generation.images])
-        return outcome
-
-    def _save_all(self, images: Sequence[ReturnedImage], written: list[str],
-                  request: ImageRequest) -> tuple[list[dict[str, Any]], list[tuple[int, StudioError]]]:
-        """Every usable image of a batch into storage, and the (index, reason) of each item that is not an
-        image the gallery can keep. One bad item does not cost the others, which were paid for; when none is
-        usable the first reason is raised. A storage failure still fails the whole batch.
-
-        Each write ends in an fsync (or an upload) that waits on the disk (or the network) without the GIL: a
-        batch's writes go side by side, so n images cost about one wait, not n. Returns only once every write
-        has ended, so a failure leaves nothing half-done behind."""
-        if len(images) == 1:
-            outcomes = [self._save(0, images[0], written, request)]
-        else:
-            futures = [_savers().submit(self._save, index, item, written, request) for index, item in enumerate(images)]
-            concurrent.futures.wait(futures)
-            outcomes = [future.result() for future in futures]  # a storage failure is raised, after all have finished
-        rows = [row for row in outcomes if isinstance(row, dict)]
-        rejected = [(index, problem) for index, problem in enumerate(outcomes) if isinstance(problem, StudioError)]
-        if not rows:
-            raise rejected[0][1]
-        return rows, rejected
-
-    def _save(self, index: int, item: ReturnedImage, written: list[str], request: ImageRequest) -> dict[str, Any] | StudioError:
-        """The stored image's row, or why this item is not an image the gallery can keep."""
-        if item.problem is not None:
-            return item.problem
-        data = item.data
-        revised_prompt = clean_revised_prompt(item.revised_prompt)  # text only, storable: never costs the image
-        try:
-            facts = inspect_image(data)
-        except StudioError as exc:
-            return exc
-        # The prompt and settings go inside the file before hashing, so the stored bytes carry them.
-        data = embed_metadata(data, facts.format, file_metadata(request, revised_prompt, provider=self.settings.provider.key))
-        stored = self.storage.put(data, facts.format)
-        if stored.created:
-            written.append(stored.path)
-        return {
-            "batch_index": index,
-            "path": stored.path,
-            "sha256": stored.sha256,
-            "width": facts.width,
-            "height": facts.height,
-            "format": facts.format,
-            "bytes": stored.bytes,
-            "revised_prompt": revised_prompt,
-        }
+                try:
+                    result = send_request(client, request, images=files, mask=mask_file, on_partial=on_partial, **hooks)
+                    if request.stream:
+                        self.capabilities.note_stream(provider, True)
+                except StreamingRejected:
+                    # Same request without streaming; remembered so the next one is not refused first.
+                    self.capabilities.note_stream(provider, False)
+                    with database_errors():
+                        self.records.note_stream_fallback(pending)
+                    request = replace(request, stream=False, partial_images=None)
+                    result = send_request(client, request, images=files, mask=mask_file, **hooks)
+                rows, note = save_files(self, result, request, written)
+            except TaskPending as exc:  # not done in time: the row stays pending with its task id, to be resumed
+                return task.kept(exc)
+            except Exception as exc:  # recorded whatever it is: the prompt must not be lost
+                return record_failure(self, pending, exc, written, started)
+            return commit(self, pending, result, rows, note, written)
 
     def saved_images(self, generation: Generation) -> list[SavedImage]:
         return [self._saved_image(image) for image in generation.images]
@@ -323,17 +213,3 @@ class Studio:
 
     def recent(self, limit: int = 20) -> list[Outcome]:
         return [self.outcome_of(g) for g in self.records.recent(limit)]
-
-
-def _short_batch_note(asked: int, returned: int, rejected: Sequence[tuple[int, StudioError]]) -> StudioError | None:
-    """What a success must say when the batch is smaller than asked: the provider sent fewer, or some of what
-    it sent could not be kept (said per image, so the user knows why)."""
-    kept = returned - len(rejected)
-    if not rejected:
-        return StudioError(f"{returned} of {asked} images returned: the provider sent fewer than asked.",
-                           "fewer_images") if returned < asked else None
-    # "…; nothing was kept." is true of a request, not of this batch: only the reason is said.
-    reasons = "; ".join(f"image {index + 1}: {re.sub(r'[;.]? *(nothing was kept|try again)[.;]?', '', problem.message).rstrip(' .;')}"
-                        for index, problem in rejected)
-    return StudioError(f"{kept} of {asked} images kept: the provider sent {returned}, and {len(rejected)} could not be kept "
-                       f"({reasons})", "fewer_images")

@@ -10,14 +10,18 @@ from studio.core.config import ConfigError, DEMO_PROVIDER, Settings, load_provid
 from studio.core.errors import StudioError
 from studio.core.pricing import SpendRow
 from studio.services.studio import Studio
+from studio.services.tasks import resume_pending_tasks
 from views.components.literal import literal
 from views.components.spend import spend_sidebar
 
 
 @st.cache_resource(show_spinner=False)
 def _base_studio(data_dir: str, database_url: str, storage_url: str = "") -> Studio:
-    # Keyed by where the gallery lives; opening it runs migrations once per process.
-    return Studio.open(load_settings())
+    # Keyed by where the gallery lives; opening it runs migrations once per process, and polls again in the
+    # background any provider task a stopped server left pending (services/tasks.py).
+    studio = Studio.open(load_settings())
+    resume_pending_tasks(studio)
+    return studio
 
 
 def settings() -> Settings:

@@ -33,7 +33,12 @@ stream_silent (no event at all), stream_empty (empty partials, no image in the f
 returns one image whatever `n` asks; bad_second makes every image after the first not an image.
 bad_gzip labels a plain body `Content-Encoding: gzip`. revised_surrogate / revised_list / revised_number send a revised_prompt that is not storable text. `[demo:max_body=N]` answers a body over N bytes with nginx's 413 page.
 
+Asynchronous tasks (demo/tasks.py): `POST .../generations/async` and `.../edits/async`, `GET /v1/tasks/{id}`,
+`GET /v1/images/generations/{id}`; `[demo:task]` makes the plain path answer a task id; `[demo:task_s=S]`,
+`[demo:task_fate=fail|expire|queued|cancel|gone]`, `[demo:poll_busy=N]`. `GET /demo/stats` counts tasks and polls.
+
     python -m studio.provider.demo --port 8765 [--key KEY] [--fail KIND] [--delay SECONDS] [--no-stream]
+        [--task-s SECONDS] [--task-fate KIND] [--task-poll SECONDS] [--task-models gpt-image-2,...]
 """
 
 from studio.provider.demo.pictures import render_image

@@ -18,11 +18,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reject-response-format", action="store_true", help="answer 400 to response_format, as OpenAI does")
     parser.add_argument("--no-stream", action="store_true", help="answer 400 to stream=true, like a provider without streaming")
     parser.add_argument("--partial-delay", type=float, default=0.0, help="seconds between streamed events")
+    parser.add_argument("--task-s", type=float, default=1.0, help="seconds an asynchronous task runs (see demo/tasks.py)")
+    parser.add_argument("--task-fate", choices=("succeed", "fail", "expire", "queued", "cancel", "gone", "empty"), help="how every task ends")
+    parser.add_argument("--task-poll", type=float, default=0.5, help="the wait between polls the tasks ask for (Retry-After)")
+    parser.add_argument("--task-models", default="", help="comma-separated models the plain path answers as tasks")
     args = parser.parse_args(argv)
     config = DemoConfig(api_key=args.key, fail=args.fail, delay_s=args.delay, reject_response_format=args.reject_response_format,
-                        reject_stream=args.no_stream, partial_delay_s=args.partial_delay)
+                        reject_stream=args.no_stream, partial_delay_s=args.partial_delay, task_s=args.task_s,
+                        task_fate=args.task_fate, task_poll_s=args.task_poll,
+                        task_models=tuple(m for m in args.task_models.split(",") if m))
     server = DemoServer((args.host, args.port), config)
-    print(f"demo endpoint on {server.base_url}", flush=True)
+    print(f"demo endpoint on {server.base_url}", flush=True)  # with --port 0, read the port from this line
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -20,6 +20,16 @@ class DemoConfig:
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     requests_seen: int = 0
+    # Asynchronous tasks (demo/tasks.py): how long one runs, how it ends, the wait it asks between polls,
+    # the models the plain path answers as tasks; the tasks themselves and what was seen of them.
+    task_s: float = 1.0
+    task_fate: str | None = None
+    task_poll_s: float = 0.5
+    task_models: tuple[str, ...] = ()
+    tasks: dict = field(default_factory=dict)
+    task_keys: dict = field(default_factory=dict)  # Idempotency-Key -> task id
+    tasks_submitted: int = 0
+    task_polls: int = 0
 
     def arrived(self) -> None:
         with self.lock:

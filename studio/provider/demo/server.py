@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from PIL import Image, ImageFilter
 
-from studio.provider.demo import transport
+from studio.provider.demo import tasks, transport
 from studio.provider.demo.config import DemoConfig
 from studio.provider.demo.faults import ERRORS, ODD_ANSWERS, ODD_REVISED, STREAM_ERRORS, URL_FAULTS, body_limit, counted, parse_directives
 from studio.provider.demo.pictures import decompression_bomb, draw_edit, draw_image, encode_image
@@ -56,6 +56,8 @@ class DemoHandler(BaseHTTPRequestHandler):
             transport.send(self, 200, body, mime)
         elif self.path in ("/health", "/v1/health"):
             transport.send(self, 200, b'{"ok": true}')
+        elif tasks.answer_get(self, self.path.rstrip("/")):  # a task's poll, or /demo/stats
+            pass
         else:
             transport.send(self, 404, json.dumps({"error": {"message": "Not found", "type": "invalid_request_error", "param": None, "code": None}}).encode())
 
@@ -68,6 +70,8 @@ class DemoHandler(BaseHTTPRequestHandler):
             self._odd("html_413")
             return
         path = self.path.rstrip("/")
+        self.as_task = path.endswith("/async")  # the task API's submit path (demo/tasks.py)
+        path = path.removesuffix("/async")
         if path not in ("/v1/images/generations", "/v1/images/edits"):
             transport.send(self, 404, json.dumps({"error": {"message": f"Unknown path {self.path}", "type": "invalid_request_error", "param": None, "code": None}}).encode())
             return
@@ -141,6 +145,9 @@ class DemoHandler(BaseHTTPRequestHandler):
             self._bad_request("Missing required parameter: 'prompt'.", "prompt", "missing_required_parameter")
             return
         directives = parse_directives(prompt)
+        if self.as_task and body.get("stream") is True:
+            self._bad_request("Streaming is not supported for asynchronous tasks.", "stream", "unsupported_parameter")
+            return
         delay = float(directives.get("delay") or self.config.delay_s or 0)
         if delay:
             time.sleep(delay)
@@ -157,6 +164,12 @@ class DemoHandler(BaseHTTPRequestHandler):
             if self.config.reject_stream or "no-stream" in directives:
                 fail = "no_stream"
         if fail and self._fails(fail, prompt):
+            return
+        if self.as_task or tasks.answers_as_task(self.config, body, directives):
+            try:
+                tasks.answer_submitted(self, tasks.start_task(self, body, directives, sources, mask), plain=not self.as_task)
+            except tasks.SubmitLost:
+                self._odd("html_502")
             return
         if fail in ODD_ANSWERS:
             self._odd(fail)
