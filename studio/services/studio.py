@@ -22,12 +22,14 @@ from studio.db.errors import READ_ONLY_MESSAGE, database_errors
 from studio.db.generations import GenerationRecords
 from studio.db.images import ImageRecords
 from studio.db.lineage import Lineage
+from studio.db.vectors import VectorRecords
 from studio.db.values import clean_revised_prompt
 from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
 from studio.core.request import ImageRequest, ValidationError, validate
 from studio.core.wire import InputFile, PartialCallback, ReturnedImage
 from studio.files.storage import Location, Storage, open_storage
+from studio.services.meaning_index import index_soon
 from studio.services.thumbnails import make_thumbnails_soon
 
 DEMO_API_KEY = "demo-key"  # the in-process demo endpoint takes any key; this one is no secret
@@ -92,6 +94,7 @@ class Studio:
         self.records = records
         self.browse = BrowseRecords(records.engine)
         self.images = ImageRecords(records.engine)
+        self.vectors = VectorRecords(records.engine)  # prompt vectors, for search by meaning
         self.storage = storage
 
     @classmethod
@@ -220,6 +223,7 @@ class Studio:
             error = StudioError(redact(exc.message, clean_key(self.settings.api_key)), exc.code, exc.http_status)
             with database_errors():
                 generation = self.records.fail_generation(pending, error, time.perf_counter() - started)
+            index_soon(self.vectors, [generation.id])  # a refused prompt is found by meaning too
             return Outcome(generation, [], error)
         try:
             with database_errors():
@@ -234,6 +238,7 @@ class Studio:
         # add a third to a fast request, and the full image is what the caller shows first.
         outcome = Outcome(generation, self.saved_images(generation))
         make_thumbnails_soon(self.storage, self.images, [(image.id, image.path) for image in generation.images])
+        index_soon(self.vectors, [generation.id])  # its prompt's vectors, for search by meaning
         return outcome
 
     def _save_all(self, images: Sequence[ReturnedImage], written: list[str],

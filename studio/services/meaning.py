@@ -1,0 +1,119 @@
+"""Search by meaning and "more like this": the gallery's generations ranked by how close their prompt or
+revised_prompt is, in meaning, to what the user typed (or to another generation's), with the Gallery's other
+filters applied and its usual cursors. The vectors and the in-memory index are `meaning_index.py`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from studio.core.browsing import GalleryFilter, GalleryItem, Page, decode_cursor
+from studio.core.errors import StudioError
+from studio.db.vectors import VectorRecords
+from studio.meaning import model
+from studio.meaning.index import Hit, decode
+from studio.services.meaning_index import coverage, loaded_index, store_vectors
+from studio.services.studio import Studio
+
+RESULTS = 240  # generations one search ranks: ten pages of 24, more than anyone reads by meaning
+MIN_SCORE = 0.12  # below this a text shares nothing with the query (unrelated prompts score about 0 ± 0.1)
+MAX_QUERY = 1000  # characters; a description, not a document
+EMPTY_QUERY = ("Search by meaning needs a description: type what the picture showed, in any words "
+               "(e.g. “foggy port at dawn”). Until then every item is shown.")
+
+
+# --- searching ---------------------------------------------------------------------------------------
+
+
+def query_problem(text: str) -> str | None:
+    """What is wrong with a search by meaning, said so the user knows what to change (None: nothing)."""
+    if not text.strip():
+        return EMPTY_QUERY
+    if len(text) > MAX_QUERY:
+        return f"Describe the picture in at most {MAX_QUERY:,} characters (this is {len(text):,}); shorten the search."
+    return None
+
+
+def search(records: VectorRecords, text: str, limit: int = RESULTS) -> list[Hit]:
+    """The generations whose prompt or revised_prompt is closest in meaning to `text`, best first."""
+    problem = query_problem(text)
+    if problem:
+        raise StudioError(problem, "bad_meaning_query")
+    query = model.embed([text.replace("\x00", "")])[0]
+    return loaded_index(records).nearest(query, limit, MIN_SCORE)
+
+
+def more_like_this(records: VectorRecords, generation_id: int, limit: int = RESULTS) -> list[Hit]:
+    """The generations nearest in meaning to this one (itself left out), best first. A generation not
+    indexed yet is embedded first."""
+    index = loaded_index(records)
+    vectors = index.vectors_of(generation_id)
+    if not len(vectors):
+        if not store_vectors(records, [generation_id]):
+            raise StudioError(f"Generation #{generation_id} is no longer in the gallery; nothing to compare with.", "not_found")
+        vectors = decode(records.of(model.MODEL, generation_id))
+        index = loaded_index(records)
+    query = vectors.mean(axis=0)
+    norm = float((query ** 2).sum() ** 0.5)
+    return index.nearest(query / norm if norm else query, limit, MIN_SCORE, exclude=generation_id)
+
+
+def uses_meaning(filters: GalleryFilter) -> bool:
+    """Whether the Gallery ranks by meaning: a "meaning" search with words in it, or "more like this"."""
+    return filters.like is not None or (filters.mode == "meaning" and bool(filters.search.strip()))
+
+
+def ranked_page(studio: Studio, filters: GalleryFilter, limit: int = 24, after: str | None = None,
+                before: str | None = None) -> Page:
+    """One page of a ranking by meaning, closest first, with the other filters applied. The cursors are the
+    usual item keys; a page goes on after (or before) the item the cursor names in the same ranking."""
+    records = studio.vectors
+    if filters.like is not None:
+        try:
+            hits = more_like_this(records, filters.like)
+        except StudioError:
+            hits = []
+    elif query_problem(filters.search):
+        hits = []
+    else:
+        hits = search(records, filters.search)
+    rank = {hit.generation_id: position for position, hit in enumerate(hits)}
+    items = studio.browse.items_of(replace(filters, like=None), rank)
+    items.sort(key=lambda item: (rank[item.generation_id], _batch(item)))
+    keys = [(item.generation_id, _batch(item)) for item in items]
+    start = 0
+    for cursor, backward in ((after, False), (before, True)):
+        if cursor:
+            _, _, generation_id, batch = decode_cursor(cursor)
+            if (generation_id, batch) in keys:
+                position = keys.index((generation_id, batch))
+                start = max(0, position - limit) if backward else position + 1
+            break
+    shown = items[start:start + limit]
+    return Page(shown, next_cursor=shown[-1].key if shown and start + limit < len(items) else None,
+                prev_cursor=shown[0].key if shown and start > 0 else None, at_start=start == 0)
+
+
+def _batch(item: GalleryItem) -> int:
+    return -1 if item.batch_index is None else item.batch_index
+
+
+def notice(studio: Studio, filters: GalleryFilter) -> tuple[str | None, str | None]:
+    """(what the Gallery says about a ranking by meaning, what the user must change), each None when there
+    is nothing to say. Starts the backfill when older generations have no vectors yet."""
+    if filters.like is None and filters.mode != "meaning":
+        return None, None
+    problem = query_problem(filters.search) if filters.like is None else None
+    if problem:
+        return None, problem
+    records = studio.vectors
+    if filters.like is not None:
+        if not records.texts([filters.like]):
+            return None, f"Generation #{filters.like} is no longer in the gallery, so there is nothing to find more of; show everything."
+        text = f"Images whose prompts mean about the same as generation #{filters.like}'s, closest first."
+    else:
+        text = "Closest in meaning first (the sort does not apply); words need not match."
+    counts = coverage(records)
+    if counts.indexed < counts.total:
+        text += (f" {counts.indexed:,} of {counts.total:,} requests are indexed so far; the rest are being indexed "
+                 "in the background: search again in a moment.")
+    return text, None
