@@ -197,3 +197,43 @@ def test_the_model_runs_from_its_wheel_with_no_network_and_writes_nothing_outsid
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("(2, 256)")
     assert list(tmp_path.iterdir()) == []  # nothing downloaded, nothing cached
+
+
+def gallery_page(query_params: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.query_params.update(query_params or {})
+    at.switch_page("views/gallery.py")
+    return at.run()
+
+
+def test_the_gallery_searches_by_meaning_and_finds_more_like_an_image(studio: Studio) -> None:
+    ids = {prompt: generate(studio, prompt) for prompt in PROMPTS[:4]}
+    wait_for_vectors()
+    at = gallery_page()
+    assert at.radio(key="g_mode").value == "words" and not at.exception
+    at.text_input(key="g_q").input("misty harbour").run()
+    assert any("Nothing matches" in i.value for i in at.info)  # no word in common
+    at.radio(key="g_mode").set_value("meaning").run()
+    assert at.query_params["mode"] == "meaning" and at.query_params["q"] == "misty harbour"
+    assert [t.value for t in at.text][0] == "foggy port at dawn"
+    assert any("Closest in meaning first" in i.value for i in at.info)
+    reopened = gallery_page(dict(at.query_params))  # a shared link keeps the mode
+    assert reopened.radio(key="g_mode").value == "meaning" and [t.value for t in reopened.text][0] == "foggy port at dawn"
+    at.text_input(key="g_q").input("").run()  # nothing to go on: say what to type; every item is listed
+    assert any("needs a description" in w.value for w in at.warning) and len(at.text) == 4
+
+    fox = ids["a red fox in the snow"]
+    image = studio.outcome(fox).images[0]
+    detail = gallery_page({"open": f"{fox}-{image.id}"})
+    links = [link.proto for link in detail.get("page_link")]
+    assert any(link.label == "More like this" and f"like={fox}" in link.query_string for link in links)
+    like = gallery_page({"like": str(fox)})
+    shown = [t.value for t in like.text]
+    assert "a red fox in the snow" not in shown and shown  # the others, nearest first
+    assert any(f"generation #{fox}'s, closest first" in i.value for i in like.info)
+    like.button(key="g_like_clear").click().run()
+    assert "like" not in like.query_params and len(like.text) == 4
+    gone = gallery_page({"like": "999"})
+    assert any("#999 is no longer in the gallery" in w.value for w in gone.warning)
