@@ -237,3 +237,19 @@ def test_the_gallery_searches_by_meaning_and_finds_more_like_an_image(studio: St
     assert "like" not in like.query_params and len(like.text) == 4
     gone = gallery_page({"like": "999"})
     assert any("#999 is no longer in the gallery" in w.value for w in gone.warning)
+
+
+def test_the_cli_indexes_old_rows_and_searches_by_meaning(studio: Studio) -> None:
+    from tests.test_cli import run_cli
+
+    old_rows(studio, PROMPTS)
+    done = run_cli("index-prompts", "--batch", "4")
+    assert done.returncode == 0, done.stderr
+    assert '"indexed_now": 6' in done.stdout and "4 generations indexed" in done.stderr
+    assert run_cli("generate", "a lantern glowing in a dark cave").returncode == 0  # its vectors stored before the CLI exits
+    found = run_cli("search-meaning", "misty harbour", "--limit", "2")
+    assert found.returncode == 0 and '"prompt": "foggy port at dawn"' in found.stdout.splitlines()[0]
+    lamp = run_cli("search-meaning", "lamp in a cave", "--limit", "1")
+    assert '"prompt": "a lantern glowing in a dark cave"' in lamp.stdout
+    empty = run_cli("search-meaning", "  ")
+    assert empty.returncode == 1 and "needs a description" in empty.stderr and not empty.stdout

@@ -57,6 +57,13 @@ def more_like_this(records: VectorRecords, generation_id: int, limit: int = RESU
     return index.nearest(query / norm if norm else query, limit, MIN_SCORE, exclude=generation_id)
 
 
+def closest_prompts(studio: Studio, text: str, like: int | None = None, limit: int = 10) -> list[tuple[Hit, str]]:
+    """The closest generations to `text` (or to generation `like`) with their prompts, best first (the CLI)."""
+    hits = more_like_this(studio.vectors, like, limit) if like is not None else search(studio.vectors, text, limit)
+    prompts = {item.generation_id: item.texts[0][1] for item in studio.vectors.texts(hit.generation_id for hit in hits)}
+    return [(hit, prompts[hit.generation_id]) for hit in hits if hit.generation_id in prompts]
+
+
 def uses_meaning(filters: GalleryFilter) -> bool:
     """Whether the Gallery ranks by meaning: a "meaning" search with words in it, or "more like this"."""
     return filters.like is not None or (filters.mode == "meaning" and bool(filters.search.strip()))
