@@ -13,6 +13,7 @@ for meaning search against word search (the Gallery's full-text search).
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -99,6 +100,7 @@ def run(root: Path, images: int, database_url: str) -> int:
             Generation.prompt.in_([pair["prompt"] for pair in pairs]))).all())
     print(f"{'reused' if reuse else 'seeded'} {rows:,} generations ({len(pairs)} labelled) in {time.perf_counter() - started:.1f} s "
           f"({engine.dialect.name}; files in {root})")
+    print(f"load average {' '.join(f'{n:.1f}' for n in os.getloadavg())} on {os.cpu_count()} cores: timings scale with it")
 
     # Embedding throughput: the model alone, then the backfill as it runs (texts read, embedded, committed).
     sample = [text for item in studio.vectors.texts(range(1, 20_001)) for _, text in item.texts]
@@ -133,7 +135,7 @@ def run(root: Path, images: int, database_url: str) -> int:
     print(f"ranked page of 24: median {statistics.median(page_ms):6.1f} ms, p90 {percentile(page_ms, 0.9):6.1f} ms "
           f"(the search plus its items with the Gallery's filters; goal < 100 ms)")
     notice_ms = latencies(lambda q: meaning.notice(studio, GalleryFilter(search=q, mode="meaning")), queries[:10])
-    print(f"coverage notice:   median {statistics.median(notice_ms):6.1f} ms (two counts, once per Gallery rerun)")
+    print(f"coverage notice:   median {statistics.median(notice_ms):6.1f} ms (a count of generations against the index's, once per Gallery rerun)")
     words_ms = latencies(lambda q: library.page(GalleryFilter(search=q), limit=24), queries, repeat=1)
     print(f"word search page:  median {statistics.median(words_ms):6.1f} ms (full-text, for contrast)")
 
@@ -154,6 +156,7 @@ def run(root: Path, images: int, database_url: str) -> int:
           f"({meaning_found}/{len(pairs)}), words {words_found / len(pairs):.2f} ({words_found}/{len(pairs)})")
     if missed:
         print(f"  missed by meaning: {', '.join(repr(q) for q in missed)}")
+    print(f"load average {' '.join(f'{n:.1f}' for n in os.getloadavg())} at the end")
     meaning_index.wait_for_vectors()
     return 0
 

@@ -27,7 +27,7 @@ def cmd_index_prompts(args: argparse.Namespace) -> int:
     studio = Studio.open(load_settings())
     done = meaning_index.backfill(studio.vectors, max(1, args.batch),
                                   on_batch=lambda count: print(f"{count:,} generations indexed", file=sys.stderr))
-    counts = meaning_index.coverage(studio.vectors)
+    counts = meaning_index.stored_coverage(studio.vectors)
     print(json.dumps({"indexed_now": done, "indexed": counts.indexed, "generations": counts.total}))
     return 0
 

@@ -86,12 +86,25 @@ class VectorRecords:
         with self.engine.connect() as connection:
             return [(row_id, generation_id, bytes(vector)) for row_id, generation_id, vector in connection.execute(query)]
 
-    def state(self, model: str) -> tuple[int, int]:
-        """(row count, highest row id) of `model`: what the in-memory index checks itself against."""
-        query = select(func.count(), func.coalesce(func.max(PromptVector.id), 0)).where(PromptVector.model == model)
+    def top_id(self, model: str) -> int:
+        """The highest row id of `model` (a look-up in ix_prompt_vectors_model_id)."""
         with self.engine.connect() as connection:
-            count, top = connection.execute(query).one()
-        return int(count), int(top)
+            return int(connection.scalar(select(func.max(PromptVector.id)).where(PromptVector.model == model)) or 0)
+
+    def count(self, model: str) -> int:
+        """Rows of `model` (reads the whole index: the in-memory index asks only now and then)."""
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).where(PromptVector.model == model)) or 0)
+
+    def generation_count(self) -> int:
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(Generation)) or 0)
+
+    def alive(self, generation_ids: Iterable[int]) -> set[int]:
+        """Which of these generations still exist."""
+        ids = list(generation_ids)
+        with self.engine.connect() as connection:
+            return set(connection.scalars(select(Generation.id).where(Generation.id.in_(ids)))) if ids else set()
 
     def of(self, model: str, generation_id: int) -> list[bytes]:
         query = select(PromptVector.vector).where(and_(PromptVector.generation_id == generation_id, PromptVector.model == model))

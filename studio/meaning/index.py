@@ -49,10 +49,22 @@ class VectorIndex:
         self._inverse_norms = np.zeros(0, dtype=np.float32)
         self._generations = np.zeros(0, dtype=np.int64)
         self._size = 0
+        self._distinct: tuple[int, int] = (0, 0)  # (size, distinct generations) when last counted
         self.last_id = 0  # the highest row id loaded
+        self.refresh_lock = threading.Lock()  # held by whoever brings the index up to date
+        self.stale = False  # it was seen to hold a deleted generation: count the stored rows at the next search
+        self.counted_at = float("-inf")  # when the stored rows were last counted (time.monotonic)
 
     def __len__(self) -> int:
         return self._size
+
+    @property
+    def generation_count(self) -> int:
+        """How many generations have vectors here (counted again only after the index changed)."""
+        with self._lock:
+            if self._distinct[0] != self._size:
+                self._distinct = (self._size, len(np.unique(self._generations[: self._size])))
+            return self._distinct[1]
 
     @property
     def nbytes(self) -> int:

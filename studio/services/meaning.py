@@ -11,7 +11,7 @@ from studio.core.errors import StudioError
 from studio.db.vectors import VectorRecords
 from studio.meaning import model
 from studio.meaning.index import Hit, decode
-from studio.services.meaning_index import coverage, loaded_index, store_vectors
+from studio.services.meaning_index import coverage, loaded_index, store_vectors, warm_soon
 from studio.services.studio import Studio
 
 RESULTS = 240  # generations one search ranks: ten pages of 24, more than anyone reads by meaning
@@ -39,7 +39,15 @@ def search(records: VectorRecords, text: str, limit: int = RESULTS) -> list[Hit]
     if problem:
         raise StudioError(problem, "bad_meaning_query")
     query = model.embed([text.replace("\x00", "")])[0]
-    return loaded_index(records).nearest(query, limit, MIN_SCORE)
+    return _alive(records, loaded_index(records).nearest(query, limit, MIN_SCORE))
+
+
+def _alive(records: VectorRecords, hits: list[Hit]) -> list[Hit]:
+    """The hits whose generation still exists; a deleted one makes the index count itself at the next search."""
+    alive = records.alive(hit.generation_id for hit in hits)
+    if len(alive) < len(hits):
+        loaded_index(records).stale = True
+    return [hit for hit in hits if hit.generation_id in alive]
 
 
 def more_like_this(records: VectorRecords, generation_id: int, limit: int = RESULTS) -> list[Hit]:
@@ -54,7 +62,7 @@ def more_like_this(records: VectorRecords, generation_id: int, limit: int = RESU
         index = loaded_index(records)
     query = vectors.mean(axis=0)
     norm = float((query ** 2).sum() ** 0.5)
-    return index.nearest(query / norm if norm else query, limit, MIN_SCORE, exclude=generation_id)
+    return _alive(records, index.nearest(query / norm if norm else query, limit, MIN_SCORE, exclude=generation_id))
 
 
 def closest_prompts(studio: Studio, text: str, like: int | None = None, limit: int = 10) -> list[tuple[Hit, str]]:
@@ -111,6 +119,7 @@ def notice(studio: Studio, filters: GalleryFilter) -> tuple[str | None, str | No
         return None, None
     problem = query_problem(filters.search) if filters.like is None else None
     if problem:
+        warm_soon(studio.vectors)  # the user picked "meaning": load the index while they type
         return None, problem
     records = studio.vectors
     if filters.like is not None:

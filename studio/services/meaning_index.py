@@ -6,6 +6,7 @@ in-memory index is brought up to date by id before each search. Searching is `me
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -15,6 +16,7 @@ from studio.meaning import model
 from studio.meaning.index import VectorIndex, encode
 
 BATCH = 500  # generations embedded and committed at a time by the backfill
+RECOUNT_S = 60.0  # how often a search counts the stored vectors to notice rows deleted by another process
 
 # One worker: embedding is quick (thousands of prompts a second) and the requests need the other core.
 _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="studio-meaning")
@@ -116,25 +118,52 @@ def wait_for_vectors(timeout_s: float | None = 30) -> None:
 
 def loaded_index(records: VectorRecords) -> VectorIndex:
     """This process's index of the gallery, brought up to date: rows stored since the last search are
-    appended by id; if rows were deleted (or committed out of id order) it is read again whole."""
+    appended by id (one indexed look-up of the top id when nothing is new). The whole row count is
+    compared only when the index was seen holding a deleted generation, or every RECOUNT_S: rows deleted,
+    or committed out of id order by another process, then make it read everything again."""
     with _lock:
         index = _indexes.setdefault(records.engine, VectorIndex())
-    count, top = records.state(model.MODEL)
-    if top > index.last_id:
-        while rows := records.since(model.MODEL, index.last_id):
-            index.add(rows)
-    if len(index) != count:
-        rows, after = [], 0
-        while block := records.since(model.MODEL, after):
-            rows.extend(block)
-            after = block[-1][0]
-        index.replace(rows)
+    with index.refresh_lock:
+        if records.top_id(model.MODEL) > index.last_id:
+            while rows := records.since(model.MODEL, index.last_id):
+                index.add(rows)
+        if index.stale or time.monotonic() - index.counted_at > RECOUNT_S:
+            if records.count(model.MODEL) != len(index):
+                rows, after = [], 0
+                while block := records.since(model.MODEL, after):
+                    rows.extend(block)
+                    after = block[-1][0]
+                index.replace(rows)
+            index.stale, index.counted_at = False, time.monotonic()
     return index
 
 
-def coverage(records: VectorRecords) -> Coverage:
-    """How much of the gallery a search by meaning sees; starts the backfill when some is missing."""
+def warm_soon(records: VectorRecords) -> None:
+    """Load the index on the background thread (a user who picks "meaning" types while it loads)."""
+    with _lock:
+        if records.engine in _indexes:
+            return
+    _submit(lambda: _quietly(loaded_index, records))
+
+
+def _quietly(work: Callable[[VectorRecords], object], records: VectorRecords) -> None:
+    try:
+        work(records)
+    except Exception:  # loaded at the search, which reports any error
+        pass
+
+
+def stored_coverage(records: VectorRecords) -> Coverage:
+    """Generations with vectors stored against all of them, counted in the database (exact, not cheap)."""
     counts = records.coverage(model.MODEL)
-    if counts.indexed < counts.total:
-        backfill_soon(records)
     return Coverage(counts.indexed, counts.total)
+
+
+def coverage(records: VectorRecords) -> Coverage:
+    """How much of the gallery a search by meaning sees (the index's generations against a count of the
+    gallery's); starts the backfill when some is missing."""
+    total = records.generation_count()
+    indexed = min(total, loaded_index(records).generation_count)
+    if indexed < total:
+        backfill_soon(records)
+    return Coverage(indexed, total)
