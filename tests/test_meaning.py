@@ -253,3 +253,16 @@ def test_the_cli_indexes_old_rows_and_searches_by_meaning(studio: Studio) -> Non
     assert '"prompt": "a lantern glowing in a dark cave"' in lamp.stdout
     empty = run_cli("search-meaning", "  ")
     assert empty.returncode == 1 and "needs a description" in empty.stderr and not empty.stdout
+
+
+def test_without_the_model_the_gallery_says_what_to_install_and_still_lists(studio: Studio, monkeypatch: pytest.MonkeyPatch,
+                                                                           tmp_path: Path) -> None:
+    """A wordllama install whose weights are gone: no page breaks, the message says how to repair it."""
+    old_rows(studio, PROMPTS)
+    monkeypatch.setattr(model, "package_files", lambda: (tmp_path / "gone.safetensors", tmp_path / "gone.json"))
+    monkeypatch.setattr(model, "_loaded", [])
+    _, problem = meaning.notice(studio, GalleryFilter(search="misty harbour", mode="meaning"))
+    assert "gone.safetensors" in problem and "pip install -r requirements.txt" in problem
+    library = GalleryService(studio)
+    assert library.page(GalleryFilter(search="misty harbour", mode="meaning")).items == []
+    assert len(library.page(GalleryFilter(search="fox")).items) == 1  # words still work

@@ -5,6 +5,7 @@ is a clear error, never a quiet request to a model hub. Loaded once per process 
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from pathlib import Path
 
@@ -22,20 +23,34 @@ _loaded: list = []  # the one model of this process
 
 def package_files() -> tuple[Path, Path]:
     """The weights and the tokenizer inside the installed wheel."""
-    import wordllama
-
-    root = Path(wordllama.__file__).parent
+    spec = importlib.util.find_spec("wordllama")
+    if spec is None or spec.origin is None:
+        raise StudioError("Search by meaning needs the wordllama package, which is not installed; "
+                          "run `pip install -r requirements.txt`.", "meaning_model_missing")
+    root = Path(spec.origin).parent
     return root / "weights" / f"{CONFIG}_{DIMENSIONS}.safetensors", root / "tokenizers" / f"{CONFIG}_tokenizer_config.json"
+
+
+def problem() -> str | None:
+    """Why the model cannot run here (a package or file missing), or None. Reads no weights."""
+    try:
+        weights, tokenizer = package_files()
+    except StudioError as exc:
+        return exc.message
+    missing = [path.name for path in (weights, tokenizer) if not path.is_file()]
+    if missing:
+        return (f"The meaning model's files are missing from the wordllama package ({', '.join(missing)}); "
+                "reinstall it with `pip install -r requirements.txt`.")
+    return None
 
 
 def _model():  # type: ignore[no-untyped-def]
     with _lock:
         if not _loaded:
-            weights, tokenizer = package_files()
-            missing = [path.name for path in (weights, tokenizer) if not path.is_file()]
-            if missing:
-                raise StudioError(f"The meaning model's files are missing from the wordllama package ({', '.join(missing)}); "
-                                  "reinstall it with `pip install -r requirements.txt`.", "meaning_model_missing")
+            trouble = problem()
+            if trouble:
+                raise StudioError(trouble, "meaning_model_missing")
+            weights, _ = package_files()
             from wordllama import WordLlama
 
             # cache_dir is the package itself: its weights/ and tokenizers/ folders are where the loader looks.

@@ -82,15 +82,10 @@ def ranked_page(studio: Studio, filters: GalleryFilter, limit: int = 24, after: 
     """One page of a ranking by meaning, closest first, with the other filters applied. The cursors are the
     usual item keys; a page goes on after (or before) the item the cursor names in the same ranking."""
     records = studio.vectors
-    if filters.like is not None:
-        try:
-            hits = more_like_this(records, filters.like)
-        except StudioError:
-            hits = []
-    elif query_problem(filters.search):
+    try:  # what went wrong (a gone generation, a bad query, no model) is said by notice(); the page is empty
+        hits = more_like_this(records, filters.like) if filters.like is not None else search(records, filters.search)
+    except StudioError:
         hits = []
-    else:
-        hits = search(records, filters.search)
     rank = {hit.generation_id: position for position, hit in enumerate(hits)}
     items = studio.browse.items_of(replace(filters, like=None), rank)
     items.sort(key=lambda item: (rank[item.generation_id], _batch(item)))
@@ -117,6 +112,9 @@ def notice(studio: Studio, filters: GalleryFilter) -> tuple[str | None, str | No
     is nothing to say. Starts the backfill when older generations have no vectors yet."""
     if filters.like is None and filters.mode != "meaning":
         return None, None
+    trouble = model.problem()
+    if trouble:
+        return None, trouble
     problem = query_problem(filters.search) if filters.like is None else None
     if problem:
         warm_soon(studio.vectors)  # the user picked "meaning": load the index while they type
