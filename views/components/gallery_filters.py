@@ -51,7 +51,7 @@ def controls(studio: Studio, view: GalleryView) -> GalleryView:
     top[1].radio("Search by", list(SEARCH_MODES), key="g_mode", horizontal=True)
     top[2].selectbox("Sort", list(SORTS), key="g_sort", format_func=SORTS.get)
     top[3].selectbox("Per page", PAGE_SIZES, key="g_per")
-    with st.expander("Filters", expanded=not replace(view.filters, search="").is_empty()):
+    with st.expander("Filters", expanded=not replace(view.filters, search="", mode="words").is_empty()):
         row = st.columns(4)
         row[0].selectbox("model", [ALL, *_distinct(studio, studio.settings.database_url, "model")], key="g_model")
         row[1].selectbox("quality", [ALL, *[q for q in QUALITIES if q != "auto"]], key="g_quality")
