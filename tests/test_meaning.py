@@ -266,3 +266,18 @@ def test_without_the_model_the_gallery_says_what_to_install_and_still_lists(stud
     library = GalleryService(studio)
     assert library.page(GalleryFilter(search="misty harbour", mode="meaning")).items == []
     assert len(library.page(GalleryFilter(search="fox")).items) == 1  # words still work
+
+
+@sqlite_and_postgres
+def test_each_distinct_text_is_embedded_once_and_a_second_writer_adds_nothing(studio: Studio) -> None:
+    from studio.services.meaning_index import store_vectors
+
+    batch = studio.generate(ImageRequest(prompt="two lanterns", model=studio.settings.model, n=2, quality="low"))
+    bare = studio.generate(ImageRequest(prompt="no revision [demo:no-revised]", model=studio.settings.model, n=2, quality="low"))
+    wait_for_vectors()
+    rows = vector_rows(studio)
+    # The batch's two images share one revised_prompt: the prompt and it, once each; none came back for the other.
+    assert [(f) for g, f, _ in rows if g == batch.generation_id] == ["prompt", "revised_prompt"]
+    assert [(f) for g, f, _ in rows if g == bare.generation_id] == ["prompt"]
+    store_vectors(studio.vectors, [batch.generation_id, bare.generation_id])  # e.g. a backfill in another process
+    assert vector_rows(studio) == rows
