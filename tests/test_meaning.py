@@ -281,3 +281,28 @@ def test_each_distinct_text_is_embedded_once_and_a_second_writer_adds_nothing(st
     assert [(f) for g, f, _ in rows if g == bare.generation_id] == ["prompt"]
     store_vectors(studio.vectors, [batch.generation_id, bare.generation_id])  # e.g. a backfill in another process
     assert vector_rows(studio) == rows
+
+
+def test_a_read_only_gallery_searches_what_is_indexed_and_says_why_the_rest_is_not(studio: Studio) -> None:
+    from urllib.parse import quote
+
+    from studio.db.engine import get_engine
+    from studio.db.generations import GenerationRecords
+
+    old_rows(studio, PROMPTS[:3])
+    backfill(studio.vectors)
+    old_rows(studio, PROMPTS[3:])  # three more, never indexed
+    path = make_url_path(studio)
+    engine = get_engine(f"sqlite:///file:{quote(path)}?mode=ro&uri=true")
+    reader = Studio(studio.settings, GenerationRecords(engine), studio.storage)
+    assert reader.vectors.read_only
+    info, problem = meaning.notice(reader, GalleryFilter(search="misty harbour", mode="meaning"))
+    assert problem is None and "Only 3 of 6 requests are indexed" in info and "read-only" in info
+    wait_for_vectors()
+    assert coverage_counts(studio) == (3, 6)  # no backfill was tried on it
+    assert prompts_of(GalleryService(reader), GalleryFilter(search="misty harbour", mode="meaning"))[0] == "foggy port at dawn"
+    engine.dispose()
+
+
+def make_url_path(studio: Studio) -> str:
+    return studio.records.engine.url.database

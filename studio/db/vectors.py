@@ -9,6 +9,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import Engine, and_, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from studio.db.engine import read_only
 from studio.db.models import Generation, Image, PromptVector
 
 
@@ -29,6 +30,11 @@ class Coverage:
 class VectorRecords:
     def __init__(self, engine: Engine):
         self.engine = engine
+
+    @property
+    def read_only(self) -> bool:
+        """The gallery was opened read-only: vectors can be searched, none can be stored."""
+        return read_only(self.engine)
 
     def _missing(self, model: str):  # type: ignore[no-untyped-def]
         return ~exists().where(PromptVector.generation_id == Generation.id, PromptVector.model == model)

@@ -127,7 +127,10 @@ def notice(studio: Studio, filters: GalleryFilter) -> tuple[str | None, str | No
     else:
         text = "Closest in meaning first (the sort does not apply); words need not match."
     counts = coverage(records)
-    if counts.indexed < counts.total:
+    if counts.indexed < counts.total and records.read_only:
+        text += (f" Only {counts.indexed:,} of {counts.total:,} requests are indexed, and this gallery is open read-only: "
+                 "open it writable (or run `python -m studio index-prompts` where it is) to index the rest.")
+    elif counts.indexed < counts.total:
         text += (f" {counts.indexed:,} of {counts.total:,} requests are indexed so far; the rest are being indexed "
                  "in the background: search again in a moment.")
     return text, None

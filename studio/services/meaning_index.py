@@ -164,6 +164,6 @@ def coverage(records: VectorRecords) -> Coverage:
     gallery's); starts the backfill when some is missing."""
     total = records.generation_count()
     indexed = min(total, loaded_index(records).generation_count)
-    if indexed < total:
+    if indexed < total and not records.read_only:
         backfill_soon(records)
     return Coverage(indexed, total)
