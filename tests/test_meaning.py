@@ -306,3 +306,15 @@ def test_a_read_only_gallery_searches_what_is_indexed_and_says_why_the_rest_is_n
 
 def make_url_path(studio: Studio) -> str:
     return studio.records.engine.url.database
+
+
+def test_a_remembered_ranking_is_dropped_as_soon_as_the_index_changes(studio: Studio) -> None:
+    old_rows(studio, ["a red fox in the snow"])
+    backfill(studio.vectors)
+    library = GalleryService(studio)
+    filters = GalleryFilter(search="misty harbour", mode="meaning")
+    assert prompts_of(library, filters) == []
+    assert prompts_of(library, filters) == []  # the same words again: remembered
+    old_rows(studio, ["foggy port at dawn"])
+    backfill(studio.vectors)
+    assert prompts_of(library, filters) == ["foggy port at dawn"]  # a new vector: ranked again

@@ -4,6 +4,7 @@ filters applied and its usual cursors. The vectors and the in-memory index are `
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 from studio.core.browsing import GalleryFilter, GalleryItem, Page, decode_cursor
@@ -17,6 +18,9 @@ from studio.services.studio import Studio
 RESULTS = 240  # generations one search ranks: ten pages of 24, more than anyone reads by meaning
 MIN_SCORE = 0.12  # below this a text shares nothing with the query (unrelated prompts score about 0 ± 0.1)
 MAX_QUERY = 1000  # characters; a description, not a document
+SEARCHES_KEPT = 64  # rankings remembered: the Gallery reruns (next page, a dialog) search the same words again
+_searches: dict[tuple, list[Hit]] = {}
+_searches_lock = threading.Lock()
 EMPTY_QUERY = ("Search by meaning needs a description: type what the picture showed, in any words "
                "(e.g. “foggy port at dawn”). Until then every item is shown.")
 
@@ -38,8 +42,23 @@ def search(records: VectorRecords, text: str, limit: int = RESULTS) -> list[Hit]
     problem = query_problem(text)
     if problem:
         raise StudioError(problem, "bad_meaning_query")
-    query = model.embed([text.replace("\x00", "")])[0]
-    return _alive(records, loaded_index(records).nearest(query, limit, MIN_SCORE))
+    index = loaded_index(records)
+    key = (records.engine, text, limit, index.last_id, len(index))  # any change to the index: searched again
+    with _searches_lock:
+        hits = _searches.get(key)
+    if hits is None:
+        hits = index.nearest(model.embed([text.replace("\x00", "")])[0], limit, MIN_SCORE)
+        with _searches_lock:
+            _searches[key] = hits
+            while len(_searches) > SEARCHES_KEPT:
+                del _searches[next(iter(_searches))]  # the oldest
+    return _alive(records, hits)
+
+
+def forget_searches() -> None:
+    """Drop the remembered rankings (a bench measures searches from scratch)."""
+    with _searches_lock:
+        _searches.clear()
 
 
 def _alive(records: VectorRecords, hits: list[Hit]) -> list[Hit]:
