@@ -235,6 +235,9 @@ def test_the_gallery_searches_by_meaning_and_finds_more_like_an_image(studio: St
     assert any(f"generation #{fox}'s, closest first" in i.value for i in like.info)
     like.button(key="g_like_clear").click().run()
     assert "like" not in like.query_params and len(like.text) == 4
+    like = gallery_page({"like": str(fox)})
+    like.text_input(key="g_q").input("ramen").run()  # new words replace "more like this"
+    assert "like" not in like.query_params and [t.value for t in like.text] == ["a bowl of ramen"]
     gone = gallery_page({"like": "999"})
     assert any("#999 is no longer in the gallery" in w.value for w in gone.warning)
 

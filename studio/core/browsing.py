@@ -14,7 +14,7 @@ from studio.core.errors import StudioError
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "favourites": "Favourites first"}
 PAGE_SIZES = (24, 48, 96)
 STATUSES = ("succeeded", "failed", "pending")
-SEARCH_MODES = {"words": "words", "meaning": "meaning"}  # how `search` is read: its words, or what it describes
+SEARCH_MODES = ("words", "meaning")  # how `search` is read: its words, or what it describes
 
 
 @dataclass(frozen=True)

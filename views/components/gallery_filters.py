@@ -48,7 +48,7 @@ def controls(studio: Studio, view: GalleryView) -> GalleryView:
     top[0].text_input("Search prompts", key="g_q", placeholder="words from the prompt, or what the picture showed",
                       help="words: every word must appear (as the start of a word), in the prompt or the revised_prompt. "
                            "meaning: prompts that say the same thing in other words, closest first.")
-    top[1].radio("Search by", list(SEARCH_MODES), key="g_mode", horizontal=True)
+    top[1].radio("Search by", SEARCH_MODES, key="g_mode", horizontal=True)
     top[2].selectbox("Sort", list(SORTS), key="g_sort", format_func=SORTS.get)
     top[3].selectbox("Per page", PAGE_SIZES, key="g_per")
     with st.expander("Filters", expanded=not replace(view.filters, search="", mode="words").is_empty()):
@@ -80,8 +80,10 @@ def controls(studio: Studio, view: GalleryView) -> GalleryView:
         date_to=dates[1] if len(dates) > 1 else (dates[0] if len(dates) == 1 else None),
         favourites=bool(state["g_fav"]), collection_id=state.get("g_collection") or None,
         compare_group_id=state.get("g_compare") or None, lineage=view.filters.lineage,
-        mode=state.get("g_mode") or "words", like=view.filters.like,
+        mode=state.get("g_mode") or "words",
     )
+    searched = (filters.search, filters.mode) != (view.filters.search, view.filters.mode)
+    filters = replace(filters, like=None if searched else view.filters.like)  # new words replace "more like this"
     chosen = replace(view, filters=filters, sort=state["g_sort"], per_page=int(state["g_per"]))
     if (chosen.filters, chosen.sort, chosen.per_page) != (view.filters, view.sort, view.per_page):
         chosen = chosen.first_page()
