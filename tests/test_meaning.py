@@ -221,6 +221,8 @@ def test_the_gallery_searches_by_meaning_and_finds_more_like_an_image(studio: St
     assert any("Closest in meaning first" in i.value for i in at.info)
     reopened = gallery_page(dict(at.query_params))  # a shared link keeps the mode
     assert reopened.radio(key="g_mode").value == "meaning" and [t.value for t in reopened.text][0] == "foggy port at dawn"
+    damaged = gallery_page({**at.query_params, "after": "not-a-cursor"})
+    assert any("damaged" in w.value for w in damaged.warning) and [t.value for t in damaged.text][0] == "foggy port at dawn"
     at.text_input(key="g_q").input("").run()  # nothing to go on: say what to type; every item is listed
     assert any("needs a description" in w.value for w in at.warning) and len(at.text) == 4
 
