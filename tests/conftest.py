@@ -66,9 +66,11 @@ def backend_env(backend: str, request: pytest.FixtureRequest, monkeypatch: pytes
     yield env
     if postgres is not None:
         try:
+            from studio.services.meaning_index import wait_for_vectors
             from studio.services.thumbnails import wait_for_thumbnails
 
             wait_for_thumbnails(10)  # background work should be done with the database before it is dropped
+            wait_for_vectors(10)
         except ImportError:
             pass
         postgres.drop_database(env["STUDIO_DATABASE_URL"])

@@ -15,7 +15,8 @@ LAYERS: dict[str, set[str]] = {
     "studio.provider": {"studio.core"},
     "studio.db": {"studio.core"},
     "studio.files": {"studio.core"},
-    "studio.services": {"studio.core", "studio.provider", "studio.db", "studio.files"},
+    "studio.meaning": {"studio.core"},  # the embedding model and the vector index (search by meaning)
+    "studio.services": {"studio.core", "studio.provider", "studio.db", "studio.files", "studio.meaning"},
     "studio.cli": {"studio.core", "studio.services"},
     "views": {"studio.core", "studio.services"},
     "app": {"views", "studio.core"},
@@ -24,7 +25,7 @@ LAYERS: dict[str, set[str]] = {
 OWNERS = {"openai": {"studio.provider"}, "httpx2": {"studio.provider"}, "sqlalchemy": {"studio.db"},
           "alembic": {"studio.db"}, "boto3": {"studio.files"}, "botocore": {"studio.files"},
           "streamlit": {"views", "app"}, "streamlit_drawable_canvas": {"views"}, "altair": {"views"},
-          "imagehash": {"studio.files"}}
+          "imagehash": {"studio.files"}, "wordllama": {"studio.meaning"}, "numpy": {"studio.meaning"}}
 
 
 def modules() -> dict[str, Path]:

@@ -13,6 +13,7 @@ from studio.cli.arena import add_arena_parser, cmd_arena_stats
 from studio.cli.compare import add_compare_parser, add_spend_parser, cmd_compare, cmd_spend
 from studio.cli.images import add_image_parsers, cmd_edit, cmd_generate, cmd_inspect
 from studio.cli.tasks import add_tasks_parser, cmd_resume
+from studio.cli.meaning import add_meaning_parsers, cmd_index_prompts, cmd_search_meaning
 from studio.core.config import ConfigError
 from studio.core.errors import StudioError
 from studio.core.request import ValidationError
@@ -21,7 +22,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "generate": cmd_generate, "edit": cmd_edit, "migrate": cmd_migrate, "compare": cmd_compare, "spend": cmd_spend,
     "inspect": cmd_inspect, "doctor": cmd_doctor, "export": cmd_export, "import": cmd_import,
     "migrate-storage": cmd_migrate_storage, "copy-database": cmd_copy_database,
-    "arena-stats": cmd_arena_stats, "resume": cmd_resume,
+    "arena-stats": cmd_arena_stats, "resume": cmd_resume, "index-prompts": cmd_index_prompts,
+    "search-meaning": cmd_search_meaning,
 }
 
 
@@ -34,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_arena_parser(commands)
     add_admin_parsers(commands)
     add_tasks_parser(commands)
+    add_meaning_parsers(commands)
     return parser
 
 

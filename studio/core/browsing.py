@@ -14,6 +14,7 @@ from studio.core.errors import StudioError
 SORTS = {"newest": "Newest first", "oldest": "Oldest first", "favourites": "Favourites first"}
 PAGE_SIZES = (24, 48, 96)
 STATUSES = ("succeeded", "failed", "pending")
+SEARCH_MODES = ("words", "meaning")  # how `search` is read: its words, or what it describes
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class GalleryFilter:
     compare_group_id: int | None = None  # the generations of one comparison (the Compare page's grid)
     lineage: int | None = None  # an image whose lineage (originals, edits of it) to show; resolved into image_ids
     image_ids: tuple[int, ...] | None = None  # only these images (not part of the URL)
+    mode: str = "words"  # one of SEARCH_MODES; "meaning" ranks by what the prompts describe, closest first
+    like: int | None = None  # a generation whose nearest in meaning to show, closest first ("more like this")
 
     def is_empty(self) -> bool:
         return self == GalleryFilter()

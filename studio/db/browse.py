@@ -94,6 +94,13 @@ class BrowseRecords:
             at_start=not after,
         )
 
+    def items_of(self, filters: GalleryFilter, generation_ids: Iterable[int]) -> list[GalleryItem]:
+        """Every item of these generations that the filters (search aside) let through, in no order: a search
+        by meaning ranks them itself (studio/services/meaning.py)."""
+        query = self._filtered(replace(filters, search=""), "fts").where(Generation.id.in_(list(generation_ids)))
+        with self.engine.connect() as connection:
+            return [GalleryItem(*row) for row in connection.execute(query)]
+
     def _segments(self, sort: str) -> list[tuple[ColumnElement[bool] | None, bool]]:
         """The walks that make a sort, each (extra condition, descending)."""
         if sort == "oldest":

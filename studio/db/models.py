@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, reconstructor, relationship, validates
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -231,3 +231,23 @@ class ArenaVote(Base):
     right_model: Mapped[str] = mapped_column(String(128))
     right_quality: Mapped[str] = mapped_column(String(16))
     right_size: Mapped[str | None] = mapped_column(String(16))
+
+
+class PromptVector(Base):
+    """What a generation's prompt (ordinal 0) or one of its distinct revised prompts (1, 2, ...) means, as
+    a vector of the meaning model named in `model` (migration 0012). Written just after the generation is
+    committed, or by the backfill; int8 bytes, read whole into the in-memory index (studio/meaning)."""
+
+    __tablename__ = "prompt_vectors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation_id: Mapped[int] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"))
+    model: Mapped[str] = mapped_column(String(64))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(16))  # prompt or revised_prompt
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        UniqueConstraint("generation_id", "model", "ordinal", name="uq_prompt_vectors_generation_model_ordinal"),
+        Index("ix_prompt_vectors_model_id", "model", "id"),  # the index loads by id, counts and finds its top id
+    )

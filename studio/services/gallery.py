@@ -15,7 +15,7 @@ from studio.core.pricing import NO_PRICE, format_usd, generation_cost, load_pric
 from studio.core.browsing import GalleryFilter, Page
 from studio.db.models import Generation, Image
 from studio.files.storage import Location
-from studio.services import thumbnails
+from studio.services import meaning, thumbnails
 from studio.services.archive import Archive, ExportReport, ImportReport
 from studio.services.doctor import DoctorReport, doctor
 from studio.services.studio import Studio
@@ -47,6 +47,8 @@ class GalleryService:
 
     def page(self, filters: GalleryFilter, sort: str = "newest", limit: int = 24, after: str | None = None,
              before: str | None = None) -> Page:
+        if meaning.uses_meaning(filters):  # closest in meaning first (studio/services/meaning.py)
+            return meaning.ranked_page(self.studio, filters, limit, after, before)
         return self.browse.page(filters, sort, limit, after, before)
 
     def detail(self, generation_id: int, image_id: int | None) -> Detail:

@@ -9,7 +9,7 @@ from typing import Mapping
 
 from studio.core.errors import StudioError
 from studio.core.link_values import MAX_ID, parse_day, parse_id, parse_number
-from studio.core.browsing import PAGE_SIZES, SORTS, STATUSES, GalleryFilter, decode_cursor
+from studio.core.browsing import PAGE_SIZES, SEARCH_MODES, SORTS, STATUSES, GalleryFilter, decode_cursor
 
 # The browse types the Gallery page works with, offered here so that pages need not import the db layer.
 MAX_PAGE = 1_000_000  # only shown to the user; the cursor selects the rows
@@ -19,6 +19,7 @@ FILTER_PARAMS = {
     "search": "q", "model": "model", "quality": "quality", "size": "size", "background": "background",
     "output_format": "output_format", "status": "status", "date_from": "from", "date_to": "to",
     "favourites": "fav", "collection_id": "collection", "compare_group_id": "compare", "lineage": "lineage",
+    "mode": "mode", "like": "like",
 }
 
 
@@ -61,8 +62,10 @@ def parse_view(params: Mapping[str, str]) -> tuple[GalleryView, list[str]]:
             value, problem = parse_day(raw, key)
         elif name == "favourites":
             value = raw in ("1", "true", "yes")
-        elif name in ("collection_id", "compare_group_id", "lineage"):
+        elif name in ("collection_id", "compare_group_id", "lineage", "like"):
             value, problem = parse_id(raw, key)
+        elif name == "mode" and raw not in SEARCH_MODES:
+            value, problem = None, f"mode {_quoted(raw)} is not one of {', '.join(SEARCH_MODES)}; searching by words."
         elif name == "status" and raw not in STATUSES:
             value, problem = None, f"status {_quoted(raw)} is not one of {', '.join(STATUSES)}; that filter was dropped."
         if problem:
@@ -124,7 +127,7 @@ def view_params(view: GalleryView) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, key in FILTER_PARAMS.items():
         value = getattr(view.filters, name)
-        if value is None or value == "" or value is False:
+        if value is None or value == "" or value is False or (name == "mode" and value == GalleryFilter.mode):
             continue
         params[key] = "1" if value is True else value.isoformat() if isinstance(value, date) else str(value)
     if view.sort != default_sort(view.filters):

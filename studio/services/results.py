@@ -19,11 +19,13 @@ from studio.core.wire import ApiResult, ReturnedImage
 from studio.db.errors import database_errors
 from studio.db.generations import GenerationRecords
 from studio.db.images import ImageRecords
+from studio.db.vectors import VectorRecords
 from studio.db.models import Generation
 from studio.db.values import clean_revised_prompt
 from studio.files.filemeta import embed_metadata, file_metadata
 from studio.files.imagefile import inspect_image
 from studio.files.storage import Location, Storage
+from studio.services.meaning_index import index_soon
 from studio.services.thumbnails import make_thumbnails_soon
 
 SAVE_WORKERS = 4
@@ -74,6 +76,7 @@ class Keeper(Protocol):
     settings: Settings
     records: GenerationRecords
     images: ImageRecords
+    vectors: VectorRecords
     storage: Storage
 
     def saved_images(self, generation: Generation) -> list[SavedImage]: ...
@@ -108,6 +111,7 @@ def commit(studio: Keeper, pending: Generation, result: ApiResult, rows: Sequenc
     # add a third to a fast request, and the full image is what the caller shows first.
     outcome = Outcome(generation, studio.saved_images(generation))
     make_thumbnails_soon(studio.storage, studio.images, [(image.id, image.path) for image in generation.images])
+    index_soon(studio.vectors, [generation.id])  # its prompt's vectors, for search by meaning
     return outcome
 
 
@@ -120,6 +124,7 @@ def record_failure(studio: Keeper, pending: Generation, exc: Exception, written:
     error = StudioError(redact(exc.message, clean_key(studio.settings.api_key)), exc.code, exc.http_status)
     with database_errors():
         generation = studio.records.fail_generation(pending, error, time.perf_counter() - started)
+    index_soon(studio.vectors, [generation.id])  # a refused prompt is found by meaning too
     return Outcome(generation, [], error)
 
 

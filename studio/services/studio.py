@@ -19,6 +19,7 @@ from studio.db.errors import READ_ONLY_MESSAGE, database_errors
 from studio.db.generations import GenerationRecords
 from studio.db.images import ImageRecords
 from studio.db.lineage import Lineage
+from studio.db.vectors import VectorRecords
 from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
 from studio.core.request import ImageRequest, ValidationError, validate
@@ -45,6 +46,7 @@ class Studio:
         self.records = records
         self.browse = BrowseRecords(records.engine)
         self.images = ImageRecords(records.engine)
+        self.vectors = VectorRecords(records.engine)  # prompt vectors, for search by meaning
         self.storage = storage
 
     @classmethod

@@ -54,6 +54,8 @@ def detail_dialog(studio: Studio, library: GalleryService, generation_id: int, i
                          query_params={"source_image": str(image.id)})
             st.page_link("views/gallery.py", label="Lineage: its originals and edits", icon=":material/account_tree:",
                          query_params={"lineage": str(image.id)})
+        st.page_link("views/gallery.py", label="More like this", icon=":material/join_inner:",
+                     query_params={"like": str(generation.id)}, help="Images whose prompts mean about the same, closest first")
         _actions(studio, library, generation, image, detail)
     prompt_html, revised_html = diff_html(generation.prompt, image.revised_prompt if image else None)
     left, right = st.columns(2)

@@ -10,9 +10,10 @@ import streamlit as st
 
 from studio.core.request import BACKGROUNDS, OUTPUT_FORMATS, QUALITIES
 from studio.services.gallery_choices import collections, comparisons, distinct_values
-from studio.core.browsing import PAGE_SIZES, SORTS, STATUSES, GalleryFilter
+from studio.core.browsing import PAGE_SIZES, SEARCH_MODES, SORTS, STATUSES, GalleryFilter
 from studio.services.gallery_link import GalleryView, check_cursors, parse_view, view_params
 from studio.services.lineage_view import lineage_scope
+from studio.services.meaning import notice as meaning_notice
 from studio.services.studio import Studio
 from views.components.literal import literal
 
@@ -37,17 +38,20 @@ def _widgets_from(view: GalleryView) -> None:
         "g_background": f.background or ALL, "g_output_format": f.output_format or ALL, "g_status": f.status or ALL,
         "g_dates": tuple(d for d in (f.date_from, f.date_to) if d), "g_fav": f.favourites,
         "g_collection": f.collection_id or 0, "g_compare": f.compare_group_id or 0, "g_sort": view.sort, "g_per": view.per_page,
+        "g_mode": f.mode,
     })
 
 
 def controls(studio: Studio, view: GalleryView) -> GalleryView:
     """Search, filters, sort and page size; a change starts again at page 1."""
-    top = st.columns([4, 1.4, 1])
-    top[0].text_input("Search prompts", key="g_q", placeholder="words from the prompt or revised_prompt",
-                      help="Every word must appear (as the start of a word), in the prompt or the revised_prompt.")
-    top[1].selectbox("Sort", list(SORTS), key="g_sort", format_func=SORTS.get)
-    top[2].selectbox("Per page", PAGE_SIZES, key="g_per")
-    with st.expander("Filters", expanded=not replace(view.filters, search="").is_empty()):
+    top = st.columns([4, 1.3, 1.4, 1])
+    top[0].text_input("Search prompts", key="g_q", placeholder="words from the prompt, or what the picture showed",
+                      help="words: every word must appear (as the start of a word), in the prompt or the revised_prompt. "
+                           "meaning: prompts that say the same thing in other words, closest first.")
+    top[1].radio("Search by", SEARCH_MODES, key="g_mode", horizontal=True)
+    top[2].selectbox("Sort", list(SORTS), key="g_sort", format_func=SORTS.get)
+    top[3].selectbox("Per page", PAGE_SIZES, key="g_per")
+    with st.expander("Filters", expanded=not replace(view.filters, search="", mode="words").is_empty()):
         row = st.columns(4)
         row[0].selectbox("model", [ALL, *_distinct(studio, studio.settings.database_url, "model")], key="g_model")
         row[1].selectbox("quality", [ALL, *[q for q in QUALITIES if q != "auto"]], key="g_quality")
@@ -76,11 +80,27 @@ def controls(studio: Studio, view: GalleryView) -> GalleryView:
         date_to=dates[1] if len(dates) > 1 else (dates[0] if len(dates) == 1 else None),
         favourites=bool(state["g_fav"]), collection_id=state.get("g_collection") or None,
         compare_group_id=state.get("g_compare") or None, lineage=view.filters.lineage,
+        mode=state.get("g_mode") or "words",
     )
+    searched = (filters.search, filters.mode) != (view.filters.search, view.filters.mode)
+    filters = replace(filters, like=None if searched else view.filters.like)  # new words replace "more like this"
     chosen = replace(view, filters=filters, sort=state["g_sort"], per_page=int(state["g_per"]))
     if (chosen.filters, chosen.sort, chosen.per_page) != (view.filters, view.sort, view.per_page):
         chosen = chosen.first_page()
+    _meaning_notes(studio, chosen)
     return chosen
+
+
+def _meaning_notes(studio: Studio, view: GalleryView) -> None:
+    """What a search by meaning (or "more like this") shows, or what to change; and the way out of "like"."""
+    info, problem = meaning_notice(studio, view.filters)
+    if problem:
+        st.warning(literal(problem))
+    elif info:
+        st.info(info)
+    if view.filters.like is not None and st.button("Show everything", key="g_like_clear"):
+        write_url(replace(view, filters=replace(view.filters, like=None)).first_page())
+        st.rerun()
 
 
 @st.cache_data(ttl=20, show_spinner=False)
