@@ -1,0 +1,137 @@
+"""Prompt history (recent first, searchable, a thumbnail of what each made, refused prompts too) and prompt
+versions (the parent chain set when a prompt from the gallery is edited and sent), with a word diff per step."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from studio.core.request import ImageRequest
+from studio.services.gallery import GalleryService
+from studio.services.prompt_history import prompt_history, prompt_versions
+from studio.services.studio import Studio
+from studio.services.thumbnails import wait_for_thumbnails
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+
+
+def make(studio: Studio, prompt: str, parent: int | None = None) -> int:
+    return studio.generate(ImageRequest(prompt=prompt, model=studio.settings.model), prompt_parent_id=parent).generation_id
+
+
+def test_history_is_distinct_prompts_most_recent_first_with_a_thumbnail(studio: Studio) -> None:
+    make(studio, "a red fox")
+    make(studio, "a harbour at night")
+    refused = make(studio, "nope [demo:fail=moderation]")
+    latest_fox = make(studio, "a red fox")
+    wait_for_thumbnails()
+    entries = prompt_history(studio)
+    assert [e.prompt for e in entries] == ["a red fox", "nope [demo:fail=moderation]", "a harbour at night"]
+    fox = entries[0]
+    assert fox.generation_id == latest_fox and fox.times == 2
+    assert fox.thumbnail is not None and fox.thumbnail.endswith(".webp")  # the thumbnail of the newest image it made
+    assert entries[1].generation_id == refused and entries[1].thumbnail is None  # refused: kept, with no image
+    assert [e.prompt for e in prompt_history(studio, limit=1)] == ["a red fox"]
+
+
+def test_history_search_needs_every_word_in_any_case_and_takes_wildcards_literally(studio: Studio) -> None:
+    for prompt in ("A Misty Harbour at dawn", "a harbour at night", "100% cotton_shirt", "1000 cottonXshirt"):
+        make(studio, prompt)
+    assert [e.prompt for e in prompt_history(studio, "harbour MISTY")] == ["A Misty Harbour at dawn"]
+    assert [e.prompt for e in prompt_history(studio, "harbour")] == ["a harbour at night", "A Misty Harbour at dawn"]
+    assert [e.prompt for e in prompt_history(studio, "100% cotton_")] == ["100% cotton_shirt"]
+    assert prompt_history(studio, "lighthouse") == []
+
+
+def test_three_iterations_make_four_versions_with_a_diff_per_step(studio: Studio) -> None:
+    first = make(studio, "a red fox in snow")
+    second = make(studio, "a red fox in deep snow", first)
+    third = make(studio, "a small red fox in deep snow", second)
+    fourth = make(studio, "a small red fox in deep snow at dawn", third)
+    versions = prompt_versions(studio, fourth)
+    assert [v.generation_id for v in versions] == [first, second, third, fourth]
+    assert versions[0].added_html == "a red fox in snow" and versions[0].removed_html == ""
+    assert "<ins>deep</ins>" in versions[1].added_html
+    assert "<ins>small</ins>" in versions[2].added_html
+    assert "<ins>at dawn</ins>" in versions[3].added_html
+    assert all(v.changed for v in versions[1:]) and all(v.thumbnail for v in versions)
+    assert [v.generation_id for v in prompt_versions(studio, first)] == [first, second, third, fourth]  # from the first too
+    assert len(prompt_versions(studio, make(studio, "unrelated"))) == 1
+
+
+def test_a_deleted_version_ends_the_chain_and_a_missing_parent_is_not_linked(studio: Studio) -> None:
+    first = make(studio, "a fox")
+    second = make(studio, "a grey fox", first)
+    third = make(studio, "a grey fox asleep", second)
+    outcome = studio.outcome(second)
+    GalleryService(studio).delete([(second, outcome.images[0].id)])
+    assert [v.generation_id for v in prompt_versions(studio, third)] == [third]
+    assert [v.generation_id for v in prompt_versions(studio, first)] == [first]
+    orphan = make(studio, "a fox again", 999_999)
+    assert studio.records.get(orphan).prompt_parent_id is None
+
+
+def prompt_box(at: AppTest) -> str:
+    return at.text_area(key="prompt").value
+
+
+def generate(at: AppTest, prompt: str) -> AppTest:
+    at.text_area(key="prompt").input(prompt)
+    at.toggle(key="live_preview").set_value(False)
+    next(b for b in at.button if b.label == "Generate").click()
+    return at.run()
+
+
+def test_the_picker_fills_the_prompt_and_iterating_from_the_gallery_records_versions(studio: Studio) -> None:
+    first = make(studio, "a red fox in snow")
+    make(studio, "a harbour at night")
+    wait_for_thumbnails()
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["prompt_history_open"] = True  # the popover opened
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.text][:2] == ["a harbour at night", "a red fox in snow"]
+    at.text_input(key="prompt_history_search").input("fox").run()
+    assert [t.value for t in at.text][:1] == ["a red fox in snow"]
+    at.button(key="prompt_history_use_0").click().run()
+    assert prompt_box(at) == "a red fox in snow"
+    assert any(f"Editing the prompt of generation #{first}" in c.value for c in at.caption)
+
+    at = generate(at, "a red fox in deep snow")
+    at = generate(at, "a small red fox in deep snow")
+    at = generate(at, "a small red fox in deep snow at dawn")
+    assert not at.exception and not at.error
+    latest = studio.latest().generation_id
+    versions = prompt_versions(studio, latest)
+    assert [v.prompt for v in versions] == ["a red fox in snow", "a red fox in deep snow", "a small red fox in deep snow",
+                                            "a small red fox in deep snow at dawn"]
+
+    at.button(key="prompt_origin_reset").click().run()  # "Start a new prompt": no longer a version
+    at = generate(at, "a lighthouse")
+    assert len(prompt_versions(studio, studio.latest().generation_id)) == 1
+
+
+def test_use_these_settings_then_edit_three_times_shows_four_versions_in_the_detail_view(studio: Studio) -> None:
+    first = studio.generate(ImageRequest(prompt="a red fox in snow", model=studio.settings.model))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.switch_page("views/gallery.py").run()
+    at.button(key=f"open-{first.generation_id}-{first.images[0].id}").click().run()
+    at.button(key="d_use").click().run()  # "use these settings": Generate, with this prompt
+    assert prompt_box(at) == "a red fox in snow"
+    at.switch_page("views/generate.py")  # where st.switch_page took the browser (AppTest would rerun the Gallery)
+    for prompt in ("a red fox in deep snow", "a small red fox in deep snow", "a small red fox in deep snow at dawn"):
+        at = generate(at, prompt)
+    assert not at.exception and not at.error
+    last = studio.latest()
+    gallery = AppTest.from_file(APP, default_timeout=30)
+    gallery.query_params["open"] = f"{last.generation_id}-{last.images[0].id}"
+    gallery.switch_page("views/gallery.py").run()
+    assert not gallery.exception
+    assert any(m.value == "**Prompt versions** (4)" for m in gallery.markdown)
+    bodies = [element.proto.body for element in gallery.get("html")]
+    versions = [b for b in bodies if "prompt-version'" in b]
+    assert len(versions) == 4
+    assert "<ins>deep</ins>" in versions[1] and "<ins>small</ins>" in versions[2] and "<ins>at dawn</ins>" in versions[3]
+    captions = [c.value for c in gallery.caption]
+    assert any(c.startswith(f"v1 · generation #{first.generation_id}") for c in captions)
+    assert any(c.startswith(f"v4 · generation #{last.generation_id}") and c.endswith("this one") for c in captions)
