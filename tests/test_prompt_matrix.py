@@ -79,6 +79,11 @@ def test_the_page_lays_prompts_against_quality(compare_page: AppTest, demo_serve
     assert [m.value for m in at.markdown if m.value.startswith("**quality")] == [
         f"**quality {q} · prompt {p}**" for p in ("red", "green") for q in ("low", "high")]  # a row per prompt
     assert len([i for i in at.image if i.captions[0].startswith("image 1 ·")]) == 4
+    picked = next(b for b in at.button if b.key and b.key.startswith("compare_iterate_1_3"))  # green, high
+    picked.click().run()  # "Iterate on this prompt": Generate, with that variant's prompt and settings
+    at.switch_page("views/generate.py").run()
+    assert at.text_area(key="prompt").value == "a green fox" and at.selectbox(key="quality").value == "high"
+    assert any(c.value.startswith("Editing the prompt of generation #") for c in at.caption)
 
 
 def test_the_page_explains_a_malformed_template_and_sends_nothing(compare_page: AppTest, demo_server: DemoServer) -> None:
