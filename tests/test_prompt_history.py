@@ -3,6 +3,7 @@ versions (the parent chain set when a prompt from the gallery is edited and sent
 
 from __future__ import annotations
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from studio.core.request import ImageRequest
@@ -13,12 +14,15 @@ from studio.services.thumbnails import wait_for_thumbnails
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
+# The history's GROUP BY and LIKE, and the versions walk, on both databases.
+both_databases = pytest.mark.parametrize("backend", ["sqlite+local", "postgres+local"], indirect=True)
 
 
 def make(studio: Studio, prompt: str, parent: int | None = None) -> int:
     return studio.generate(ImageRequest(prompt=prompt, model=studio.settings.model), prompt_parent_id=parent).generation_id
 
 
+@both_databases
 def test_history_is_distinct_prompts_most_recent_first_with_a_thumbnail(studio: Studio) -> None:
     make(studio, "a red fox")
     make(studio, "a harbour at night")
@@ -34,6 +38,7 @@ def test_history_is_distinct_prompts_most_recent_first_with_a_thumbnail(studio: 
     assert [e.prompt for e in prompt_history(studio, limit=1)] == ["a red fox"]
 
 
+@both_databases
 def test_history_search_needs_every_word_in_any_case_and_takes_wildcards_literally(studio: Studio) -> None:
     for prompt in ("A Misty Harbour at dawn", "a harbour at night", "100% cotton_shirt", "1000 cottonXshirt"):
         make(studio, prompt)
@@ -43,6 +48,7 @@ def test_history_search_needs_every_word_in_any_case_and_takes_wildcards_literal
     assert prompt_history(studio, "lighthouse") == []
 
 
+@both_databases
 def test_three_iterations_make_four_versions_with_a_diff_per_step(studio: Studio) -> None:
     first = make(studio, "a red fox in snow")
     second = make(studio, "a red fox in deep snow", first)
@@ -59,6 +65,7 @@ def test_three_iterations_make_four_versions_with_a_diff_per_step(studio: Studio
     assert len(prompt_versions(studio, make(studio, "unrelated"))) == 1
 
 
+@both_databases
 def test_a_deleted_version_ends_the_chain_and_a_missing_parent_is_not_linked(studio: Studio) -> None:
     first = make(studio, "a fox")
     second = make(studio, "a grey fox", first)
@@ -135,3 +142,14 @@ def test_use_these_settings_then_edit_three_times_shows_four_versions_in_the_det
     captions = [c.value for c in gallery.caption]
     assert any(c.startswith(f"v1 · generation #{first.generation_id}") for c in captions)
     assert any(c.startswith(f"v4 · generation #{last.generation_id}") and c.endswith("this one") for c in captions)
+
+
+def test_the_edit_page_picker_fills_its_prompt(studio: Studio) -> None:
+    make(studio, "replace the sky with a pink sunset")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["edit_prompt_history_open"] = True
+    at.switch_page("views/edit.py").run()
+    assert not at.exception
+    at.button(key="edit_prompt_history_use_0").click().run()
+    assert at.text_area(key="edit_prompt").value == "replace the sky with a pink sunset"
+    assert "prompt_origin_reset" not in [b.key for b in at.button]  # Edit records no prompt versions

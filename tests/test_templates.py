@@ -82,6 +82,7 @@ def test_a_malformed_template_is_explained_and_nothing_is_sent(studio_env, demo_
     at = type_prompt(open_app(), "a {red|green fox")
     assert [e.value.replace("\\", "") for e in at.error] == [
         "The `{` at column 3 is never closed; add a `}` after its alternatives, or write `{` for a literal brace."]
+    assert any("Turn off “Expand {a|b} groups”" in c.value for c in at.caption)
     before = demo_server.config.requests_seen
     at = press(at, "Generate")
     assert demo_server.config.requests_seen == before

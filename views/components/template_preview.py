@@ -38,6 +38,8 @@ def template_plan(studio: Studio, request: ImageRequest, expand: bool) -> Templa
         st.session_state["template_problems"] = exc.problems
         for problem in exc.problems:
             st.error(literal(problem))
+        if any("group" in p or "`{`" in p or "`}`" in p for p in exc.problems):
+            st.caption("Braces meant as text? Turn off “Expand {a|b} groups” to send the prompt as typed.")
         return None
     if not plan.variants[0].picks and plan.count == 1:
         return plan  # escapes only: one prompt, nothing to preview
