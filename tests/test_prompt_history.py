@@ -3,9 +3,14 @@ versions (the parent chain set when a prompt from the gallery is edited and sent
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from studio.core.config import load_settings
 from studio.core.request import ImageRequest
 from studio.services.gallery import GalleryService
 from studio.services.prompt_history import prompt_history, prompt_versions
@@ -153,3 +158,17 @@ def test_the_edit_page_picker_fills_its_prompt(studio: Studio) -> None:
     at.button(key="edit_prompt_history_use_0").click().run()
     assert at.text_area(key="edit_prompt").value == "replace the sky with a pink sunset"
     assert "prompt_origin_reset" not in [b.key for b in at.button]  # Edit records no prompt versions
+
+
+def test_an_export_does_not_carry_a_parent_id_that_means_nothing_in_another_gallery(studio: Studio, another_gallery) -> None:
+    first = make(studio, "a fox")
+    second = studio.generate(ImageRequest(prompt="a grey fox", model=studio.settings.model), prompt_parent_id=first)
+    data = GalleryService(studio).export_zip([second.images[0].id])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        line = json.loads(archive.read("metadata.jsonl").decode().splitlines()[0])
+    assert line["prompt"] == "a grey fox" and "prompt_parent_id" not in line
+    another_gallery("second")
+    fresh = Studio.open(load_settings())
+    assert GalleryService(fresh).import_zip(data).added == 1
+    imported = fresh.latest().generation
+    assert imported.prompt == "a grey fox" and imported.prompt_parent_id is None
