@@ -6,12 +6,15 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import insert, update
 from streamlit.testing.v1 import AppTest
 
 from studio.core.config import load_settings
 from studio.core.request import ImageRequest
+from studio.db.models import Generation, utcnow
 from studio.services.gallery import GalleryService
 from studio.services.prompt_history import prompt_history, prompt_versions
 from studio.services.studio import Studio
@@ -37,7 +40,7 @@ def test_history_is_distinct_prompts_most_recent_first_with_a_thumbnail(studio: 
     entries = prompt_history(studio)
     assert [e.prompt for e in entries] == ["a red fox", "nope [demo:fail=moderation]", "a harbour at night"]
     fox = entries[0]
-    assert fox.generation_id == latest_fox and fox.times == 2
+    assert fox.generation_id == latest_fox
     assert fox.thumbnail is not None and fox.thumbnail.endswith(".webp")  # the thumbnail of the newest image it made
     assert entries[1].generation_id == refused and entries[1].thumbnail is None  # refused: kept, with no image
     assert [e.prompt for e in prompt_history(studio, limit=1)] == ["a red fox"]
@@ -172,3 +175,29 @@ def test_an_export_does_not_carry_a_parent_id_that_means_nothing_in_another_gall
     assert GalleryService(fresh).import_zip(data).added == 1
     imported = fresh.latest().generation
     assert imported.prompt == "a grey fox" and imported.prompt_parent_id is None
+
+
+@both_databases
+def test_history_reads_past_many_sends_of_one_prompt_and_shows_an_older_sends_image(studio: Studio) -> None:
+    fox = studio.generate(ImageRequest(prompt="a fox", model=studio.settings.model))
+    make(studio, "an owl")
+    now = utcnow()
+    rows = [{"status": "failed", "provider": "demo", "base_url_host": "x", "model": "gpt-image-1", "prompt": "a fox",
+             "created_at": now + timedelta(seconds=1)}]  # refused later: the newest send made no image
+    rows += [{"status": "failed", "provider": "demo", "base_url_host": "x", "model": "gpt-image-1", "prompt": "same again",
+              "created_at": now + timedelta(seconds=2, milliseconds=n)} for n in range(450)]  # past several windows
+    with studio.records.engine.begin() as connection:
+        connection.execute(insert(Generation), rows)
+    entries = prompt_history(studio)
+    assert [e.prompt for e in entries] == ["same again", "a fox", "an owl"]
+    assert entries[1].generation_id != fox.generation_id  # the newest send of it ...
+    assert entries[1].thumbnail == fox.images[0].src or entries[1].thumbnail.endswith(".webp")  # ... and an image an older one made
+    assert [e.prompt for e in prompt_history(studio, limit=2)] == ["same again", "a fox"]
+
+
+def test_a_loop_of_parents_from_a_hand_made_row_ends(studio: Studio) -> None:
+    first = make(studio, "a fox")
+    second = make(studio, "a grey fox", first)
+    with studio.records.engine.begin() as connection:  # only a hand-edited database can hold this
+        connection.execute(update(Generation).where(Generation.id == first).values(prompt_parent_id=second))
+    assert sorted(v.generation_id for v in prompt_versions(studio, second)) == [first, second]

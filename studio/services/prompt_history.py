@@ -23,7 +23,6 @@ class PromptEntry:
     prompt: str
     generation_id: int  # the newest generation that sent it: what the prompt box's next version descends from
     last_sent: datetime
-    times: int
     thumbnail: str | None  # what st.image loads (a thumbnail, else the image); None: it made no image
 
     @property
@@ -58,7 +57,7 @@ def _source(studio: Studio, path: str | None, thumbnail_path: str | None) -> str
 
 def prompt_history(studio: Studio, search: str = "", limit: int = HISTORY_LIMIT) -> list[PromptEntry]:
     """The prompts sent, most recent first; `search`: words that must all be in the prompt, in any case."""
-    return [PromptEntry(row.prompt, row.generation_id, row.last_sent, row.times, _source(studio, row.path, row.thumbnail_path))
+    return [PromptEntry(row.prompt, row.generation_id, row.last_sent, _source(studio, row.path, row.thumbnail_path))
             for row in _records(studio).history(search, limit)]
 
 

@@ -66,7 +66,7 @@ def prompt_tools(studio: Studio, key: str, origin: bool = False) -> None:
             else:
                 thumb.caption("no image")
             text.text(entry.short)
-            text.caption(f"#{entry.generation_id} · {entry.last_sent:%Y-%m-%d %H:%M}" + (f" · sent {entry.times}×" if entry.times > 1 else ""))
+            text.caption(f"last sent {entry.last_sent:%Y-%m-%d %H:%M} · generation #{entry.generation_id}")
             use.button("Use", key=f"{key}_history_use_{position}", on_click=_use, args=(key, entry, origin),
                        help="Put this prompt in the box")
     current = prompt_origin() if origin else None
