@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -78,7 +79,18 @@ def main() -> int:
     parser.add_argument("--keep", help="seed into this folder and keep it (default: a temp folder)")
     parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL server and run on it")
     args = parser.parse_args()
-    return on_database(args, "prompts-bench-", lambda root, url: run(root, args.images, args.depth, url))
+    folders: list[Path] = []
+
+    def bench(root: Path, url: str) -> int:
+        folders.append(root)
+        return run(root, args.images, args.depth, url)
+
+    try:
+        return on_database(args, "prompts-bench-", bench)
+    finally:
+        if not args.keep:
+            for root in folders:
+                shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
