@@ -201,3 +201,17 @@ def test_a_loop_of_parents_from_a_hand_made_row_ends(studio: Studio) -> None:
     with studio.records.engine.begin() as connection:  # only a hand-edited database can hold this
         connection.execute(update(Generation).where(Generation.id == first).values(prompt_parent_id=second))
     assert sorted(v.generation_id for v in prompt_versions(studio, second)) == [first, second]
+
+
+def test_a_template_sent_from_a_prompt_of_the_gallery_makes_each_prompt_a_version_of_it(studio: Studio) -> None:
+    first = make(studio, "a fox")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.session_state["prompt_history_open"] = True
+    at.run()
+    at.button(key="prompt_history_use_0").click().run()
+    at = generate(at, "a {red|grey} fox")
+    assert not at.exception and not at.error
+    children = [o.generation for o in studio.recent(2)]
+    assert sorted(g.prompt for g in children) == ["a grey fox", "a red fox"]
+    assert all(g.prompt_parent_id == first for g in children)
+    assert any(f"Editing the prompt of generation #{first}" in c.value for c in at.caption)  # which one to go on from is yours
