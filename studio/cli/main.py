@@ -12,6 +12,7 @@ from studio.cli.admin import (add_admin_parsers, cmd_copy_database, cmd_doctor, 
 from studio.cli.arena import add_arena_parser, cmd_arena_stats
 from studio.cli.compare import add_compare_parser, add_spend_parser, cmd_compare, cmd_spend
 from studio.cli.images import add_image_parsers, cmd_edit, cmd_generate, cmd_inspect
+from studio.cli.prompts import add_prompt_parsers, cmd_history, cmd_template, cmd_versions
 from studio.core.config import ConfigError
 from studio.core.errors import StudioError
 from studio.core.request import ValidationError
@@ -21,6 +22,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "inspect": cmd_inspect, "doctor": cmd_doctor, "export": cmd_export, "import": cmd_import,
     "migrate-storage": cmd_migrate_storage, "copy-database": cmd_copy_database,
     "arena-stats": cmd_arena_stats,
+    "template": cmd_template, "history": cmd_history, "versions": cmd_versions,
 }
 
 
@@ -28,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m studio", description="Image Studio from the command line.")
     commands = parser.add_subparsers(dest="command", required=True)
     add_image_parsers(commands)
+    add_prompt_parsers(commands)
     add_compare_parser(commands)
     add_spend_parser(commands)
     add_arena_parser(commands)
