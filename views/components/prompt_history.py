@@ -60,7 +60,7 @@ def prompt_tools(studio: Studio, key: str, origin: bool = False) -> None:
         if popover.open and not entries:
             st.caption("No prompt matches those words." if search.strip() else "Prompts you send are listed here.")
         for position, entry in enumerate(entries):
-            thumb, text, use = st.columns([1, 5, 1], vertical_alignment="center")
+            thumb, text, use = st.columns([2, 7, 3], vertical_alignment="center")
             if entry.thumbnail:
                 thumb.image(entry.thumbnail, width=56)
             else:
