@@ -110,3 +110,11 @@ def test_above_the_limit_generate_asks_first(studio_env, demo_server) -> None:
     at = press(at, "Send all 6")
     assert not at.exception
     assert demo_server.config.requests_seen == before + 6
+
+
+def test_a_prompt_a_template_leaves_empty_is_named_by_its_picks(studio: Studio, demo_server) -> None:
+    before = demo_server.config.requests_seen
+    with pytest.raises(ValidationError) as caught:
+        preview_template(studio, "{a fox|}", ImageRequest(prompt="", model="gpt-image-1"))
+    assert caught.value.problems == ["(nothing): The prompt is empty; describe the image you want."]
+    assert demo_server.config.requests_seen == before
