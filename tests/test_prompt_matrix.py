@@ -95,3 +95,14 @@ def test_the_page_explains_a_malformed_template_and_sends_nothing(compare_page: 
     at.button(key="compare_run").click().run()
     assert demo_server.config.requests_seen == before
     assert any("Nothing was sent" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("backend", ["postgres+local"], indirect=True)
+def test_long_variant_labels_fit_the_saved_grid_on_postgresql(studio: Studio) -> None:
+    long = "very " * 40  # 200 characters: the label is cut to the 128 a cell holds; the prompt is sent whole
+    spec = prompt_grid(ImageRequest(prompt="a {" + long + "red|" + long + "green} fox", model="gpt-image-1"), ("low",))
+    run, cells = run_grid(studio, spec)
+    assert all(c.status == "succeeded" for c in cells)
+    saved = open_comparison(studio, run.group_id)
+    assert [len(v) for v in saved.columns] == [128, 128] and saved.columns[1].startswith("2: ")
+    assert sorted(c.generation.prompt for c in saved.cells) == [f"a {long}green fox", f"a {long}red fox"]
