@@ -8,7 +8,7 @@ from studio.core.config import ConfigError
 from studio.core.errors import StudioError
 from studio.core.pricing import load_prices
 from studio.core.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError
-from studio.services.compare import AXES, AXIS_CHOICES, DEFAULT_QUALITIES, MAX_WORKERS, GridSpec, default_workers, estimate_grid, start_grid
+from studio.services.compare import AXES, AXIS_CHOICES, DEFAULT_QUALITIES, MAX_WORKERS, PROMPT_AXIS, GridSpec, default_workers, estimate_grid, prompt_grid, start_grid
 from studio.services.comparisons import open_comparison, recent_comparisons
 from views.components.compare_grid import run_live, show_comparison
 from views.components.handoff import apply_pending_settings
@@ -36,10 +36,17 @@ st.caption("One prompt, several quality tiers (and optionally one more field) si
 prompt = st.text_area("Prompt", height=110, key="compare_prompt", placeholder="A watercolor fox reading a map by lantern light")
 left, middle, right = st.columns(3)
 qualities = left.multiselect("quality", QUALITIES, default=list(DEFAULT_QUALITIES), key="compare_quality")
-axis = middle.selectbox("Second axis", [None, *AXES], key="compare_axis", format_func=lambda a: "none (quality only)" if a is None else a)
+axis = middle.selectbox("Second axis", [None, *AXES, PROMPT_AXIS], key="compare_axis",
+                        format_func=lambda a: "none (quality only)" if a is None else "prompt (a template's variants)" if a == PROMPT_AXIS else a)
 n = right.number_input("n (per cell)", min_value=1, max_value=10, value=1, step=1, key="compare_n")
 axis_values: list[str] = []
-if axis is not None:
+template_problems: list[str] = []
+if axis == PROMPT_AXIS:
+    st.caption("Write the prompt as a template: `{red|green} fox in {snow|rain}` makes one row per combination, "
+               "each run at every quality picked. `\\{` `\\}` `\\|` are a literal brace or bar.")
+elif "{" in prompt and "|" in prompt:
+    st.caption("This prompt has `{a|b}` groups: pick the prompt axis to run each variant, or they are sent as typed.")
+if axis is not None and axis != PROMPT_AXIS:
     options = list(studio.settings.provider.models) if axis == "model" else list(AXIS_CHOICES[axis])
     if axis == "model" and studio.settings.model not in options:
         options.insert(0, studio.settings.model)
@@ -67,6 +74,16 @@ spec = GridSpec(
                  stream=stream, partial_images=partial_images, **shared),  # type: ignore[arg-type]
     tuple(qualities), axis, tuple(axis_values),
 )
+if axis == PROMPT_AXIS:  # the template's variants are the rows
+    try:
+        spec = prompt_grid(spec.base, spec.qualities)
+    except ValidationError as exc:
+        template_problems = exc.problems
+        for problem in template_problems:
+            st.error(literal(problem))
+    else:
+        with st.expander(f"The template's {len(spec.axis_prompts)} prompt(s)", expanded=len(spec.axis_prompts) <= 6):
+            st.text("\n".join(f"{label}: {text}" for label, text in zip(spec.axis_values, spec.axis_prompts)))
 cell_count = len(spec.cells())
 estimate = estimate_grid(spec, prices)
 if not cell_count:
@@ -78,7 +95,9 @@ else:
 
 clicked = st.button("Run comparison", type="primary", key="compare_run")
 view = st.container()
-if clicked:
+if clicked and template_problems:
+    st.error("Nothing was sent: change the template as said above.")
+elif clicked:
     try:
         run = start_grid(studio, spec, int(workers) if workers else None)
     except ValidationError as exc:

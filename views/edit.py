@@ -11,6 +11,7 @@ from views.components.edit_inputs import mask_input, show_thumbnails
 from views.components.links import link_id
 from views.components.form_memory import restore_form
 from views.components.literal import literal
+from views.components.prompt_history import prompt_tools
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field
 from views.components.results import show_outcome
 from views.components.running import follow, send, session_results
@@ -46,6 +47,7 @@ if images:
 else:
     st.info("Pick a gallery image or upload one to edit.")
 
+prompt_tools(studio, "edit_prompt")  # the prompt history picker
 prompt = st.text_area("Prompt", height=120, key="edit_prompt", placeholder="Replace the sky with a pink sunset")
 fields = image_fields("edit_")
 input_fidelity = fields.third.selectbox("input_fidelity", [None, *INPUT_FIDELITIES], key="input_fidelity",

@@ -7,10 +7,12 @@ from views.components.handoff import apply_pending_settings
 from views.components.links import link_id
 from views.components.form_memory import restore_form
 from views.components.literal import literal
+from views.components.prompt_history import advance_origin, note_send, prompt_origin, prompt_tools
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field, response_format_field
 from views.components.results import show_outcome
-from views.components.running import follow, send, session_results
+from views.components.running import follow, is_running, send, session_results
 from views.components.session import current_studio, sidebar
+from views.components.template_preview import ask_to_confirm, blocked, confirmation, template_plan, template_toggle
 
 restore_form("generate")  # what was typed before a look at another page
 replaced = apply_pending_settings("generate")  # "use these settings" from the Gallery, before any widget is drawn
@@ -20,7 +22,9 @@ st.title("Generate")
 if replaced:
     st.info("  \n".join(literal(line) for line in replaced))
 
+prompt_tools(studio, "prompt", origin=True)  # the history picker, and which generation this prompt is a version of
 prompt = st.text_area("Prompt", height=140, key="prompt", placeholder="A watercolor fox reading a map by lantern light")
+expand = template_toggle()
 fields = image_fields()
 moderation = fields.third.selectbox("moderation", MODERATIONS, key="moderation")
 output_compression = output_compression_field(fields.output_format)
@@ -30,16 +34,40 @@ with st.expander("Advanced"):
 if size_is_experimental(fields.size):
     st.caption("Sizes above 2560x1440 are experimental at the API.")
 
+request = ImageRequest(
+    prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
+    background=fields.background, moderation=moderation, output_format=fields.output_format,
+    output_compression=output_compression, response_format=response_format, stream=stream, partial_images=partial_images,
+)
+plan = template_plan(studio, request, expand)  # a template's prompts and cost, shown as it is typed
+
+
+def send_all(requests: list[ImageRequest]) -> bool:
+    """Each request as its own generation; returns whether a dialog asked first (one request only)."""
+    parent = prompt_origin()
+    note_send(len(requests))
+    if len(requests) == 1:
+        one = requests[0]
+        return send("generate", f"Generating {fields.n} image(s) with {literal(studio.settings.model)}…", one,
+                    lambda on_partial: studio.generate(one, on_partial=on_partial, prompt_parent_id=parent))
+    again = [r for r in requests if is_running("generate", r)]
+    if again:
+        st.warning(f"{len(again)} of these prompts are still running from before; they were not sent again.")
+    for each in (r for r in requests if r not in again):
+        send("generate", f"{literal(each.prompt[:80])}…", each,
+             lambda on_partial, each=each: studio.generate(each, on_partial=on_partial, prompt_parent_id=parent))
+    return False
+
+
 asked = False
-if st.button("Generate", type="primary"):
-    request = ImageRequest(
-        prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
-        background=fields.background, moderation=moderation, output_format=fields.output_format,
-        output_compression=output_compression, response_format=response_format, stream=stream, partial_images=partial_images,
-    )
-    asked = send("generate", f"Generating {fields.n} image(s) with {literal(studio.settings.model)}…", request,
-                 lambda on_partial: studio.generate(request, on_partial=on_partial))
+if st.button("Generate", type="primary") and not blocked():
+    if plan is not None and plan.needs_confirmation:
+        ask_to_confirm(plan)
+    else:
+        asked = send_all(plan.requests if plan is not None else [request])
+confirmation(plan, send_all)  # above the limit: sent once the user says so
 finished = follow("generate", wait=not asked)
+advance_origin(finished)  # iterating on a prompt: the next version's parent is the one just made
 if finished:
     st.query_params["generation"] = str(finished[-1].generation_id)
 

@@ -14,6 +14,7 @@ from studio.cli.compare import add_compare_parser, add_spend_parser, cmd_compare
 from studio.cli.images import add_image_parsers, cmd_edit, cmd_generate, cmd_inspect
 from studio.cli.tasks import add_tasks_parser, cmd_resume
 from studio.cli.meaning import add_meaning_parsers, cmd_index_prompts, cmd_search_meaning
+from studio.cli.prompts import add_prompt_parsers, cmd_history, cmd_template, cmd_versions
 from studio.core.config import ConfigError
 from studio.core.errors import StudioError
 from studio.core.request import ValidationError
@@ -24,6 +25,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "migrate-storage": cmd_migrate_storage, "copy-database": cmd_copy_database,
     "arena-stats": cmd_arena_stats, "resume": cmd_resume, "index-prompts": cmd_index_prompts,
     "search-meaning": cmd_search_meaning,
+    "template": cmd_template, "history": cmd_history, "versions": cmd_versions,
 }
 
 
@@ -31,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m studio", description="Image Studio from the command line.")
     commands = parser.add_subparsers(dest="command", required=True)
     add_image_parsers(commands)
+    add_prompt_parsers(commands)
     add_compare_parser(commands)
     add_spend_parser(commands)
     add_arena_parser(commands)

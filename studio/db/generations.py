@@ -48,14 +48,17 @@ class GenerationRecords(ComparisonRecords):
 
     def start_generation(
         self, request: ImageRequest, provider: str, base_url_host: str,
-        endpoint: str = "generations", sources: Sequence[dict[str, Any]] = (),
+        endpoint: str = "generations", sources: Sequence[dict[str, Any]] = (), prompt_parent_id: int | None = None,
     ) -> Generation:
-        """Record the request (and an edit's input files) before it is sent, so no prompt is lost whatever happens next."""
+        """Record the request (and an edit's input files) before it is sent, so no prompt is lost whatever happens next.
+        `prompt_parent_id` names the generation the prompt was edited from; one no longer in the gallery is not linked."""
         with self.sessions.begin() as session:
             generation = Generation(
                 status="pending", provider=provider, base_url_host=base_url_host, worker=current_worker(), endpoint=endpoint,
                 **asdict(request),
             )
+            if prompt_parent_id is not None and session.get(Generation, prompt_parent_id) is not None:
+                generation.prompt_parent_id = prompt_parent_id
             generation.sources = [GenerationSource(**fields) for fields in sources]
             session.add(generation)
         set_committed_value(generation, "images", [])  # a new generation has none: spare a lazy load later

@@ -69,6 +69,12 @@ class Generation(Base):
     task_status: Mapped[str | None] = mapped_column(String(16))  # the last poll's status, normalised (core/task_api.py)
     task_submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     task_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The generation whose prompt this one's was edited from ("use these settings", the prompt history):
+    # the prompt's versions are the chain of parents (migration 0011). Not a foreign key: SQLite can add one
+    # to an existing table only by copying it, and dropping the old copy with foreign keys on would
+    # cascade-delete every image. A deleted parent leaves an id that matches no row (the versions end
+    # there); it is never reused while the child exists, as a child's id is always the larger.
+    prompt_parent_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     images: Mapped[list["Image"]] = relationship(
         back_populates="generation", order_by="Image.batch_index", cascade="all, delete-orphan"

@@ -16,9 +16,11 @@ from studio.core.errors import StudioError
 from studio.db.models import Generation
 from studio.core.pricing import Cost, PriceTable, format_usd, generation_cost, load_prices
 from studio.core.request import BACKGROUNDS, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError, validate
+from studio.core.template import expand
 from studio.services.studio import Outcome, Studio
 
 AXES = ("size", "model", "background", "output_format")  # the second axis; quality is always the first
+PROMPT_AXIS = "prompt"  # the variants of a prompt template (`prompt_grid`); not a CLI list like the others
 AXIS_CHOICES: dict[str, tuple[str, ...]] = {"size": STANDARD_SIZES, "background": BACKGROUNDS, "output_format": OUTPUT_FORMATS}
 DEFAULT_QUALITIES = ("low", "medium", "high")
 MAX_CELLS = 24  # a bigger grid is rarely what someone means, and it spends real money
@@ -50,18 +52,36 @@ class GridSpec:
     qualities: tuple[str, ...] = DEFAULT_QUALITIES
     axis: str | None = None
     axis_values: tuple[str, ...] = ()
+    # The prompt axis: each value is a variant's label ("red · snow"), and this its prompt (base.prompt: the template).
+    axis_prompts: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str | None, ...]:
         return self.axis_values if self.axis else (None,)
 
+    def _varied(self, index: int, value: str | None) -> dict[str, Any]:
+        if self.axis == PROMPT_AXIS:
+            return {"prompt": self.axis_prompts[index]} if index < len(self.axis_prompts) else {}
+        return {self.axis: value} if self.axis else {}
+
     def cells(self) -> list[CellSpec]:
         specs = []
         for quality in self.qualities:
-            for value in self.columns:
-                request = replace(self.base, quality=quality, **({self.axis: value} if self.axis else {}))
+            for index, value in enumerate(self.columns):
+                request = replace(self.base, quality=quality, **self._varied(index, value))
                 specs.append(CellSpec(len(specs), quality, self.axis, value, request))
         return specs
+
+
+def prompt_grid(base: ImageRequest, qualities: tuple[str, ...] = DEFAULT_QUALITIES) -> GridSpec:
+    """A prompt × quality grid: `base.prompt` is a template (core/template.py), each of its prompts a row.
+    Raises ValidationError, saying where and what to change, for a malformed template."""
+    variants = expand(base.prompt)
+    labels: list[str] = []
+    for number, variant in enumerate(variants, start=1):
+        label = variant.label
+        labels.append(label if label not in labels else f"{number}: {label}"[:128])
+    return GridSpec(base, qualities, PROMPT_AXIS, tuple(labels), tuple(v.prompt for v in variants))
 
 
 def grid_rows(quality_count: int, column_count: int) -> list[list[int]]:
@@ -82,8 +102,10 @@ def validate_grid(spec: GridSpec, accepts_response_format: bool = True) -> list[
     if bad_qualities:
         problems.append(f"quality {', '.join(bad_qualities)} is not allowed; choose from {', '.join(QUALITIES)}.")
     if spec.axis is not None:
-        if spec.axis not in AXES:
-            problems.append(f"The second axis {spec.axis!r} is not one of {', '.join(AXES)}; pick one or none.")
+        if spec.axis not in (*AXES, PROMPT_AXIS):
+            problems.append(f"The second axis {spec.axis!r} is not one of {', '.join(AXES)}, {PROMPT_AXIS}; pick one or none.")
+        elif spec.axis == PROMPT_AXIS and len(spec.axis_prompts) != len(spec.axis_values):
+            problems.append("The prompt axis needs one prompt per value; write the prompts as a template, e.g. {red|green} fox.")
         elif not spec.axis_values:
             problems.append(f"Pick at least one {spec.axis} to compare, or no second axis.")
         elif any(not value.strip() for value in spec.axis_values):
@@ -164,7 +186,7 @@ class CellResult:
         """A request field of this cell (the axis value, else what the generation recorded)."""
         if name == "quality":
             return self.quality
-        if name == self.axis:
+        if name == self.axis and name != PROMPT_AXIS:  # a prompt cell's value is its label; the generation has the prompt
             return self.axis_value
         return getattr(self.generation, name, None)
 

@@ -20,7 +20,8 @@ from studio.files.imagefile import inspect_image
 from studio.files.storage import Storage
 from studio.files.thumbnails import save_thumbnail
 
-GENERATION_FIELDS = tuple(c.key for c in Generation.__table__.columns if c.key != "id")
+# Not prompt_parent_id: it names a row id of the gallery it came from, which means nothing in another one.
+GENERATION_FIELDS = tuple(c.key for c in Generation.__table__.columns if c.key not in ("id", "prompt_parent_id"))
 IMAGE_FIELDS = ("batch_index", "sha256", "width", "height", "format", "bytes", "revised_prompt", "favourite")
 RECOVERED_PROMPT = "(recovered file: no prompt inside)"
 

@@ -79,12 +79,14 @@ class Studio:
         """Whether the current provider streams: False once it refused, True once it did, None untried."""
         return self.capabilities.streams(self.settings.provider)
 
-    def generate(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> Outcome:
+    def generate(self, request: ImageRequest, on_partial: PartialCallback | None = None,
+                 prompt_parent_id: int | None = None) -> Outcome:
         """Validate, send, save the files, then commit the rows. Raises ValidationError before any request
         for bad input; every request that was sent is recorded, succeeded or failed.
-        With `request.stream`, `on_partial(index, bytes)` sees each partial image as it arrives."""
+        With `request.stream`, `on_partial(index, bytes)` sees each partial image as it arrives.
+        `prompt_parent_id`: the generation whose prompt this one's was edited from (its prompt versions)."""
         request = validate(request, self.settings.provider.accepts_response_format)
-        return self._run(request, "generations", None, None, on_partial)
+        return self._run(request, "generations", None, None, on_partial, prompt_parent_id)
 
     def edit(
         self, request: ImageRequest, images: Sequence[EditImage], mask: bytes | None = None,
@@ -139,7 +141,7 @@ class Studio:
 
     def _run(
         self, request: ImageRequest, endpoint: str, images: Sequence[EditImage] | None, mask: bytes | None,
-        on_partial: PartialCallback | None,
+        on_partial: PartialCallback | None, prompt_parent_id: int | None = None,
     ) -> Outcome:
         self.records.check_writable()  # a read-only gallery: say so before a file is stored or a request sent
         client = self.client()
@@ -149,7 +151,7 @@ class Studio:
             request = replace(request, stream=False, partial_images=None)
         sources = self._store_sources(images, mask) if images is not None else []
         with database_errors():
-            pending = self.records.start_generation(request, provider.key, provider.host, endpoint, sources)
+            pending = self.records.start_generation(request, provider.key, provider.host, endpoint, sources, prompt_parent_id)
         files = [item.file for item in images] if images is not None else None
         mask_file = InputFile("mask.png", mask, "image/png") if mask is not None else None
         started = time.perf_counter()

@@ -11,6 +11,7 @@ from studio.services.comparisons import Comparison, mark_winner
 from studio.services.result_files import missing_images, missing_message
 from studio.services.studio import Studio
 from studio.services.tier_difference import PairDifference, row_differences
+from views.components.handoff import hand_off
 from views.components.literal import literal
 from views.components.results import NOT_RETURNED
 
@@ -52,6 +53,10 @@ def show_cell(cell: CellResult, studio: Studio | None = None, comparison: Compar
     if comparison is not None and studio is not None and not winner:
         st.button("Mark as winner", key=f"compare_win_{comparison.id}_{cell.position}", on_click=mark_winner,
                   args=(studio, comparison.id, cell.position))
+    if comparison is not None and studio is not None and cell.generation is not None and comparison.axis == "prompt":
+        # A prompt × quality grid: take the variant picked to Generate, where each edit sent is its next version.
+        if st.button("Iterate on this prompt", key=f"compare_iterate_{comparison.id}_{cell.position}"):
+            hand_off(studio, cell.generation, "generate")
 
 
 def grid_slots(quality_count: int, column_count: int,

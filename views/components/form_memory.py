@@ -11,7 +11,7 @@ import streamlit as st
 KEPT = "kept_form"
 _FIELDS = ("size", "quality", "n", "background", "output_format", "output_compression", "live_preview", "partial_images")
 FORM_KEYS: dict[str, tuple[str, ...]] = {
-    "generate": ("prompt", *_FIELDS, "moderation", "response_format"),
+    "generate": ("prompt", *_FIELDS, "moderation", "response_format", "template_expand", "template_confirm_limit"),
     "edit": ("edit_gallery_ids", "edit_prompt", *(f"edit_{f}" for f in _FIELDS), "input_fidelity", "mask_mode", "mask_brush"),
     "compare": ("compare_prompt", "compare_quality", "compare_axis", "compare_n", "compare_size", "compare_background",
                 "compare_output_format", "compare_moderation", "compare_output_compression", "compare_live_preview",

@@ -17,6 +17,7 @@ from studio.services.studio import Studio
 from views.components.gallery_grid import close_item
 from views.components.handoff import hand_off
 from views.components.literal import literal
+from views.components.prompt_versions import prompt_versions_section
 
 DIFF_STYLE = "<style>del{background:#ffd7d5;text-decoration:line-through}ins{background:#ccffd8;text-decoration:none}</style>"
 
@@ -64,6 +65,7 @@ def detail_dialog(studio: Studio, library: GalleryService, generation_id: int, i
     right.markdown("**revised_prompt**")
     right.html(DIFF_STYLE + f"<div>{revised_html or '<i>not returned</i>'}</div>")
     st.caption("Words only in the prompt are struck through; words the model added are highlighted.")
+    prompt_versions_section(studio, generation.id)  # the prompts this one was edited from, and from it
     _facts(library, generation, image, detail)
 
 

@@ -40,4 +40,6 @@ def apply_pending_settings(target: str) -> list[str]:
     current = {name: st.session_state.get(key, defaults.get(name)) for name, key in keys.items()}
     lines = handoff_notice(pending["generation_id"], current, pending["values"])
     st.session_state.update({keys[name]: value for name, value in pending["values"].items()})
+    if target == "generate":  # the prompt now in the box is a version of this generation's (prompt_history.py)
+        st.session_state["prompt_origin"] = pending["generation_id"]
     return lines
