@@ -25,6 +25,7 @@ from studio.db.lineage import Lineage
 from studio.db.values import clean_revised_prompt
 from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
+from studio.core.catalog import Catalog, load_catalog
 from studio.core.request import ImageRequest, ValidationError, validate
 from studio.core.wire import InputFile, PartialCallback, ReturnedImage
 from studio.files.storage import Location, Storage, open_storage
@@ -120,6 +121,11 @@ class Studio:
     def capabilities(self) -> Capabilities:
         return Capabilities(self.settings.data_dir)
 
+    @property
+    def catalog(self) -> Catalog:
+        """The model catalog, with this data folder's catalog.toml layered over the shipped one."""
+        return load_catalog(self.settings.data_dir)
+
     def streams(self) -> bool | None:
         """Whether the current provider streams: False once it refused, True once it did, None untried."""
         return self.capabilities.streams(self.settings.provider)
@@ -128,7 +134,7 @@ class Studio:
         """Validate, send, save the files, then commit the rows. Raises ValidationError before any request
         for bad input; every request that was sent is recorded, succeeded or failed.
         With `request.stream`, `on_partial(index, bytes)` sees each partial image as it arrives."""
-        request = validate(request, self.settings.provider.accepts_response_format)
+        request = validate(request, self.settings.provider.accepts_response_format, catalog=self.catalog)
         return self._run(request, "generations", None, None, on_partial)
 
     def edit(
@@ -139,7 +145,7 @@ class Studio:
         in the API's convention (see studio.mask). Saved like a generation, with links to its sources."""
         problems: list[str] = []  # the fields' and the files' problems are reported together
         try:
-            request = validate(request, self.settings.provider.accepts_response_format, edit=True)
+            request = validate(request, self.settings.provider.accepts_response_format, edit=True, catalog=self.catalog)
         except ValidationError as exc:
             problems.extend(exc.problems)
         try:
