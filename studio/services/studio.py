@@ -23,7 +23,7 @@ from studio.db.generations import GenerationRecords
 from studio.db.images import ImageRecords
 from studio.db.lineage import Lineage
 from studio.db.values import clean_revised_prompt
-from studio.files.imagefile import inspect_image
+from studio.files.imagefile import inspect_image, keepable
 from studio.db.models import Generation, Image
 from studio.core.catalog import Catalog, load_catalog
 from studio.core.request import ImageRequest, ValidationError, validate
@@ -270,6 +270,7 @@ class Studio:
         data = item.data
         revised_prompt = clean_revised_prompt(item.revised_prompt)  # text only, storable: never costs the image
         try:
+            data, _removed = keepable(data)  # an SVG's scripts and external references never reach the disk
             facts = inspect_image(data)
         except StudioError as exc:
             return exc
