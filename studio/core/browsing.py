@@ -24,6 +24,7 @@ class GalleryFilter:
     size: str | None = None
     background: str | None = None
     output_format: str | None = None
+    complexity: str | None = None  # gpt-image-2.6's complexity, as sent
     status: str | None = None  # None: every status
     date_from: date | None = None
     date_to: date | None = None  # inclusive

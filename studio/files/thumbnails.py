@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 
-import cairosvg
+from cairosvg.surface import PNGSurface
 from PIL import Image, ImageSequence
 
 from studio.files.storage import Storage
@@ -37,7 +37,7 @@ def rasterise_svg(data: bytes, long_side: int) -> Image.Image:
     """The SVG drawn at `long_side` pixels on its long side (cleaned again first: never trust a stored file)."""
     clean = sanitise_svg(data)
     scale = long_side / max(clean.width, clean.height)
-    png = cairosvg.svg2png(bytestring=clean.data, output_width=max(1, round(clean.width * scale)),
+    png = PNGSurface.convert(bytestring=clean.data, output_width=max(1, round(clean.width * scale)),
                            output_height=max(1, round(clean.height * scale)), unsafe=False, url_fetcher=_no_fetch)
     with Image.open(io.BytesIO(png)) as image:
         image.load()

@@ -17,7 +17,7 @@ MAX_PAGE = 1_000_000  # only shown to the user; the cursor selects the rows
 # URL name for each filter field (short, stable: they end up in shared links).
 FILTER_PARAMS = {
     "search": "q", "model": "model", "quality": "quality", "size": "size", "background": "background",
-    "output_format": "output_format", "status": "status", "date_from": "from", "date_to": "to",
+    "output_format": "output_format", "complexity": "complexity", "status": "status", "date_from": "from", "date_to": "to",
     "favourites": "fav", "collection_id": "collection", "compare_group_id": "compare", "lineage": "lineage",
 }
 
