@@ -21,7 +21,7 @@ if replaced:
     st.info("  \n".join(literal(line) for line in replaced))
 
 prompt = st.text_area("Prompt", height=140, key="prompt", placeholder="A watercolor fox reading a map by lantern light")
-fields = image_fields()
+fields = image_fields(studio=studio)
 moderation = fields.third.selectbox("moderation", MODERATIONS, key="moderation")
 output_compression = output_compression_field(fields.output_format)
 stream, partial_images = live_preview_controls(studio)
@@ -36,6 +36,7 @@ if st.button("Generate", type="primary"):
         prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
         background=fields.background, moderation=moderation, output_format=fields.output_format,
         output_compression=output_compression, response_format=response_format, stream=stream, partial_images=partial_images,
+        **fields.model_fields,
     )
     asked = send("generate", f"Generating {fields.n} image(s) with {literal(studio.settings.model)}…", request,
                  lambda on_partial: studio.generate(request, on_partial=on_partial))

@@ -152,6 +152,8 @@ class Studio:
             check_inputs(images, mask)
         except ValidationError as exc:
             problems.extend(exc.problems)
+        if mask is not None and request.output_format == "gif":  # OpenAI's reference: gif output takes no mask
+            problems.append("gif output takes no mask; remove the mask or pick another output_format.")
         if problems:
             raise ValidationError(problems)
         return self._run(request, "edits", images, mask, on_partial)
