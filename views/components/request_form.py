@@ -62,13 +62,14 @@ def image_fields(key_prefix: str = "", studio: Studio | None = None) -> ImageFie
     return ImageFields(size, quality, int(n), background, output_format, right, extra)
 
 
-def model_fields(rules: ModelRules, output_format: str, key_prefix: str = "") -> dict[str, Any]:
-    """complexity (models that take it) and frame_count (gif output): shown, and sent, only where they apply."""
+def model_fields(rules: ModelRules, output_format: str, key_prefix: str = "", skip: str | None = None) -> dict[str, Any]:
+    """complexity (models that take it) and frame_count (gif output): shown, and sent, only where they apply
+    (`skip`: a field Compare varies as its axis)."""
     values: dict[str, Any] = {}
     if not rules.complexities and not rules.takes_frame_count:
         return values
     left, right = st.columns(2)
-    if rules.complexities:
+    if rules.complexities and skip != "complexity":
         values["complexity"] = left.selectbox(
             "complexity", [None, *rules.complexities], key=f"{key_prefix}complexity",
             format_func=lambda v: "not sent (model default)" if v is None else v,
