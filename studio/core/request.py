@@ -130,6 +130,8 @@ def size_problem(size: str, model: str, rules: ModelRules | None = None) -> str 
         return None
     dims = parse_size(size)
     named = ", ".join(rules.sizes)
+    if size == "auto":
+        return f"size auto is not taken by {model}; use one of {named}."
     if dims is None:
         return f"size {size!r} is not a size; use one of {named}" + (" or WIDTHxHEIGHT." if rules.custom_sizes else ".")
     if not rules.custom_sizes:
