@@ -29,8 +29,17 @@ THUMBNAIL_QUALITY = 80
 MAX_THUMBNAIL_FRAMES = 32
 
 
+_NOTHING = {"image/svg+xml": b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>', "text/css": b""}
+
+
 def _no_fetch(url: str, resource_type: str) -> bytes:
-    raise ValueError(f"the studio fetches nothing an SVG names ({resource_type})")
+    """CairoSVG's fetcher: nothing is fetched (no URL, no local file: an `<image>` without href resolves to
+    the working folder). It gets an empty document, style sheet or a blank pixel, so the rest is drawn."""
+    if resource_type in _NOTHING:
+        return _NOTHING[resource_type]
+    buffer = io.BytesIO()
+    Image.new("RGBA", (1, 1), (0, 0, 0, 0)).save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 def rasterise_svg(data: bytes, long_side: int) -> Image.Image:
