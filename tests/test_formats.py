@@ -113,3 +113,20 @@ def test_svg_and_gif_rules_are_checked_before_sending(studio):
         studio.generate(ImageRequest(prompt="x", model=FLARE, output_format="gif", frame_count=17))
     assert caught.value.problems == [f"frame_count is 17; {FLARE} makes 2 to 16 frames."]
     assert GalleryService(studio).page(GalleryFilter()).items == []  # nothing was recorded: nothing was sent
+
+
+def test_a_still_palette_gif_and_an_svg_get_thumbnails_and_tier_fingerprints():
+    """A one-frame GIF (a palette image, which Pillow's `reduce` refuses) and an SVG both get a still
+    thumbnail and a perceptual hash (Compare's tier difference), instead of none."""
+    from studio.files.fingerprint import bits_apart, perceptual_hash
+    from studio.provider.demo.pictures import draw_image, encode_image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 600), (200, 40, 40)).convert("P").save(buffer, "GIF")
+    with Image.open(io.BytesIO(render_thumbnail(buffer.getvalue()))) as thumb:
+        assert thumb.size == (256, 192) and getattr(thumb, "n_frames", 1) == 1
+    svg = encode_image(draw_image("a", "1024x1024", "svg", "auto", 0), "svg", None, None, "a")
+    other = encode_image(draw_image("b", "1024x1024", "svg", "auto", 0), "svg", None, None, "b")
+    assert bits_apart(perceptual_hash(svg), perceptual_hash(svg)) == 0
+    assert bits_apart(perceptual_hash(svg), perceptual_hash(other)) > 0
+    perceptual_hash(buffer.getvalue())

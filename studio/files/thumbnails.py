@@ -85,8 +85,9 @@ def render_thumbnail(data: bytes, long_side: int = THUMBNAIL_LONG_SIDE) -> bytes
         if image.format == "JPEG":
             image.draft("RGB", (long_side, long_side))  # decoder-side scaling; a no-op for other formats
         image.load()
-        factor = max(image.size) // long_side
-        scaled = image.reduce(factor) if factor > 1 else image
+        source = image.convert("RGBA") if image.mode == "P" else image  # a palette (a GIF's): `reduce` takes none
+        factor = max(source.size) // long_side
+        scaled = source.reduce(factor) if factor > 1 else source
         if scaled.mode not in ("RGB", "RGBA"):
             scaled = scaled.convert("RGBA" if "A" in scaled.getbands() or "transparency" in image.info else "RGB")
         scaled.thumbnail((long_side, long_side), Image.Resampling.BILINEAR)
