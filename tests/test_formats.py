@@ -130,3 +130,18 @@ def test_a_still_palette_gif_and_an_svg_get_thumbnails_and_tier_fingerprints():
     assert bits_apart(perceptual_hash(svg), perceptual_hash(svg)) == 0
     assert bits_apart(perceptual_hash(svg), perceptual_hash(other)) > 0
     perceptual_hash(buffer.getvalue())
+
+
+@pytest.mark.parametrize("backend", ["postgres+s3"], indirect=True)
+def test_gif_and_svg_on_postgresql_and_s3(studio):
+    """The new columns on PostgreSQL, and both formats in a bucket (an SVG stored as image/svg+xml, as an
+    attachment: opened on its own it is downloaded, never rendered as a page)."""
+    gif = studio.generate(ImageRequest(prompt="a gif in a bucket", model=FLARE, output_format="gif", frame_count=3, complexity="high"))
+    svg = studio.generate(ImageRequest(prompt="an svg in a bucket", model=FLARE, output_format="svg"))
+    assert (gif.generation.frame_count, gif.generation.complexity) == (3, "high")
+    stored = studio.records.get_image(svg.images[0].id)
+    assert studio.storage.read(stored.path).startswith(b"<?xml")
+    head = studio.storage.client.head_object(Bucket=studio.storage.bucket, Key=studio.storage.key(stored.path))
+    assert head["ContentType"] == "image/svg+xml" and head.get("ContentDisposition") == "attachment"
+    gallery = GalleryService(studio)
+    assert [i.prompt for i in gallery.page(GalleryFilter(complexity="high")).items] == ["a gif in a bucket"]
