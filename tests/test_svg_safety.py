@@ -68,6 +68,7 @@ def test_the_picture_and_internal_references_stay():
     (b'<svg width="10" height="10"/>', "not <svg> in the SVG namespace"),
     (b'<svg xmlns="http://www.w3.org/2000/svg"/>', "says no size"),
     (b'<svg xmlns="http://www.w3.org/2000/svg" width="100000" height="10"/>', "larger than 16384 pixels"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9">' + b"<g>" * 5000 + b"</g>" * 5000 + b"</svg>", "nested more than 256 deep"),
 ])
 def test_an_svg_that_cannot_be_kept_is_refused_with_the_reason(data: bytes, reason: str):
     with pytest.raises(NotSvg) as caught:
@@ -162,3 +163,13 @@ def test_an_imported_svg_is_cleaned_and_the_import_says_so(studio):
     stored = studio.records.get_image(1)
     data = studio.storage.read(stored.path)
     assert stored.format == "svg" and b"<script" not in data and b"evil.example" not in data
+
+
+@pytest.mark.parametrize("data", [hostile_svg(), keepable(hostile_svg())[0]])
+def test_an_svg_is_not_an_edit_input(data: bytes):
+    from studio.core.request import ValidationError
+    from studio.services.edits import read_image
+
+    with pytest.raises(ValidationError) as caught:
+        read_image("logo.svg", data)
+    assert "logo.svg" in caught.value.problems[0] and "PNG, WebP or JPEG" in caught.value.problems[0]

@@ -53,8 +53,8 @@ def decode_whole(data: bytes) -> tuple[str | None, int, int]:
     if looks_like_svg(data):
         try:
             width, height = check_svg(data)
-        except NotSvg:
-            raise DamagedImage() from None
+        except NotSvg:  # not an SVG the studio can keep: unusable, whatever else it is
+            raise NotAnImage() from None
         return "SVG", width, height
     try:
         image = Image.open(io.BytesIO(data))

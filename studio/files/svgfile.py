@@ -24,6 +24,7 @@ XLINK_NS = "http://www.w3.org/1999/xlink"
 MAX_SVG_BYTES = 20 * 1024 * 1024
 MAX_ELEMENTS = 200_000
 MAX_SIDE = 16_384  # a width or height beyond this is not a picture the gallery can rasterise
+MAX_DEPTH = 256  # elements nested deeper than this are a file built to exhaust the cleaner, not a drawing
 # Elements that run code, embed another document, or fetch media: removed with everything inside them.
 ACTIVE_ELEMENTS = {"script", "foreignObject", "iframe", "embed", "object", "audio", "video", "handler", "listener", "discard"}
 # SMIL elements that can set an attribute: dangerous when the attribute is a link or an event handler.
@@ -50,6 +51,17 @@ class CleanSvg:
 def looks_like_svg(data: bytes) -> bool:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     return head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head) or (head.startswith(b"<!--") and b"<svg" in head)
+
+
+def _depth(root: ET.Element) -> int:
+    """How deep the tree goes, counted without recursion (the cleaner and the writer recurse)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth <= MAX_DEPTH:
+            stack.extend((child, depth + 1) for child in element)
+    return deepest
 
 
 def _local(tag: str) -> tuple[str, str]:
@@ -147,6 +159,8 @@ def sanitise_svg(data: bytes) -> CleanSvg:
     root = _parse(data)
     if sum(1 for _ in root.iter()) > MAX_ELEMENTS:
         raise NotSvg(f"it has more than {MAX_ELEMENTS:,} elements")
+    if _depth(root) > MAX_DEPTH:
+        raise NotSvg(f"its elements are nested more than {MAX_DEPTH} deep")
     removed: list[str] = []
     _clean_element(root, removed)
     width, height = svg_size(root)
