@@ -145,3 +145,13 @@ def test_gif_and_svg_on_postgresql_and_s3(studio):
     assert head["ContentType"] == "image/svg+xml" and head.get("ContentDisposition") == "attachment"
     gallery = GalleryService(studio)
     assert [i.prompt for i in gallery.page(GalleryFilter(complexity="high")).items] == ["a gif in a bucket"]
+
+
+def test_a_relay_that_refuses_xhigh_is_answered_with_its_own_message(studio):
+    """The catalog lets xhigh through for gpt-image-2.5; a relay that does not take it decides, and its 400
+    is shown as it came, with the request kept in the history."""
+    outcome = studio.generate(ImageRequest(prompt="a fox [demo:fail=no_xhigh] [demo:only=quality:xhigh]", model="gpt-image-2.5-flare", quality="xhigh"))
+    assert outcome.status == "failed" and "Invalid value: 'xhigh'" in outcome.error.message
+    assert studio.records.get(outcome.generation_id).quality == "xhigh"
+    ok = studio.generate(ImageRequest(prompt="a fox [demo:fail=no_xhigh] [demo:only=quality:xhigh]", model="gpt-image-2.5-flare", quality="high"))
+    assert ok.status == "succeeded"

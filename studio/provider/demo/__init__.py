@@ -18,7 +18,7 @@ request through a directive in the prompt, so that a page test can trigger a ref
 `[demo:only=FIELD:VALUE]` limits the prompt's fail directive to requests whose body has that value,
 e.g. `[demo:fail=moderation] [demo:only=quality:high]` fails only the high-quality cell of a comparison.
 
-Fail kinds: moderation, unknown_parameter, 401, 403, 404, 429, quota, 500, 500xN / 429xN (the first N
+Fail kinds: moderation, unknown_parameter, no_xhigh / no_input_fidelity (a relay refusing a field the model takes), 401, 403, 404, 429, quota, 500, 500xN / 429xN (the first N
 requests with that prompt fail, then it succeeds), malformed, empty, null_data, not_image, bomb, and for
 url responses: url_html, url_404, url_redirect (to another host), url_huge (more bytes than any cap);
 for streams: stream_error / stream_moderation (a server error or a safety refusal as an error event
