@@ -155,3 +155,18 @@ def test_a_relay_that_refuses_xhigh_is_answered_with_its_own_message(studio):
     assert studio.records.get(outcome.generation_id).quality == "xhigh"
     ok = studio.generate(ImageRequest(prompt="a fox [demo:fail=no_xhigh] [demo:only=quality:xhigh]", model="gpt-image-2.5-flare", quality="high"))
     assert ok.status == "succeeded"
+
+
+def test_an_animated_edit_takes_no_mask_and_without_one_answers_a_gif(studio):
+    from studio.services.edits import read_image
+
+    source = studio.generate(ImageRequest(prompt="a plain wall", model=FLARE, size="1024x1024"))
+    image = read_image("wall.png", source.images[0].path.read_bytes())
+    buffer = io.BytesIO()
+    Image.new("RGBA", (1024, 1024), (0, 0, 0, 0)).save(buffer, "PNG")
+    with pytest.raises(ValidationError) as caught:
+        studio.edit(ImageRequest(prompt="make it wave", model=FLARE, output_format="gif", frame_count=4), [image], buffer.getvalue())
+    assert "gif output takes no mask; remove the mask or pick another output_format." in caught.value.problems
+    edited = studio.edit(ImageRequest(prompt="make it wave", model=FLARE, output_format="gif", frame_count=4), [image])
+    with Image.open(edited.images[0].path) as gif:
+        assert (gif.format, gif.n_frames) == ("GIF", 4)
