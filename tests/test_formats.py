@@ -170,3 +170,18 @@ def test_an_animated_edit_takes_no_mask_and_without_one_answers_a_gif(studio):
     edited = studio.edit(ImageRequest(prompt="make it wave", model=FLARE, output_format="gif", frame_count=4), [image])
     with Image.open(edited.images[0].path) as gif:
         assert (gif.format, gif.n_frames) == ("GIF", 4)
+
+
+def test_frame_count_filters_the_gallery_and_travels_in_its_link(studio):
+    from studio.services.gallery_link import GalleryView, parse_view, view_params
+
+    studio.generate(ImageRequest(prompt="six frames", model=FLARE, output_format="gif", frame_count=6, complexity="high"))
+    studio.generate(ImageRequest(prompt="three frames", model=FLARE, output_format="gif", frame_count=3))
+    gallery = GalleryService(studio)
+    assert [i.prompt for i in gallery.page(GalleryFilter(frame_count=6)).items] == ["six frames"]
+    view, problems = parse_view({"frames": "6", "complexity": "high"})
+    assert problems == [] and (view.filters.frame_count, view.filters.complexity) == (6, "high")
+    assert view_params(view) == {"complexity": "high", "frames": "6"}
+    assert [i.prompt for i in gallery.page(view.filters).items] == ["six frames"]
+    _, problems = parse_view({"frames": "40"})
+    assert len(problems) == 1 and "frames" in problems[0]

@@ -112,3 +112,17 @@ def test_compare_runs_complexity_at_xhigh(studio_env: Path, monkeypatch: pytest.
     generations = [Studio.open(load_settings()).records.get(i) for i in range(1, 4)]
     assert sorted((g.quality, g.complexity, g.status) for g in generations) == [
         ("xhigh", c, "succeeded") for c in ("high", "low", "medium")]
+
+
+def test_the_gallery_filters_by_complexity_and_frame_count(studio_env: Path):
+    studio = Studio.open(load_settings())
+    studio.generate(ImageRequest(prompt="planned hard", model="gpt-image-2.6-flare", output_format="gif", frame_count=6, complexity="high"))
+    studio.generate(ImageRequest(prompt="planned lightly", model="gpt-image-2.6-flare", complexity="low"))
+    at = page("views/gallery.py")
+    prompts = lambda: [t.value for t in at.text]  # noqa: E731 - each card shows its prompt as text
+    assert sorted(prompts()) == ["planned hard", "planned lightly"]
+    at.selectbox(key="g_complexity").select("high").run()
+    assert prompts() == ["planned hard"] and at.query_params["complexity"] == "high"
+    at.selectbox(key="g_complexity").select("All").run()
+    at.selectbox(key="g_frames").select(6).run()
+    assert prompts() == ["planned hard"] and at.query_params["frames"] == "6"
