@@ -53,8 +53,11 @@ def rasterise_svg(data: bytes, long_side: int) -> Image.Image:
         return image.copy()
 
 
-def _frame(image: Image.Image, long_side: int) -> Image.Image:
-    frame = image.convert("RGBA")
+def _frame(image: Image.Image, long_side: int, alpha: bool) -> Image.Image:
+    frame = image.convert("RGBA" if alpha else "RGB")  # the palette applied; `reduce` takes no palette image
+    factor = max(frame.size) // long_side
+    if factor > 1:
+        frame = frame.reduce(factor)
     frame.thumbnail((long_side, long_side), Image.Resampling.BILINEAR)
     return frame
 
@@ -65,7 +68,7 @@ def _animated_thumbnail(image: Image.Image, long_side: int) -> bytes:
         if index >= MAX_THUMBNAIL_FRAMES:
             break
         durations.append(int(frame.info.get("duration") or 100))
-        frames.append(_frame(frame, long_side))
+        frames.append(_frame(frame, long_side, "transparency" in frame.info))
     buffer = io.BytesIO()
     frames[0].save(buffer, "WEBP", save_all=True, append_images=frames[1:], duration=durations, loop=0,
                    quality=THUMBNAIL_QUALITY, method=0)
