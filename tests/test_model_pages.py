@@ -126,3 +126,11 @@ def test_the_gallery_filters_by_complexity_and_frame_count(studio_env: Path):
     at.selectbox(key="g_complexity").select("All").run()
     at.selectbox(key="g_frames").select(6).run()
     assert prompts() == ["planned hard"] and at.query_params["frames"] == "6"
+
+
+def test_a_broken_catalog_file_is_one_message_on_the_page(studio_env: Path):
+    studio_env.mkdir(parents=True, exist_ok=True)
+    (studio_env / "catalog.toml").write_text('[models."gpt-image-2"]\nqualities = "high"\n')
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any("catalog.toml" in e.value and "qualities must be a list of quality names" in e.value for e in at.error)

@@ -6,6 +6,7 @@ from typing import Sequence
 
 import streamlit as st
 
+from studio.core.catalog import load_catalog
 from studio.core.config import ConfigError, DEMO_PROVIDER, Settings, load_providers, load_settings
 from studio.core.errors import StudioError
 from studio.core.pricing import SpendRow
@@ -22,7 +23,9 @@ def _base_studio(data_dir: str, database_url: str, storage_url: str = "") -> Stu
 
 def settings() -> Settings:
     try:
-        return load_settings()
+        loaded = load_settings()
+        load_catalog(loaded.data_dir)  # a broken catalog.toml in the data dir is said here, once, not mid-request
+        return loaded
     except ConfigError as exc:
         st.error(f"The studio's configuration needs a change: {literal(exc)}")
         st.stop()
