@@ -35,9 +35,9 @@ def main() -> int:
     server = start_demo_server(config=DemoConfig(api_key="bench-key", delay_s=args.delay))
     with tempfile.TemporaryDirectory(prefix="studio-bench-") as data_dir:
         env = {"OPENAI_API_KEY": "bench-key", "OPENAI_BASE_URL": server.base_url, "STUDIO_DATA_DIR": data_dir,
-               "STUDIO_MAX_RETRIES": "0", "STUDIO_MODEL": "gpt-image-1"}
+               "STUDIO_MAX_RETRIES": "0", "STUDIO_MODEL": "gpt-image-2"}
         studio = Studio.open(load_settings(env, secrets_path=Path(data_dir) / "no-secrets.toml"))
-        spec = GridSpec(ImageRequest(prompt="a lighthouse at dusk, bench", model="gpt-image-1", n=args.n, size="1024x1024"),
+        spec = GridSpec(ImageRequest(prompt="a lighthouse at dusk, bench", model="gpt-image-2", n=args.n, size="1024x1024"),
                         ("low", "medium", "high"))
         print(f"grid: quality low,medium,high x n={args.n} at 1024x1024; endpoint adds {args.delay:.1f} s per request; "
               f"{args.runs} run(s)")

@@ -9,6 +9,11 @@ if [ ! -x "${STUDIO_CHROMIUM:-/usr/bin/chromium}" ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+# SVG thumbnails: CairoSVG needs the cairo library (Debian's libcairo2).
+if ! ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2'; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libcairo2 >/dev/null
+fi
 # The backend tests start a real PostgreSQL (Debian's package) and an S3-compatible server (npm's s3rver).
 if [ ! -x "$(ls /usr/lib/postgresql/*/bin/pg_ctl 2>/dev/null | tail -1)" ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

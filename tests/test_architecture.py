@@ -25,7 +25,8 @@ LAYERS: dict[str, set[str]] = {
 OWNERS = {"openai": {"studio.provider"}, "httpx2": {"studio.provider"}, "sqlalchemy": {"studio.db"},
           "alembic": {"studio.db"}, "boto3": {"studio.files"}, "botocore": {"studio.files"},
           "streamlit": {"views", "app"}, "streamlit_drawable_canvas": {"views"}, "altair": {"views"},
-          "imagehash": {"studio.files"}, "wordllama": {"studio.meaning"}, "numpy": {"studio.meaning"}}
+          "imagehash": {"studio.files"}, "wordllama": {"studio.meaning"}, "numpy": {"studio.meaning"},
+          "cairosvg": {"studio.files"}, "defusedxml": {"studio.files"}}
 
 
 def modules() -> dict[str, Path]:

@@ -19,6 +19,8 @@ from studio.services.compare import GridSpec, run_grid
 from studio.services.gallery import GalleryService
 from studio.services.studio import Studio
 
+pytestmark = pytest.mark.usefixtures("legacy_models")  # priced with gpt-image-1's table (see conftest.py)
+
 
 def grid(studio: Studio, qualities: tuple[str, ...] = ("low", "medium", "high"), axis: str | None = None, values: tuple[str, ...] = ()) -> int:
     request = ImageRequest(prompt="a lighthouse in fog", model="gpt-image-1", size=None if axis == "size" else "1024x1024")

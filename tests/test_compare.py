@@ -21,6 +21,8 @@ from studio.services.studio import Studio
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SAFETY = "The provider's safety system refused this prompt"
 
+pytestmark = pytest.mark.usefixtures("legacy_models")  # priced with gpt-image-1's table (see conftest.py)
+
 
 def fox(directives: str = "", **fields: object) -> ImageRequest:
     return ImageRequest(prompt=f"a watercolor fox {directives}".strip(), model="gpt-image-1", **fields)  # type: ignore[arg-type]
@@ -109,10 +111,10 @@ def test_the_estimate_adds_up_the_cells_and_names_models_with_no_price() -> None
     prices = load_prices()
     grid = GridSpec(fox(n=2), ("low", "medium", "high"), "size", ("1024x1024", "1536x1024"))
     assert estimate_grid(grid, prices).text == "this grid costs about $1.10"  # 2 x (0.011+0.016+0.042+0.063+0.167+0.25)
-    mixed = GridSpec(fox(), ("low",), "model", ("gpt-image-1", "gpt-image-2.5-flare"))
-    assert estimate_grid(mixed, prices).text == "this grid costs about $0.011, plus cells with gpt-image-2.5-flare (no price known)"
-    unknown = GridSpec(replace_model(fox(), "gpt-image-2.5-flare"), ("low", "high"))
-    assert estimate_grid(unknown, prices).text == "no price known for gpt-image-2.5-flare, so this grid has no estimate"
+    mixed = GridSpec(fox(), ("low",), "model", ("gpt-image-1", "relay-model-x"))
+    assert estimate_grid(mixed, prices).text == "this grid costs about $0.011, plus cells with relay-model-x (no price known)"
+    unknown = GridSpec(replace_model(fox(), "relay-model-x"), ("low", "high"))
+    assert estimate_grid(unknown, prices).text == "no price known for relay-model-x, so this grid has no estimate"
 
 
 def replace_model(request: ImageRequest, model: str) -> ImageRequest:
@@ -142,7 +144,7 @@ def test_cli_compare_exits_1_when_every_cell_fails_and_reports_unknown_prices_as
     assert main(["compare", "a fox [demo:fail=moderation]", "--quality", "low,medium"]) == 1
     result = json.loads(capsys.readouterr().out)
     assert [c["status"] for c in result["cells"]] == ["failed", "failed"]
-    assert main(["compare", "a fox", "--model", "gpt-image-2.5-flare", "--quality", "low"]) == 0
+    assert main(["compare", "a fox", "--model", "relay-model-x", "--quality", "low"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["cells"][0]["cost_usd"] is None and result["estimate_usd"] is None
     assert main(["compare", "a fox", "--size", "1024x1024,auto", "--background", "opaque,auto"]) == 1
@@ -152,7 +154,7 @@ def test_cli_compare_exits_1_when_every_cell_fails_and_reports_unknown_prices_as
 def test_cli_spend_totals_the_priced_cells(studio_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", "a fox", "--model", "gpt-image-1-mini", "--quality", "low,high", "--size", "1024x1024"]) == 0
     capsys.readouterr()
-    assert main(["compare", "a fox", "--model", "gpt-image-2.5-flare", "--quality", "low"]) == 0
+    assert main(["compare", "a fox", "--model", "relay-model-x", "--quality", "low"]) == 0
     capsys.readouterr()
     assert main(["spend"]) == 0
     totals = json.loads(capsys.readouterr().out)
@@ -220,11 +222,11 @@ def test_page_marks_a_winner_zooms_two_cells_and_reopens_a_past_comparison(compa
 
 
 def test_page_says_no_price_known_for_a_model_without_one(studio_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STUDIO_MODEL", "gpt-image-2.5-flare")
+    monkeypatch.setenv("STUDIO_MODEL", "relay-model-x")
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
     at.switch_page("views/compare.py").run()
-    assert any("No price known for gpt-image-2.5-flare, so this grid has no estimate" in i.value for i in at.info)
+    assert any("No price known for relay-model-x, so this grid has no estimate" in i.value for i in at.info)
     at.text_area(key="compare_prompt").input("a fox")
     at.button(key="compare_run").click().run()
     facts = [c.value for c in at.caption if " tokens · " in c.value]

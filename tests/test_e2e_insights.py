@@ -12,7 +12,7 @@ from studio.services.studio import Studio
 from tests.browser import ARTIFACTS, browser_page, streamlit_server
 from tests.conftest import TEST_KEY
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("legacy_models")]  # gpt-image-1: see conftest.py
 
 
 def test_arena_keys_record_votes_and_insights_draws_its_charts(studio_env, demo_server, tmp_path):

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_template_grid_pick_iterate_versions(studio_env, demo_server, tmp_path):
-    env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url, "STUDIO_MODEL": "gpt-image-1",
+    env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url, "STUDIO_MODEL": "gpt-image-2",
            "STUDIO_DATA_DIR": str(studio_env), "STUDIO_MAX_RETRIES": "0"}
     with streamlit_server(env, tmp_path) as url, browser_page() as page:
         page.goto(f"{url}/compare")

@@ -183,7 +183,7 @@ def test_an_image_without_a_thumbnail_gets_one_when_the_grid_shows_it(studio: St
 
 
 def test_compare_tiers_opens_compare_prefilled(studio: Studio) -> None:
-    outcome = studio.generate(ImageRequest(prompt="A kingfisher, three tiers", model="gpt-image-1", size="1536x1024", output_format="webp", quality="high"))
+    outcome = studio.generate(ImageRequest(prompt="A kingfisher, three tiers", model="gpt-image-2.5-flare", size="1536x1024", output_format="webp", quality="high"))
     at = gallery()
     at.button(key=f"open-{outcome.generation_id}-{outcome.images[0].id}").click().run()
     fields = dict(zip(at.dataframe[0].value["field"], at.dataframe[0].value["value"]))
@@ -193,7 +193,7 @@ def test_compare_tiers_opens_compare_prefilled(studio: Studio) -> None:
     assert at.text_area(key="compare_prompt").value == "A kingfisher, three tiers"
     assert at.selectbox(key="compare_size").value == "1536x1024" and at.selectbox(key="compare_output_format").value == "webp"
     assert f"generation #{outcome.generation_id}" in at.info[0].value
-    assert at.sidebar.selectbox(key="model").value == "gpt-image-1"
+    assert at.sidebar.selectbox(key="model").value == "gpt-image-2.5-flare"
 
 
 def test_use_these_settings_restores_a_provider_from_the_data_dirs_providers_toml(studio: Studio, demo_server) -> None:

@@ -23,7 +23,7 @@ MON, TUE, NEXT_MON = datetime(2026, 5, 4, 10, tzinfo=timezone.utc), datetime(202
 
 def seed(studio: Studio) -> None:
     """Eleven requests: gpt-image-1 high 1024x1024 (latencies 10, 20, 30, 40, 100; two with usage tokens),
-    gpt-image-1-mini low (2 images, 5 s), a gpt-image-2.5-flare request (no price), three failures,
+    gpt-image-1-mini low (2 images, 5 s), a relay-model-x request (no price), three failures,
     and one on another provider. Images 1 and 2 (gpt-image-1, Monday) are in collection "birds"."""
     g = lambda id, when, **kw: {"id": id, "created_at": when, "status": "succeeded", "provider": "demo", "base_url_host": "h",  # noqa: E731
                                 "prompt": f"p{id}", "model": "gpt-image-1", "quality": "high", "size": "1024x1024", "latency_s": 10.0, **kw}
@@ -34,7 +34,7 @@ def seed(studio: Studio) -> None:
         g(4, TUE, latency_s=40.0),
         g(5, NEXT_MON, latency_s=100.0),
         g(6, MON, model="gpt-image-1-mini", quality="low", latency_s=5.0, n=2),
-        g(7, TUE, model="gpt-image-2.5-flare", quality="low", latency_s=7.0),
+        g(7, TUE, model="relay-model-x", quality="low", latency_s=7.0),
         g(8, MON, status="failed", error_code="moderation_blocked", latency_s=1.0),
         g(9, TUE, status="failed", error_code="moderation_blocked", latency_s=1.0),
         g(10, TUE, status="failed", error_code="rate_limited", latency_s=1.0),
@@ -66,7 +66,7 @@ def test_spend_per_day_and_week_by_model_and_quality(studio: Studio):
         ("2026-05-05", "gpt-image-1", "high"): (round(0.167 * 3, 6), 3),  # 3 and 4, and 11 on the relay
         ("2026-05-11", "gpt-image-1", "high"): (0.167, 1),
     }
-    assert report.unpriced == 1  # gpt-image-2.5-flare
+    assert report.unpriced == 1  # relay-model-x
     weeks = {(c.week, c.model, c.quality): round(c.usd, 6) for c in report.spend_by_week()}
     assert weeks == {
         ("2026-05-04", "gpt-image-1", "high"): round(tokens(100, 4160) + tokens(50, 4160) + 0.167 * 3, 6),
@@ -86,7 +86,7 @@ def test_latency_median_and_p90_per_model_quality_size(studio: Studio):
     assert high.mean == pytest.approx(250 / 6)
     mini = latency[("gpt-image-1-mini", "low", "1024x1024")]
     assert (mini.requests, mini.median, mini.p90) == (1, 5.0, 5.0)
-    assert set(latency) == {("gpt-image-1", "high", "1024x1024"), ("gpt-image-1-mini", "low", "1024x1024"), ("gpt-image-2.5-flare", "low", "1024x1024")}
+    assert set(latency) == {("gpt-image-1", "high", "1024x1024"), ("gpt-image-1-mini", "low", "1024x1024"), ("relay-model-x", "low", "1024x1024")}
 
 
 def test_images_per_day_failures_by_code_and_tokens_per_image(studio: Studio):
@@ -94,7 +94,7 @@ def test_images_per_day_failures_by_code_and_tokens_per_image(studio: Studio):
     report = insights(studio, InsightFilter())
     assert [(d.day, d.model, d.requests, d.images) for d in report.images] == [
         ("2026-05-04", "gpt-image-1", 2, 2), ("2026-05-04", "gpt-image-1-mini", 1, 2),
-        ("2026-05-05", "gpt-image-1", 3, 3), ("2026-05-05", "gpt-image-2.5-flare", 1, 1),
+        ("2026-05-05", "gpt-image-1", 3, 3), ("2026-05-05", "relay-model-x", 1, 1),
         ("2026-05-11", "gpt-image-1", 1, 1),
     ]
     assert [(f.code, f.failures, f.requests) for f in report.failures] == [("moderation_blocked", 2, 11), ("rate_limited", 1, 11)]

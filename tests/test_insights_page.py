@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from studio.core.config import load_settings
@@ -17,6 +18,8 @@ from studio.services.comparisons import spend
 from studio.services.compare import GridSpec, run_grid
 from studio.services.studio import Studio
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.usefixtures("legacy_models")  # priced with gpt-image-1's table (see conftest.py)
 
 
 def open_page(page: str) -> AppTest:

@@ -90,7 +90,7 @@ def test_openai_preset_never_offers_response_format(studio_env):
     at = open_app()
     at.sidebar.selectbox(key="provider").select("openai").run()
     assert at.selectbox(key="response_format").disabled
-    assert at.sidebar.selectbox(key="model").value == "gpt-image-2"
+    assert at.sidebar.selectbox(key="model").value == "gpt-image-2.6-flare"  # the newest model first (catalog.toml, presets.toml)
 
 
 def test_gallery_lists_successes_and_failures(studio_env):

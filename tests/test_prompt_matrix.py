@@ -20,7 +20,7 @@ TEMPLATE = "a {red|green} fox in {snow|rain}"
 
 
 def test_a_template_runs_as_a_prompt_by_quality_grid_and_reopens(studio: Studio) -> None:
-    spec = prompt_grid(ImageRequest(prompt=TEMPLATE, model="gpt-image-1"), ("low", "high"))
+    spec = prompt_grid(ImageRequest(prompt=TEMPLATE, model="gpt-image-2"), ("low", "high"))
     assert spec.axis_values == ("red · snow", "red · rain", "green · snow", "green · rain")
     run, cells = run_grid(studio, spec)
     assert len(cells) == 8 and all(c.status == "succeeded" for c in cells)
@@ -41,22 +41,22 @@ def test_a_template_runs_as_a_prompt_by_quality_grid_and_reopens(studio: Studio)
 def test_a_malformed_template_is_refused_before_any_request(studio: Studio, demo_server: DemoServer) -> None:
     before = demo_server.config.requests_seen
     with pytest.raises(ValidationError) as caught:
-        prompt_grid(ImageRequest(prompt="a {red|green fox", model="gpt-image-1"))
+        prompt_grid(ImageRequest(prompt="a {red|green fox", model="gpt-image-2"))
     assert caught.value.problems[0].startswith("The `{` at column 3 is never closed")
     with pytest.raises(ValidationError) as caught:  # a prompt axis without its prompts (not made by prompt_grid)
-        start_grid(studio, GridSpec(ImageRequest(prompt="x", model="gpt-image-1"), ("low",), "prompt", ("a", "b")))
+        start_grid(studio, GridSpec(ImageRequest(prompt="x", model="gpt-image-2"), ("low",), "prompt", ("a", "b")))
     assert "one prompt per value" in caught.value.problems[0]
     assert demo_server.config.requests_seen == before
 
 
 def test_repeated_labels_stay_apart() -> None:
-    spec = prompt_grid(ImageRequest(prompt="{" + "x" * 130 + "a|" + "x" * 130 + "b}", model="gpt-image-1"), ("low",))
+    spec = prompt_grid(ImageRequest(prompt="{" + "x" * 130 + "a|" + "x" * 130 + "b}", model="gpt-image-2"), ("low",))
     assert len(set(spec.axis_values)) == 2 and spec.axis_values[1].startswith("2: ")
 
 
 @pytest.fixture
 def compare_page(studio_env: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("STUDIO_MODEL", "gpt-image-1")
+    monkeypatch.setenv("STUDIO_MODEL", "gpt-image-2")
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
     at.switch_page("views/compare.py").run()
@@ -100,7 +100,7 @@ def test_the_page_explains_a_malformed_template_and_sends_nothing(compare_page: 
 @pytest.mark.parametrize("backend", ["postgres+local"], indirect=True)
 def test_long_variant_labels_fit_the_saved_grid_on_postgresql(studio: Studio) -> None:
     long = "very " * 40  # 200 characters: the label is cut to the 128 a cell holds; the prompt is sent whole
-    spec = prompt_grid(ImageRequest(prompt="a {" + long + "red|" + long + "green} fox", model="gpt-image-1"), ("low",))
+    spec = prompt_grid(ImageRequest(prompt="a {" + long + "red|" + long + "green} fox", model="gpt-image-2"), ("low",))
     run, cells = run_grid(studio, spec)
     assert all(c.status == "succeeded" for c in cells)
     saved = open_comparison(studio, run.group_id)

@@ -19,11 +19,11 @@ def lines(capsys: pytest.CaptureFixture[str]) -> tuple[list[dict], str]:
 def test_template_dry_run_lists_and_estimates_then_sends_one_generation_each(
         studio_env: Path, demo_server: DemoServer, capsys: pytest.CaptureFixture[str]) -> None:
     before = demo_server.config.requests_seen
-    assert main(["template", "a {red|green} fox", "--model", "gpt-image-1", "--quality", "low", "--dry-run"]) == 0
+    assert main(["template", "a {red|green} fox", "--model", "gpt-image-2", "--quality", "low", "--dry-run"]) == 0
     [summary], _ = lines(capsys)
     assert summary["prompts"] == ["a red fox", "a green fox"] and summary["count"] == 2 and summary["estimate_usd"] > 0
     assert demo_server.config.requests_seen == before
-    assert main(["template", "a {red|green} fox", "--model", "gpt-image-1", "--quality", "low"]) == 0
+    assert main(["template", "a {red|green} fox", "--model", "gpt-image-2", "--quality", "low"]) == 0
     sent, _ = lines(capsys)
     assert [s["prompt"] for s in sent] == ["a red fox", "a green fox"] and all(s["status"] == "succeeded" for s in sent)
     assert demo_server.config.requests_seen == before + 2

@@ -358,12 +358,12 @@ def bad_usage(run: Run, row: str) -> tuple[str, str]:
     page (a comparison whose cell it is) and in the spend totals (the Compare page's caption, `spend`)."""
     from studio.services.comparisons import open_comparison, spend
 
-    outcome = run.studio.generate(ImageRequest(prompt="a lighthouse", model="gpt-image-1", quality="low"))
+    outcome = run.studio.generate(ImageRequest(prompt="a lighthouse", model="gpt-image-2", quality="low"))
     usage = BAD_USAGE[row]
     fits = lambda value: value if isinstance(value, int) and -2**31 <= value < 2**31 else None  # noqa: E731
     columns = {name: fits(usage.get(name)) for name in ("input_tokens", "output_tokens", "total_tokens")} if isinstance(usage, dict) else {}
     run.set_rows(outcome.generation_id, usage=usage, **columns)
-    group_id, cells = run.studio.records.create_compare_group("a lighthouse", "gpt-image-1", None, {"prompt": "a lighthouse"}, [(0, "low", None)])
+    group_id, cells = run.studio.records.create_compare_group("a lighthouse", "gpt-image-2", None, {"prompt": "a lighthouse"}, [(0, "low", None)])
     run.studio.records.link_compare_cell(cells[0], outcome.generation_id)
 
     dialog = GalleryService(run.studio).cost_text(run.studio.records.get(outcome.generation_id))

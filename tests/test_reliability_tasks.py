@@ -84,11 +84,11 @@ SCENARIOS: dict[str, Callable[[Run], str]] = {
     "task-poll-429": lambda run: run.generate("x [demo:poll_busy=2]"),
     "task-poll-502": lambda run: run.generate("x [demo:poll_down=3]"),
     "task-poll-down-past-timeout": lambda run: run.generate("x [demo:poll_down=1000]", timeout=0.3),
-    "task-urls-unreachable": lambda run: run.generate("x [demo:task] [demo:dead_urls]", model="gpt-image-1", mode="sync"),
+    "task-urls-unreachable": lambda run: run.generate("x [demo:task] [demo:dead_urls]", model="gpt-image-2", mode="sync"),
     "task-no-images": lambda run: run.generate("x [demo:task_fate=empty]"),
     "task-no-id": lambda run: run.generate("x [demo:task_no_id]"),
     "task-submit-refused": lambda run: run.generate("x [demo:fail=moderation]"),
-    "task-plain-answer": lambda run: run.generate("x [demo:task]", model="gpt-image-1", mode="sync"),
+    "task-plain-answer": lambda run: run.generate("x [demo:task]", model="gpt-image-2", mode="sync"),
     "task-resumed": resumed,
     "task-bad-preset": bad_preset,
 }

@@ -32,7 +32,7 @@ def markdown(at: AppTest) -> str:
 
 
 def test_the_service_previews_and_sends_one_generation_per_prompt(studio: Studio, demo_server) -> None:
-    base = ImageRequest(prompt="", model="gpt-image-1", quality="low", size="1024x1024")
+    base = ImageRequest(prompt="", model="gpt-image-2", quality="low", size="1024x1024")
     plan = preview_template(studio, "{red|green} fox in {snow|rain}", base)
     assert plan.count == 4 and not plan.needs_confirmation
     assert plan.usd is not None and plan.usd > 0 and plan.cost_text.startswith("about $")
@@ -50,7 +50,7 @@ def test_a_model_without_a_price_says_so(studio: Studio) -> None:
 
 def test_nothing_is_sent_for_a_malformed_template_or_above_the_limit_unconfirmed(studio: Studio, demo_server) -> None:
     before = demo_server.config.requests_seen
-    base = ImageRequest(prompt="", model="gpt-image-1")
+    base = ImageRequest(prompt="", model="gpt-image-2")
     with pytest.raises(ValidationError) as caught:
         run_template(studio, "{red|green fox", base)
     assert "never closed" in caught.value.problems[0]
@@ -59,7 +59,7 @@ def test_nothing_is_sent_for_a_malformed_template_or_above_the_limit_unconfirmed
     assert caught.value.problems == ["This template makes 6 prompts, more than the 5 you set; confirm to send them all, "
                                      "or remove some alternatives."]
     with pytest.raises(ValidationError):  # one bad field in every request: refused before any is sent
-        run_template(studio, "{a|b}", ImageRequest(prompt="", model="gpt-image-1", size="13x7"))
+        run_template(studio, "{a|b}", ImageRequest(prompt="", model="gpt-image-2", size="13x7"))
     assert demo_server.config.requests_seen == before
 
 
@@ -115,6 +115,6 @@ def test_above_the_limit_generate_asks_first(studio_env, demo_server) -> None:
 def test_a_prompt_a_template_leaves_empty_is_named_by_its_picks(studio: Studio, demo_server) -> None:
     before = demo_server.config.requests_seen
     with pytest.raises(ValidationError) as caught:
-        preview_template(studio, "{a fox|}", ImageRequest(prompt="", model="gpt-image-1"))
+        preview_template(studio, "{a fox|}", ImageRequest(prompt="", model="gpt-image-2"))
     assert caught.value.problems == ["(nothing): The prompt is empty; describe the image you want."]
     assert demo_server.config.requests_seen == before

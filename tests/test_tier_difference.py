@@ -20,6 +20,8 @@ from studio.services.tier_difference import compare_images, row_differences
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
+pytestmark = pytest.mark.usefixtures("legacy_models")  # priced with gpt-image-1's table (see conftest.py)
+
 
 def saved(folder: Path, data: bytes, batch_index: int = 0, name: str | None = None) -> SavedImage:
     """A real file in a folder, described as the gallery describes a saved image."""

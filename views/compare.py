@@ -7,15 +7,16 @@ import streamlit as st
 from studio.core.config import ConfigError
 from studio.core.errors import StudioError
 from studio.core.pricing import load_prices
-from studio.core.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MODERATIONS, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError
-from studio.services.compare import AXES, AXIS_CHOICES, DEFAULT_QUALITIES, MAX_WORKERS, PROMPT_AXIS, GridSpec, default_workers, estimate_grid, prompt_grid, start_grid
+from studio.core.request import COMPRESSIBLE_FORMATS, MODERATIONS, ImageRequest, ValidationError
+from studio.services.compare import (AXES, MAX_WORKERS, PROMPT_AXIS, GridSpec, axis_choices, default_qualities, default_workers,
+                                     estimate_grid, prompt_grid, start_grid)
 from studio.services.comparisons import open_comparison, recent_comparisons
 from views.components.compare_grid import run_live, show_comparison
 from views.components.handoff import apply_pending_settings
 from views.components.links import link_id
 from views.components.form_memory import restore_form
 from views.components.literal import literal
-from views.components.request_form import live_preview_controls, response_format_field
+from views.components.request_form import live_preview_controls, model_fields, response_format_field
 from views.components.session import current_studio, sidebar
 
 restore_form("compare")  # what was typed before a look at another page
@@ -34,9 +35,16 @@ st.title("Compare")
 st.caption("One prompt, several quality tiers (and optionally one more field) side by side, with what each costs.")
 
 prompt = st.text_area("Prompt", height=110, key="compare_prompt", placeholder="A watercolor fox reading a map by lantern light")
+# Every choice is what the current model takes (the model catalog); a grid over models checks each cell's.
+model, catalog = studio.settings.model, studio.catalog
+rules = catalog.rules(model)
 left, middle, right = st.columns(3)
-qualities = left.multiselect("quality", QUALITIES, default=list(DEFAULT_QUALITIES), key="compare_quality")
-axis = middle.selectbox("Second axis", [None, *AXES, PROMPT_AXIS], key="compare_axis",
+tiers = [q for q in rules.qualities if q in st.session_state.get("compare_quality", [])] if "compare_quality" in st.session_state else None
+if tiers is not None:
+    st.session_state["compare_quality"] = tiers  # a tier the model does not take is dropped, never sent
+qualities = left.multiselect("quality", list(rules.qualities), default=list(default_qualities(model, catalog)), key="compare_quality")
+axes = [a for a in AXES if a != "complexity" or rules.complexities]
+axis = middle.selectbox("Second axis", [None, *axes, PROMPT_AXIS], key="compare_axis",
                         format_func=lambda a: "none (quality only)" if a is None else "prompt (a template's variants)" if a == PROMPT_AXIS else a)
 n = right.number_input("n (per cell)", min_value=1, max_value=10, value=1, step=1, key="compare_n")
 axis_values: list[str] = []
@@ -47,18 +55,21 @@ if axis == PROMPT_AXIS:
 elif "{" in prompt and "|" in prompt:
     st.caption("This prompt has `{a|b}` groups: pick the prompt axis to run each variant, or they are sent as typed.")
 if axis is not None and axis != PROMPT_AXIS:
-    options = list(studio.settings.provider.models) if axis == "model" else list(AXIS_CHOICES[axis])
-    if axis == "model" and studio.settings.model not in options:
-        options.insert(0, studio.settings.model)
-    default = {"size": ["1024x1024", "1536x1024"], "background": ["opaque", "transparent"], "output_format": ["png", "jpeg"]}.get(axis, options[:2])
-    axis_values = st.multiselect(axis, options, default=default, key=f"compare_values_{axis}", accept_new_options=axis in ("size", "model"),
-                                 help="Type a WIDTHxHEIGHT or a model name to add one." if axis in ("size", "model") else None)
+    options = catalog.current(studio.settings.provider.models) if axis == "model" else list(axis_choices(axis, model, catalog))
+    if axis == "model" and model not in options:
+        options.insert(0, model)
+    default = {"size": ["1024x1024", "1536x1024"], "background": ["opaque", "transparent"], "output_format": ["png", "jpeg"],
+               "complexity": ["low", "medium", "high"]}.get(axis, options[:2])
+    custom = axis == "model" or (axis == "size" and rules.custom_sizes)
+    axis_values = st.multiselect(axis, options, default=[d for d in default if d in options], key=f"compare_values_{axis}", accept_new_options=custom,
+                                 help="Type a WIDTHxHEIGHT or a model name to add one." if custom else None)
 
 shared: dict[str, str | int | None] = {}
 fields = [f for f in ("size", "background", "output_format", "moderation") if f != axis]
-choices = {"size": STANDARD_SIZES, "background": BACKGROUNDS, "output_format": OUTPUT_FORMATS, "moderation": MODERATIONS}
+choices = {name: axis_choices(name, model, catalog) for name in ("size", "background", "output_format")} | {"moderation": MODERATIONS}
 for column, name in zip(st.columns(len(fields)), fields):
-    shared[name] = column.selectbox(name, choices[name], key=f"compare_{name}", accept_new_options=name == "size")
+    shared[name] = column.selectbox(name, choices[name], key=f"compare_{name}", accept_new_options=name == "size" and rules.custom_sizes)
+shared |= model_fields(rules, str(shared.get("output_format") or ""), "compare_", skip=axis)
 compression_applies = axis != "output_format" and shared.get("output_format") in COMPRESSIBLE_FORMATS
 if compression_applies:
     shared["output_compression"] = st.slider("output_compression", 0, 100, 100, key="compare_output_compression")

@@ -49,7 +49,7 @@ else:
 
 prompt_tools(studio, "edit_prompt")  # the prompt history picker
 prompt = st.text_area("Prompt", height=120, key="edit_prompt", placeholder="Replace the sky with a pink sunset")
-fields = image_fields("edit_")
+fields = image_fields("edit_", studio)
 input_fidelity = fields.third.selectbox("input_fidelity", [None, *INPUT_FIDELITIES], key="input_fidelity",
                                         format_func=lambda v: "not sent (model default)" if v is None else v,
                                         help="high keeps faces, logos and fine details of the inputs closer (costs more input tokens).")
@@ -61,7 +61,7 @@ if st.button("Edit image", type="primary", disabled=not images):
     request = ImageRequest(
         prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
         background=fields.background, output_format=fields.output_format, output_compression=output_compression,
-        input_fidelity=input_fidelity, stream=stream, partial_images=partial_images,
+        input_fidelity=input_fidelity, stream=stream, partial_images=partial_images, **fields.model_fields,
     )
     if problems:
         for problem in problems:

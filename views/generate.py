@@ -25,7 +25,7 @@ if replaced:
 prompt_tools(studio, "prompt", origin=True)  # the history picker, and which generation this prompt is a version of
 prompt = st.text_area("Prompt", height=140, key="prompt", placeholder="A watercolor fox reading a map by lantern light")
 expand = template_toggle()
-fields = image_fields()
+fields = image_fields(studio=studio)
 moderation = fields.third.selectbox("moderation", MODERATIONS, key="moderation")
 output_compression = output_compression_field(fields.output_format)
 stream, partial_images = live_preview_controls(studio)
@@ -38,6 +38,7 @@ request = ImageRequest(
     prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
     background=fields.background, moderation=moderation, output_format=fields.output_format,
     output_compression=output_compression, response_format=response_format, stream=stream, partial_images=partial_images,
+    **fields.model_fields,
 )
 plan = template_plan(studio, request, expand)  # a template's prompts and cost, shown as it is typed
 

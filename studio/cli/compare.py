@@ -22,7 +22,7 @@ def _values(raw: str | None) -> list[str]:
 def add_compare_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "compare", help="run one prompt over a grid of qualities (x one more field); prints JSON",
-        description="Each of --size, --model, --background, --output-format takes one value (shared by every cell) "
+        description="Each of --size, --model, --background, --output-format, --complexity takes one value (shared by every cell) "
         "or a comma-separated list, which becomes the grid's second axis (at most one such list).",
     )
     parser.add_argument("prompt")
@@ -31,6 +31,8 @@ def add_compare_parser(commands: Any) -> None:
     parser.add_argument("--model", help="default: STUDIO_MODEL or the provider's first model")
     parser.add_argument("--background")
     parser.add_argument("--output-format", dest="output_format")
+    parser.add_argument("--complexity", help="low, medium or high (gpt-image-2.6); a comma-separated list makes it the axis")
+    parser.add_argument("--frame-count", dest="frame_count", type=int, help="frames of a gif (2-16), with --output-format gif")
     parser.add_argument("--n", type=int, help="images per cell")
     parser.add_argument("--output-compression", dest="output_compression", type=int)
     parser.add_argument("--moderation")
@@ -51,6 +53,7 @@ def spec_from_args(args: argparse.Namespace, default_model: str) -> GridSpec:
         moderation=args.moderation,
         output_compression=args.output_compression,
         response_format=args.response_format,
+        frame_count=args.frame_count,
         **single,
     )
     axis = varied[0] if varied else None

@@ -29,6 +29,8 @@ def add_request_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output-compression", dest="output_compression", type=int)
     parser.add_argument("--moderation")
     parser.add_argument("--response-format", dest="response_format")
+    parser.add_argument("--complexity", help="low, medium or high: how much the model plans the picture (gpt-image-2.6)")
+    parser.add_argument("--frame-count", dest="frame_count", type=int, help="frames of an animated gif, 2 to 16 (with --output-format gif)")
 
 
 def request_from_args(args: argparse.Namespace, default_model: str) -> ImageRequest:
@@ -43,6 +45,8 @@ def request_from_args(args: argparse.Namespace, default_model: str) -> ImageRequ
         output_format=args.output_format,
         output_compression=args.output_compression,
         response_format=args.response_format,
+        complexity=args.complexity,
+        frame_count=args.frame_count,
     )
 
 

@@ -15,6 +15,7 @@ from studio.cli.images import add_image_parsers, cmd_edit, cmd_generate, cmd_ins
 from studio.cli.tasks import add_tasks_parser, cmd_resume
 from studio.cli.meaning import add_meaning_parsers, cmd_index_prompts, cmd_search_meaning
 from studio.cli.prompts import add_prompt_parsers, cmd_history, cmd_template, cmd_versions
+from studio.cli.models import add_models_parser, cmd_models
 from studio.core.config import ConfigError
 from studio.core.errors import StudioError
 from studio.core.request import ValidationError
@@ -26,6 +27,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "arena-stats": cmd_arena_stats, "resume": cmd_resume, "index-prompts": cmd_index_prompts,
     "search-meaning": cmd_search_meaning,
     "template": cmd_template, "history": cmd_history, "versions": cmd_versions,
+    "models": cmd_models,
 }
 
 
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_parser(commands)
     add_spend_parser(commands)
     add_arena_parser(commands)
+    add_models_parser(commands)
     add_admin_parsers(commands)
     add_tasks_parser(commands)
     add_meaning_parsers(commands)

@@ -25,6 +25,8 @@ class GalleryFilter:
     size: str | None = None
     background: str | None = None
     output_format: str | None = None
+    complexity: str | None = None  # gpt-image-2.6's complexity, as sent
+    frame_count: int | None = None  # the frames a gif was asked for
     status: str | None = None  # None: every status
     date_from: date | None = None
     date_to: date | None = None  # inclusive

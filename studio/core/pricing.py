@@ -103,8 +103,11 @@ class PriceTable:
         size = self.assume_size if size in (None, "", "auto") else size
         return prices.per_image.get(quality, {}).get(size)  # type: ignore[arg-type]
 
-    def estimate(self, model: str, quality: str | None, size: str | None, n: int | None) -> float | None:
-        """What a request should cost before it is sent: the per-image price times n."""
+    def estimate(self, model: str, quality: str | None, size: str | None, n: int | None, complexity: str | None = None) -> float | None:
+        """What a request should cost before it is sent: the per-image price times n. No price is published
+        for `complexity` (planning may use more tokens), so a request that sets it has no estimate."""
+        if complexity is not None:
+            return None
         price = self.per_image(model, quality, size)
         return None if price is None else price * (n or 1)
 

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, fields, replace
+from datetime import date
 from typing import Any
+
+from studio.core.catalog import Catalog, ModelRules, default_catalog
 
 MAX_PROMPT_CHARS = 32_000
 MAX_MODEL_CHARS = 128  # the gallery's column width; real model ids are far shorter
 STANDARD_SIZES = ("auto", "1024x1024", "1536x1024", "1024x1536")
-QUALITIES = ("auto", "low", "medium", "high")
+# Every value the API knows for a field; which of them a model takes is the catalog's (studio/core/catalog.toml).
+QUALITIES = ("auto", "low", "medium", "high", "xhigh", "max")
 BACKGROUNDS = ("auto", "opaque", "transparent")
 MODERATIONS = ("auto", "low")
-OUTPUT_FORMATS = ("png", "jpeg", "webp")
+OUTPUT_FORMATS = ("png", "jpeg", "webp", "gif", "svg")
+COMPLEXITIES = ("low", "medium", "high")
+TRANSPARENT_FORMATS = ("png", "webp")
+STILL_ONLY = ("gif", "svg")  # formats that do not stream (no partial images)
 RESPONSE_FORMATS = ("url", "b64_json")
 COMPRESSIBLE_FORMATS = ("jpeg", "webp")
 INPUT_FIDELITIES = ("low", "high")
@@ -56,6 +63,9 @@ class ImageRequest:
     stream: bool | None = None
     partial_images: int | None = None
     input_fidelity: str | None = None  # edits only
+    # gpt-image-2.6: planning effort, and the frames of a gif (output_format="gif" only).
+    complexity: str | None = None
+    frame_count: int | None = None
 
     def to_params(self) -> dict[str, Any]:
         """The fields to send: only those the user set, and always `model`."""
@@ -70,8 +80,8 @@ def field_names() -> tuple[str, ...]:
     return tuple(f.name for f in fields(ImageRequest))
 
 
-def supports_custom_sizes(model: str) -> bool:
-    return model.startswith("gpt-image-2")
+def supports_custom_sizes(model: str, catalog: Catalog | None = None) -> bool:
+    return (catalog or default_catalog()).rules(model).custom_sizes
 
 
 def parse_size(size: str) -> tuple[int, int] | None:
@@ -114,17 +124,20 @@ def suggest_size(w: int, h: int) -> str:
     return f"{best[0]}x{best[1]}"
 
 
-def size_problem(size: str, model: str) -> str | None:
-    if size in STANDARD_SIZES:
+def size_problem(size: str, model: str, rules: ModelRules | None = None) -> str | None:
+    rules = rules or default_catalog().rules(model)
+    if size in rules.sizes:
         return None
     dims = parse_size(size)
+    named = ", ".join(rules.sizes)
+    if size == "auto":
+        return f"size auto is not taken by {model}; use one of {named}."
     if dims is None:
-        return f"size {size!r} is not a size; use one of {', '.join(STANDARD_SIZES)} or WIDTHxHEIGHT."
-    if not supports_custom_sizes(model):
-        return (
-            f"size {size} is a custom size, which only gpt-image-2 models take; "
-            f"with {model} use one of {', '.join(STANDARD_SIZES)}."
-        )
+        return f"size {size!r} is not a size; use one of {named}" + (" or WIDTHxHEIGHT." if rules.custom_sizes else ".")
+    if not rules.custom_sizes:
+        if size in STANDARD_SIZES:
+            return f"size {size} is not taken by {model}; use one of {named}."
+        return f"size {size} is a custom size, which {model} does not take (gpt-image-2 and 2.5 models do); use one of {named}."
     w, h = dims
     problem = _custom_problem(w, h)
     if problem is None:
@@ -158,15 +171,31 @@ def size_is_experimental(size: str | None) -> bool:
     return bool(dims and dims[0] * dims[1] > EXPERIMENTAL_PIXELS)
 
 
-def _choice(problems: list[str], name: str, value: str | None, allowed: tuple[str, ...]) -> None:
-    if value is not None and value not in allowed:
+def _choice(problems: list[str], name: str, value: Any, allowed: tuple[str, ...], model: str | None = None, catalog: Catalog | None = None) -> None:
+    """`value` must be one of `allowed`; with `model`, a value another model takes says which one does."""
+    if value is None or value in allowed:
+        return
+    if model is None or catalog is None:
         problems.append(f"{name} {value!r} is not allowed; choose one of {', '.join(allowed)}.")
+        return
+    others = [m for m in catalog.listed() if value in getattr(catalog.rules(m), _CATALOG_FIELD[name])]
+    if not others:
+        problems.append(f"{name} {value!r} is not allowed; choose one of {', '.join(allowed)}.")
+        return
+    hint = f" ({', '.join(others[:2])} {'take' if len(others) > 1 else 'takes'} it)"
+    problems.append(f"{name} {value!r} is not taken by {model}{hint}; choose one of {', '.join(allowed)}.")
 
 
-def validate(request: ImageRequest, accepts_response_format: bool = True, edit: bool = False) -> ImageRequest:
+_CATALOG_FIELD = {"quality": "qualities", "output_format": "output_formats", "complexity": "complexities"}
+
+
+def validate(request: ImageRequest, accepts_response_format: bool = True, edit: bool = False, *,
+             catalog: Catalog | None = None, today: date | None = None) -> ImageRequest:
     """Return the request as it will be sent (its size written plainly) if it can be sent; otherwise raise
     ValidationError listing every problem. `edit`: the request goes to /images/edits, which takes
-    input_fidelity and no moderation."""
+    input_fidelity and no moderation. Every field is checked against what the model takes (`catalog`, the
+    shipped one by default); a retired model is refused with its date and successor (as of `today`, UTC)."""
+    catalog = catalog or default_catalog()
     if request.size is not None and normalise_size(request.size) != request.size:
         request = replace(request, size=normalise_size(request.size))
     problems: list[str] = []
@@ -180,23 +209,31 @@ def validate(request: ImageRequest, accepts_response_format: bool = True, edit: 
         problems.append(
             f"The prompt is {len(request.prompt):,} characters; shorten it to at most {MAX_PROMPT_CHARS:,}."
         )
-    if not request.model.strip():
+    model = request.model
+    rules = catalog.rules(model)
+    if not model.strip():
         problems.append("No model is set; pick one or type a model name.")
-    elif len(request.model) > MAX_MODEL_CHARS:
-        problems.append(f"The model name is {len(request.model)} characters; model names are at most {MAX_MODEL_CHARS}.")
+    elif len(model) > MAX_MODEL_CHARS:
+        problems.append(f"The model name is {len(model)} characters; model names are at most {MAX_MODEL_CHARS}.")
+    retired = rules.retirement(today, catalog)
+    if retired:
+        problems.append(f"{retired} Pick another model; nothing was sent.")
     if request.n is not None and (isinstance(request.n, bool) or not isinstance(request.n, int) or not 1 <= request.n <= 10):
         problems.append(f"n is {request.n!r}; ask for 1 to 10 images.")
     if request.size is not None:
-        problem = size_problem(request.size, request.model)
+        problem = size_problem(request.size, model, rules)
         if problem:
             problems.append(problem)
-    _choice(problems, "quality", request.quality, QUALITIES)
+    _choice(problems, "quality", request.quality, rules.qualities, model, catalog)
     _choice(problems, "background", request.background, BACKGROUNDS)
     _choice(problems, "moderation", request.moderation, MODERATIONS)
-    _choice(problems, "output_format", request.output_format, OUTPUT_FORMATS)
+    _choice(problems, "output_format", request.output_format, rules.output_formats, model, catalog)
     _choice(problems, "response_format", request.response_format, RESPONSE_FORMATS)
-    if request.background == "transparent" and request.output_format == "jpeg":
-        problems.append("A transparent background needs png or webp output; change output_format or background.")
+    if request.background == "transparent":
+        if not rules.transparent_background:
+            problems.append(f"{model} does not take a transparent background; set background to auto or opaque.")
+        elif request.output_format is not None and request.output_format not in TRANSPARENT_FORMATS:
+            problems.append("A transparent background needs png or webp output; change output_format or background.")
     if request.output_compression is not None:
         if isinstance(request.output_compression, bool) or not isinstance(request.output_compression, int) or not 0 <= request.output_compression <= 100:
             problems.append(f"output_compression is {request.output_compression!r}; use a whole number from 0 to 100.")
@@ -205,14 +242,46 @@ def validate(request: ImageRequest, accepts_response_format: bool = True, edit: 
     if request.response_format is not None and not accepts_response_format:
         problems.append("This provider does not accept response_format; leave it unset.")
     problems.extend(_streaming_problems(request))
+    problems.extend(_new_field_problems(request, rules, catalog))
     _choice(problems, "input_fidelity", request.input_fidelity, INPUT_FIDELITIES)
     if request.input_fidelity is not None and not edit:
         problems.append("input_fidelity only applies to edits; clear it or use the Edit page.")
+    elif request.input_fidelity is not None and not rules.input_fidelity:
+        problems.append(f"{model} does not take input_fidelity; clear it.")
     if request.moderation is not None and edit:
         problems.append("moderation is not taken by edits; clear it.")
     if problems:
         raise ValidationError(problems)
     return request
+
+
+def _new_field_problems(request: ImageRequest, rules: ModelRules, catalog: Catalog) -> list[str]:
+    """complexity, frame_count, and what gif and svg output rule out (OpenAI's reference: gif takes no
+    streaming, partial images or output_compression; svg needs n=1 and takes no streaming either)."""
+    problems: list[str] = []
+    model = request.model
+    if request.complexity is not None:
+        if not rules.complexities:
+            takers = [m for m in catalog.listed() if catalog.rules(m).complexities]
+            problems.append(f"{model} does not take complexity; clear it" + (f" or pick {takers[0]}." if takers else "."))
+        else:
+            _choice(problems, "complexity", request.complexity, rules.complexities, model, catalog)
+    if request.frame_count is not None:
+        count = request.frame_count
+        if isinstance(count, bool) or not isinstance(count, int):
+            problems.append(f"frame_count is {count!r}; use a whole number of frames.")
+        elif request.output_format != "gif":
+            problems.append("frame_count only applies to gif output; set output_format to gif or clear frame_count.")
+        elif rules.frame_count is not None and not rules.frame_count[0] <= count <= rules.frame_count[1]:
+            low, high = rules.frame_count
+            problems.append(f"frame_count is {count}; {model} makes {low} to {high} frames.")
+    fmt = request.output_format
+    if fmt in STILL_ONLY and request.output_format in rules.output_formats:
+        if request.stream:
+            problems.append(f"{fmt} output does not stream; turn off live preview (stream).")
+        if fmt == "svg" and request.n not in (None, 1):
+            problems.append(f"svg output makes one image per request; set n to 1 (n is {request.n}).")
+    return problems
 
 
 def _streaming_problems(request: ImageRequest) -> list[str]:

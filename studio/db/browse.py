@@ -35,6 +35,8 @@ EFFECTIVE = {
     "size": func.coalesce(Generation.response_size, Generation.size),
     "background": func.coalesce(Generation.response_background, Generation.background),
     "output_format": func.coalesce(Generation.response_output_format, Generation.output_format),
+    "complexity": Generation.complexity,  # not echoed by the API: what was sent
+    "frame_count": Generation.frame_count,
 }
 
 

@@ -47,6 +47,8 @@ class Generation(Base):
     stream: Mapped[bool | None] = mapped_column(Boolean)  # what was sent: False after a fallback from streaming
     partial_images: Mapped[int | None] = mapped_column(Integer)
     input_fidelity: Mapped[str | None] = mapped_column(String(8))
+    complexity: Mapped[str | None] = mapped_column(String(8))  # gpt-image-2.6 (migration 0008)
+    frame_count: Mapped[int | None] = mapped_column(Integer)  # frames of a gif (migration 0008)
     endpoint: Mapped[str] = mapped_column(String(16), default="generations", server_default="generations")  # or "edits"
     # What came back.
     created: Mapped[int | None] = mapped_column(Integer)  # the API's unix timestamp

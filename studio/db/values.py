@@ -22,7 +22,7 @@ MAX_INT = 2**31 - 1  # the Integer columns are 32-bit on PostgreSQL
 MAX_TEXT = 256 * 1024  # a prompt is at most 32,000 characters; anything far longer is not one of ours
 # The API's own ranges, where narrower than the column's.
 RANGES: dict[str, tuple[float, float]] = {
-    "n": (1, 10), "output_compression": (0, 100), "partial_images": (0, 3), "batch_index": (0, 1000),
+    "n": (1, 10), "output_compression": (0, 100), "partial_images": (0, 3), "frame_count": (2, 16), "batch_index": (0, 1000),
     "width": (1, 100_000), "height": (1, 100_000), "bytes": (0, MAX_INT), "latency_s": (0, 86_400 * 7),
     "http_status": (100, 599), "input_tokens": (0, MAX_TOKENS), "output_tokens": (0, MAX_TOKENS),
     "total_tokens": (0, MAX_TOKENS), "created": (0, MAX_INT),

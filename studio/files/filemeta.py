@@ -1,7 +1,8 @@
 """The prompt and settings carried inside every saved image file, so they survive leaving the studio.
 
 PNG gets an iTXt chunk (keyword `image-studio`, UTF-8 JSON); JPEG and WebP get an XMP packet whose
-`studio:metadata` element holds the same JSON. The chunk or segment is spliced into the encoded bytes,
+`studio:metadata` element holds the same JSON; a GIF gets a comment extension (`image-studio:` and the JSON)
+after its colour table; an SVG gets `<metadata id="image-studio">` holding the JSON as text. The chunk or segment is spliced into the encoded bytes,
 never re-encoded, so pixels are untouched and it costs microseconds. Any XMP reader (Pillow,
 exiftool, Lightroom) sees the packet; `python -m studio inspect FILE` prints the JSON.
 """
@@ -22,11 +23,13 @@ from PIL import Image
 
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest
+from studio.files.svgfile import NotSvg, looks_like_svg, read_svg_metadata, with_metadata
 
 KEYWORD = "image-studio"
 XMP_NAMESPACE = "https://github.com/image-studio/ns/1.0/"
 XMP_HEADER = b"http://ns.adobe.com/xap/1.0/\x00"
 JPEG_SEGMENT_MAX = 65533  # payload bytes an APP1 segment can hold
+GIF_COMMENT_PREFIX = b"image-studio:"
 _XMP_RE = re.compile(r"<studio:metadata>(.*?)</studio:metadata>", re.S)
 
 
@@ -46,6 +49,13 @@ def embed_metadata(data: bytes, fmt: str, metadata: dict[str, Any]) -> bytes:
         return _jpeg_with_xmp(data, _fit_jpeg(metadata))
     if fmt == "webp":
         return _webp_with_xmp(data, xmp_packet(text))
+    if fmt == "gif":
+        return _gif_with_comment(data, GIF_COMMENT_PREFIX + text.encode("utf-8"))
+    if fmt == "svg":
+        try:
+            return with_metadata(data, text)
+        except NotSvg:
+            raise StudioError("The image is not an SVG file.", "not_an_image") from None
     raise StudioError(f"Cannot embed metadata in a {fmt} file.", "unsupported_format")
 
 
@@ -54,19 +64,31 @@ def read_metadata(source: bytes | str | Path) -> dict[str, Any] | None:
     bytes are not an image or the metadata is not a JSON object; its values are not checked here (that is
     `studio/db/values.py`, through `services/intake.py`)."""
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    if looks_like_svg(data):
+        try:
+            return _json_object(read_svg_metadata(data))
+        except NotSvg as exc:
+            raise StudioError(f"That SVG cannot be read: {exc}.", "not_an_image") from None
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
             info = dict(image.info)
             text = getattr(image, "text", {}).get(KEYWORD) if image.format == "PNG" else None
     except Exception:
-        raise StudioError("That file is not an image Pillow can open (PNG, JPEG or WebP).", "not_an_image") from None
+        raise StudioError("That file is not an image Pillow can open (PNG, JPEG, WebP or GIF).", "not_an_image") from None
+    comment = info.get("comment")
+    if text is None and isinstance(comment, bytes) and comment.startswith(GIF_COMMENT_PREFIX):
+        text = comment[len(GIF_COMMENT_PREFIX):].decode("utf-8", "replace")
     if text is None:
         xmp = info.get("xmp")
         if isinstance(xmp, bytes):
             xmp = xmp.decode("utf-8", "replace")
         match = _XMP_RE.search(xmp if isinstance(xmp, str) else "")
         text = html.unescape(match[1]) if match else None
+    return _json_object(text)
+
+
+def _json_object(text: str | None) -> dict[str, Any] | None:
     if not text:
         return None
     # Whatever a file carries is someone else's text: not JSON, a list, a number of 5,000 digits (a
@@ -148,6 +170,17 @@ def _webp_with_xmp(data: bytes, packet: bytes) -> bytes:
     xmp = b"XMP " + struct.pack("<I", len(packet)) + packet + (b"\x00" if len(packet) % 2 else b"")
     body = b"WEBP" + chunks + xmp
     return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _gif_with_comment(data: bytes, comment: bytes) -> bytes:
+    """A comment extension (0x21 0xFE, sub-blocks of up to 255 bytes, a 0 terminator) spliced in after the
+    header, the logical screen descriptor and the global colour table: before any frame, where readers look."""
+    if data[:6] not in (b"GIF87a", b"GIF89a") or len(data) < 13:
+        raise StudioError("The image is not a GIF file.", "not_an_image")
+    packed = data[10]
+    position = 13 + (3 * 2 ** ((packed & 7) + 1) if packed & 0x80 else 0)
+    blocks = b"".join(bytes([len(comment[i:i + 255])]) + comment[i:i + 255] for i in range(0, len(comment), 255))
+    return b"GIF89a" + data[6:position] + b"\x21\xfe" + blocks + b"\x00" + data[position:]
 
 
 def _simple_webp_facts(chunks: bytes) -> tuple[int, int, bool]:

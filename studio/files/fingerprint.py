@@ -15,6 +15,9 @@ import io
 import imagehash
 from PIL import Image
 
+from studio.files.svgfile import looks_like_svg
+from studio.files.thumbnails import render_thumbnail
+
 HASH_SIZE = 16  # a 16x16 hash: 256 bits
 HASH_BITS = HASH_SIZE * HASH_SIZE
 WORKING_SIDE = 256  # shrink to about this before hashing: the hash looks at 64x64
@@ -22,11 +25,16 @@ Fingerprint = imagehash.ImageHash  # what the services layer keeps, without impo
 
 
 def perceptual_hash(data: bytes) -> Fingerprint:
-    """The pHash of an encoded image (PNG, JPEG or WebP bytes). Transparent pixels count as black."""
+    """The pHash of an encoded image (PNG, JPEG, WebP or GIF bytes: a GIF's first frame; an SVG drawn at
+    256 px). Transparent pixels count as black."""
+    if looks_like_svg(data):
+        data = render_thumbnail(data, WORKING_SIDE)
     with Image.open(io.BytesIO(data)) as image:
         if image.format == "JPEG":
             image.draft("L", (WORKING_SIDE, WORKING_SIDE))  # decoder-side scaling
         image.load()
+        if image.mode == "P":  # a GIF's palette: `reduce` takes no palette image
+            image = image.convert("RGBA")
         factor = max(image.size) // WORKING_SIDE
         small = image.reduce(factor) if factor > 1 else image
         if small.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:

@@ -123,12 +123,15 @@ class S3Storage:
         return StoredFile(relative, digest, len(data), created)
 
     def put_file(self, relative: str, data: bytes) -> None:
-        content_type = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp"}
+        content_type = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "webp": "image/webp", "gif": "image/gif",
+                        "svg": "image/svg+xml"}
         extension = relative.rsplit(".", 1)[-1].lower()
+        # An SVG is a document: opened on its own (not in an <img>) it is downloaded, never rendered as a page.
+        extra = {"ContentDisposition": "attachment"} if extension == "svg" else {}
         with self._errors("save the image in"):
             self.client.put_object(
                 Bucket=self.bucket, Key=self.key(relative), Body=data,
-                ContentType=content_type.get(extension, "application/octet-stream"),
+                ContentType=content_type.get(extension, "application/octet-stream"), **extra,
             )
 
     def read(self, path: str) -> bytes:

@@ -15,14 +15,32 @@ from typing import Any, Callable, Iterator
 from studio.core.errors import StudioError
 from studio.db.models import Generation
 from studio.core.pricing import Cost, PriceTable, format_usd, generation_cost, load_prices
-from studio.core.request import BACKGROUNDS, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError, validate
+from studio.core.catalog import Catalog
+from studio.core.request import BACKGROUNDS, COMPLEXITIES, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError, validate
 from studio.core.template import expand
 from studio.services.studio import Outcome, Studio
 
-AXES = ("size", "model", "background", "output_format")  # the second axis; quality is always the first
+AXES = ("size", "model", "background", "output_format", "complexity")  # the second axis; quality is always the first
 PROMPT_AXIS = "prompt"  # the variants of a prompt template (`prompt_grid`); not a CLI list like the others
-AXIS_CHOICES: dict[str, tuple[str, ...]] = {"size": STANDARD_SIZES, "background": BACKGROUNDS, "output_format": OUTPUT_FORMATS}
+AXIS_CHOICES: dict[str, tuple[str, ...]] = {"size": STANDARD_SIZES, "background": BACKGROUNDS, "output_format": OUTPUT_FORMATS,
+                                            "complexity": COMPLEXITIES}
 DEFAULT_QUALITIES = ("low", "medium", "high")
+TOP_QUALITIES = ("high", "xhigh", "max")  # the dearer tiers of gpt-image-2.5 and 2.6, side by side
+
+
+def axis_choices(axis: str, model: str, catalog: Catalog) -> tuple[str, ...]:
+    """What the Compare page offers for an axis with this model: the catalog's values for the fields it lists."""
+    rules = catalog.rules(model)
+    listed = {"size": rules.sizes, "output_format": rules.output_formats, "complexity": rules.complexities,
+              "background": tuple(b for b in BACKGROUNDS if b != "transparent" or rules.transparent_background)}
+    return listed.get(axis, AXIS_CHOICES.get(axis, ()))
+
+
+def default_qualities(model: str, catalog: Catalog) -> tuple[str, ...]:
+    """low, medium, high; for a model with xhigh and max, the top tiers high, xhigh, max."""
+    qualities = catalog.rules(model).qualities
+    tiers = TOP_QUALITIES if all(q in qualities for q in TOP_QUALITIES) else DEFAULT_QUALITIES
+    return tuple(q for q in tiers if q in qualities)
 MAX_CELLS = 24  # a bigger grid is rarely what someone means, and it spends real money
 MAX_WORKERS = 8
 log = logging.getLogger(__name__)
@@ -90,7 +108,7 @@ def grid_rows(quality_count: int, column_count: int) -> list[list[int]]:
     return [[quality * column_count + column for quality in range(quality_count)] for column in range(column_count)]
 
 
-def validate_grid(spec: GridSpec, accepts_response_format: bool = True) -> list[CellSpec]:
+def validate_grid(spec: GridSpec, accepts_response_format: bool = True, catalog: Catalog | None = None) -> list[CellSpec]:
     """The cells to run, or ValidationError listing every problem (each saying what to change) before any request."""
     problems: list[str] = []
     if not spec.qualities:
@@ -116,7 +134,7 @@ def validate_grid(spec: GridSpec, accepts_response_format: bool = True) -> list[
     if not problems:
         for cell in cells:
             try:
-                validate(cell.request, accepts_response_format)
+                validate(cell.request, accepts_response_format, catalog=catalog)
             except ValidationError as exc:
                 for problem in exc.problems:
                     # Shared fields fail in every cell: say it once. Per-cell ones name their cell.
@@ -148,10 +166,13 @@ def estimate_grid(spec: GridSpec, prices: PriceTable) -> GridEstimate:
     usd, unknown = 0.0, []
     for cell in spec.cells():
         r = cell.request
-        cost = prices.estimate(r.model, r.quality, r.size, r.n)
+        cost = prices.estimate(r.model, r.quality, r.size, r.n, r.complexity)
         if cost is None:
-            if r.model not in unknown:
-                unknown.append(r.model)
+            # A priced model's tier without a figure (xhigh, max) or a complexity is named as such.
+            label = (r.model if r.model not in prices.models else f"{r.model} with complexity set" if r.complexity
+                     else f"{r.model} quality {r.quality}")
+            if label not in unknown:
+                unknown.append(label)
         else:
             usd += cost
     return GridEstimate(usd, tuple(unknown))
@@ -269,7 +290,7 @@ def _unrecorded(cell: CellSpec, error: StudioError) -> CellResult:
 
 def start_grid(studio: Studio, spec: GridSpec, workers: int | None = None) -> GridRun:
     """Validate, save the group, and start every cell on a bounded pool; returns at once."""
-    cells = validate_grid(spec, studio.settings.provider.accepts_response_format)
+    cells = validate_grid(spec, studio.settings.provider.accepts_response_format, studio.catalog)
     if workers is not None and not 1 <= workers <= 32:
         raise ValidationError([f"workers is {workers}; use 1 to 32 parallel requests."])
     studio.client()  # a missing API key is one clear error now, not one per cell

@@ -17,4 +17,4 @@ class Download:
 
 
 def image_download(generation_id: int, batch_index: int, format: str, location: Location) -> Download:
-    return Download(f"studio-{generation_id}-{batch_index + 1}.{format}", f"image/{format}", location.read_bytes)
+    return Download(f"studio-{generation_id}-{batch_index + 1}.{format}", "image/svg+xml" if format == "svg" else f"image/{format}", location.read_bytes)

@@ -17,7 +17,7 @@ MAX_PAGE = 1_000_000  # only shown to the user; the cursor selects the rows
 # URL name for each filter field (short, stable: they end up in shared links).
 FILTER_PARAMS = {
     "search": "q", "model": "model", "quality": "quality", "size": "size", "background": "background",
-    "output_format": "output_format", "status": "status", "date_from": "from", "date_to": "to",
+    "output_format": "output_format", "complexity": "complexity", "frame_count": "frames", "status": "status", "date_from": "from", "date_to": "to",
     "favourites": "fav", "collection_id": "collection", "compare_group_id": "compare", "lineage": "lineage",
     "mode": "mode", "like": "like",
 }
@@ -66,6 +66,8 @@ def parse_view(params: Mapping[str, str]) -> tuple[GalleryView, list[str]]:
             value, problem = parse_id(raw, key)
         elif name == "mode" and raw not in SEARCH_MODES:
             value, problem = None, f"mode {_quoted(raw)} is not one of {', '.join(SEARCH_MODES)}; searching by words."
+        elif name == "frame_count":
+            value, problem = parse_number(raw, key, 2, 16)
         elif name == "status" and raw not in STATUSES:
             value, problem = None, f"status {_quoted(raw)} is not one of {', '.join(STATUSES)}; that filter was dropped."
         if problem:

@@ -16,7 +16,7 @@ from studio.db.archive import ArchiveRecords
 from studio.db.models import Generation
 from studio.db.values import generation_problems, image_problems, parse_datetime
 from studio.files.filemeta import read_metadata
-from studio.files.imagefile import inspect_image
+from studio.files.imagefile import inspect_image, keepable
 from studio.files.storage import Storage
 from studio.files.thumbnails import save_thumbnail
 
@@ -94,7 +94,9 @@ def add_files(records: ArchiveRecords, storage: Storage, members: Sequence[Membe
         for index, member in enumerate(members):
             if member.load is None:
                 continue  # the file was missing when exported: the generation keeps its prompt, not the image
-            data = member.load()
+            data, removed = keepable(member.load(), member.name)  # an SVG is kept only cleaned
+            if removed:
+                notes.append(f"{member.name}: removed active content from the SVG ({', '.join(sorted(set(removed)))}).")
             facts = inspect_image(data, member.name)
             embedded, problems = embedded_fields(data, member.name)
             notes.extend(problems)

@@ -23,7 +23,7 @@ from studio.db.vectors import VectorRecords
 from studio.db.models import Generation
 from studio.db.values import clean_revised_prompt
 from studio.files.filemeta import embed_metadata, file_metadata
-from studio.files.imagefile import inspect_image
+from studio.files.imagefile import inspect_image, keepable
 from studio.files.storage import Location, Storage
 from studio.services.meaning_index import index_soon
 from studio.services.thumbnails import make_thumbnails_soon
@@ -156,6 +156,7 @@ def _save(studio: Keeper, index: int, item: ReturnedImage, written: list[str], r
     data = item.data
     revised_prompt = clean_revised_prompt(item.revised_prompt)  # text only, storable: never costs the image
     try:
+        data, _removed = keepable(data)  # an SVG's scripts and external references never reach the disk
         facts = inspect_image(data)
     except StudioError as exc:
         return exc

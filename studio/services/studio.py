@@ -22,6 +22,7 @@ from studio.db.lineage import Lineage
 from studio.db.vectors import VectorRecords
 from studio.files.imagefile import inspect_image
 from studio.db.models import Generation, Image
+from studio.core.catalog import Catalog, load_catalog
 from studio.core.request import ImageRequest, ValidationError, validate
 from studio.core.wire import InputFile, PartialCallback
 from studio.files.storage import Storage, open_storage
@@ -75,6 +76,11 @@ class Studio:
     def capabilities(self) -> Capabilities:
         return Capabilities(self.settings.data_dir)
 
+    @property
+    def catalog(self) -> Catalog:
+        """The model catalog, with this data folder's catalog.toml layered over the shipped one."""
+        return load_catalog(self.settings.data_dir)
+
     def streams(self) -> bool | None:
         """Whether the current provider streams: False once it refused, True once it did, None untried."""
         return self.capabilities.streams(self.settings.provider)
@@ -85,7 +91,7 @@ class Studio:
         for bad input; every request that was sent is recorded, succeeded or failed.
         With `request.stream`, `on_partial(index, bytes)` sees each partial image as it arrives.
         `prompt_parent_id`: the generation whose prompt this one's was edited from (its prompt versions)."""
-        request = validate(request, self.settings.provider.accepts_response_format)
+        request = validate(request, self.settings.provider.accepts_response_format, catalog=self.catalog)
         return self._run(request, "generations", None, None, on_partial, prompt_parent_id)
 
     def edit(
@@ -96,13 +102,15 @@ class Studio:
         in the API's convention (see studio.mask). Saved like a generation, with links to its sources."""
         problems: list[str] = []  # the fields' and the files' problems are reported together
         try:
-            request = validate(request, self.settings.provider.accepts_response_format, edit=True)
+            request = validate(request, self.settings.provider.accepts_response_format, edit=True, catalog=self.catalog)
         except ValidationError as exc:
             problems.extend(exc.problems)
         try:
             check_inputs(images, mask)
         except ValidationError as exc:
             problems.extend(exc.problems)
+        if mask is not None and request.output_format == "gif":  # OpenAI's reference: gif output takes no mask
+            problems.append("gif output takes no mask; remove the mask or pick another output_format.")
         if problems:
             raise ValidationError(problems)
         return self._run(request, "edits", images, mask, on_partial)

@@ -55,7 +55,7 @@ def preview_template(studio: Studio, template: str, request: ImageRequest, confi
     accepts = studio.settings.provider.accepts_response_format
     for variant, each in zip(variants, requests):
         try:
-            validate(each, accepts)
+            validate(each, accepts, catalog=studio.catalog)
         except ValidationError as exc:
             for problem in exc.problems:
                 text = problem if len(variants) == 1 or "prompt" not in problem.lower() else f"{variant.label}: {problem}"

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from studio.core.request import BACKGROUNDS, OUTPUT_FORMATS, QUALITIES
+from studio.core.request import BACKGROUNDS, COMPLEXITIES, OUTPUT_FORMATS, QUALITIES
 from studio.services.gallery_choices import collections, comparisons, distinct_values
 from studio.core.browsing import PAGE_SIZES, SEARCH_MODES, SORTS, STATUSES, GalleryFilter
 from studio.services.gallery_link import GalleryView, check_cursors, parse_view, view_params
@@ -35,7 +35,7 @@ def _widgets_from(view: GalleryView) -> None:
     f = view.filters
     st.session_state.update({
         "g_q": f.search, "g_model": f.model or ALL, "g_quality": f.quality or ALL, "g_size": f.size or ALL,
-        "g_background": f.background or ALL, "g_output_format": f.output_format or ALL, "g_status": f.status or ALL,
+        "g_background": f.background or ALL, "g_output_format": f.output_format or ALL, "g_complexity": f.complexity or ALL, "g_frames": f.frame_count or 0, "g_status": f.status or ALL,
         "g_dates": tuple(d for d in (f.date_from, f.date_to) if d), "g_fav": f.favourites,
         "g_collection": f.collection_id or 0, "g_compare": f.compare_group_id or 0, "g_sort": view.sort, "g_per": view.per_page,
         "g_mode": f.mode,
@@ -64,10 +64,12 @@ def controls(studio: Studio, view: GalleryView) -> GalleryView:
         named = collections(studio)
         # 0 stands for "All": a None value would show as an empty choice.
         row[3].selectbox("Collection", [0, *named], key="g_collection", format_func=lambda c: ALL if not c else named.get(c, f"#{c}"))
-        row = st.columns([1, 3])
+        row = st.columns([1, 1, 1, 2])
         row[0].toggle("Favourites only", key="g_fav")
+        row[1].selectbox("complexity", [ALL, *COMPLEXITIES], key="g_complexity")
+        row[2].selectbox("frame_count", [0, *range(2, 17)], key="g_frames", format_func=lambda f: ALL if not f else str(f))
         runs = comparisons(studio)
-        row[1].selectbox("Comparison", [0, *runs], key="g_compare", format_func=lambda c: ALL if not c else runs.get(c, f"#{c}"),
+        row[3].selectbox("Comparison", [0, *runs], key="g_compare", format_func=lambda c: ALL if not c else runs.get(c, f"#{c}"),
                          help="The images of one run of the Compare page.")
     state = st.session_state
     dates = state.get("g_dates") or ()
@@ -75,7 +77,8 @@ def controls(studio: Studio, view: GalleryView) -> GalleryView:
     filters = GalleryFilter(
         search=state["g_q"].strip(),
         model=_value(state["g_model"]), quality=_value(state["g_quality"]), size=_value(state["g_size"]),
-        background=_value(state["g_background"]), output_format=_value(state["g_output_format"]),
+        background=_value(state["g_background"]), output_format=_value(state["g_output_format"]), complexity=_value(state["g_complexity"]),
+        frame_count=state.get("g_frames") or None,
         status=_value(state["g_status"]), date_from=dates[0] if len(dates) > 0 else None,
         date_to=dates[1] if len(dates) > 1 else (dates[0] if len(dates) == 1 else None),
         favourites=bool(state["g_fav"]), collection_id=state.get("g_collection") or None,

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import streamlit as st
 
-from studio.core.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MAX_PARTIAL_IMAGES, OUTPUT_FORMATS, QUALITIES, RESPONSE_FORMATS, STANDARD_SIZES
+from studio.core.catalog import ModelRules, default_catalog
+from studio.core.request import BACKGROUNDS, COMPRESSIBLE_FORMATS, MAX_PARTIAL_IMAGES, RESPONSE_FORMATS, STILL_ONLY, parse_size
 from studio.services.studio import Studio
+
+DEFAULT_FRAMES = 9  # what the API makes when frame_count is not sent
 
 
 @dataclass(frozen=True)
 class ImageFields:
-    """The request fields Generate and Edit ask for alike; `third` is the free slot beside background."""
+    """The request fields Generate and Edit ask for alike; `third` is the free slot beside background;
+    `model_fields`: the fields only some models take (complexity, frame_count), set only where they apply."""
 
     size: str
     quality: str
@@ -20,18 +25,61 @@ class ImageFields:
     background: str
     output_format: str
     third: "st.delta_generator.DeltaGenerator"
+    model_fields: dict[str, Any] = field(default_factory=dict)
 
 
-def image_fields(key_prefix: str = "") -> ImageFields:
+def _offer(key: str, options: Sequence[str], model: str, name: str, custom: bool = False) -> list[str]:
+    """`options` for a widget; a value left in the session from another model that this one does not take is
+    dropped (said once), so it is never sent."""
+    value = st.session_state.get(key)
+    if value is not None and value not in options and not (custom and parse_size(str(value))):
+        st.session_state.pop(key)
+        st.caption(f"{name} {value} is not taken by {model}; it was reset.")
+    return list(options)
+
+
+def image_fields(key_prefix: str = "", studio: Studio | None = None) -> ImageFields:
+    """The shared fields, with the choices the current model takes (from the model catalog)."""
+    model = studio.settings.model if studio else ""
+    rules = studio.catalog.rules(model) if studio else default_catalog().rules(model)
     left, middle, right = st.columns(3)
-    size = left.selectbox("size", STANDARD_SIZES, key=f"{key_prefix}size", accept_new_options=True,
-                          help="Or type WIDTHxHEIGHT (gpt-image-2: multiples of 16, up to 3840x2160).")
-    quality = middle.selectbox("quality", QUALITIES, key=f"{key_prefix}quality")
+    sizes = _offer(f"{key_prefix}size", rules.sizes, model, "size", rules.custom_sizes)
+    size = left.selectbox("size", sizes, key=f"{key_prefix}size", accept_new_options=rules.custom_sizes,
+                          help=("Or type WIDTHxHEIGHT (multiples of 16, up to 3840x2160)." if rules.custom_sizes
+                                else f"{model} takes these sizes only." if model else None))
+    quality = middle.selectbox("quality", _offer(f"{key_prefix}quality", rules.qualities, model, "quality"), key=f"{key_prefix}quality")
     n = right.number_input("n", min_value=1, max_value=10, value=1, step=1, key=f"{key_prefix}n")
     left, middle, right = st.columns(3)
-    background = left.selectbox("background", BACKGROUNDS, key=f"{key_prefix}background")
-    output_format = middle.selectbox("output_format", OUTPUT_FORMATS, key=f"{key_prefix}output_format")
-    return ImageFields(size, quality, int(n), background, output_format, right)
+    backgrounds = [b for b in BACKGROUNDS if b != "transparent" or rules.transparent_background]
+    background = left.selectbox("background", _offer(f"{key_prefix}background", backgrounds, model, "background"), key=f"{key_prefix}background",
+                                help=None if rules.transparent_background else f"{model} does not take a transparent background.")
+    formats = _offer(f"{key_prefix}output_format", rules.output_formats, model, "output_format")
+    output_format = middle.selectbox("output_format", formats, key=f"{key_prefix}output_format")
+    extra = model_fields(rules, output_format, key_prefix)
+    if output_format == "svg" and n > 1:
+        st.caption("svg output makes one image per request: n is sent as 1.")
+        n = 1
+    return ImageFields(size, quality, int(n), background, output_format, right, extra)
+
+
+def model_fields(rules: ModelRules, output_format: str, key_prefix: str = "", skip: str | None = None) -> dict[str, Any]:
+    """complexity (models that take it) and frame_count (gif output): shown, and sent, only where they apply
+    (`skip`: a field Compare varies as its axis)."""
+    values: dict[str, Any] = {}
+    if not rules.complexities and not rules.takes_frame_count:
+        return values
+    left, right = st.columns(2)
+    if rules.complexities and skip != "complexity":
+        values["complexity"] = left.selectbox(
+            "complexity", [None, *rules.complexities], key=f"{key_prefix}complexity",
+            format_func=lambda v: "not sent (model default)" if v is None else v,
+            help="How much the model plans the picture, apart from rendering quality.")
+    if rules.frame_count and output_format == "gif":
+        low, high = rules.frame_count
+        values["frame_count"] = right.number_input(
+            "frame_count", min_value=low, max_value=high, value=None, step=1, key=f"{key_prefix}frame_count",
+            placeholder=f"not sent (the API makes {DEFAULT_FRAMES})", help=f"Frames of the animated GIF, {low} to {high}.")
+    return {k: (int(v) if k == "frame_count" and v is not None else v) for k, v in values.items() if v is not None}
 
 
 def output_compression_field(output_format: str, key_prefix: str = "") -> int | None:
@@ -55,6 +103,10 @@ def response_format_field(studio: Studio, key_prefix: str = "") -> str | None:
 def live_preview_controls(studio: Studio, key_prefix: str = "") -> tuple[bool | None, int | None]:
     """The "Live preview" toggle (on by default unless this provider is known not to stream) and
     partial_images; returns the request's (stream, partial_images)."""
+    still = st.session_state.get(f"{key_prefix}output_format")
+    if still in STILL_ONLY:  # gif and svg output do not stream: said, and not sent
+        st.caption(f"{still} output does not stream, so it is sent without live preview.")
+        return None, None
     streams = studio.streams()
     if streams is False:
         st.session_state[f"{key_prefix}live_preview"] = False  # show it off, as it will be sent

@@ -6,6 +6,7 @@ from typing import Sequence
 
 import streamlit as st
 
+from studio.core.catalog import load_catalog
 from studio.core.config import ConfigError, DEMO_PROVIDER, Settings, load_providers, load_settings
 from studio.core.errors import StudioError
 from studio.core.pricing import SpendRow
@@ -26,7 +27,9 @@ def _base_studio(data_dir: str, database_url: str, storage_url: str = "") -> Stu
 
 def settings() -> Settings:
     try:
-        return load_settings()
+        loaded = load_settings()
+        load_catalog(loaded.data_dir)  # a broken catalog.toml in the data dir is said here, once, not mid-request
+        return loaded
     except ConfigError as exc:
         st.error(f"The studio's configuration needs a change: {literal(exc)}")
         st.stop()
@@ -62,11 +65,17 @@ def sidebar(studio: Studio, spend_rows: Sequence[SpendRow] | None = None) -> Non
             key="provider",
             on_change=lambda: st.session_state.pop("model", None),
         )
-        models = list(s.provider.models)
+        models = studio.catalog.current(s.provider.models)  # retired models are not offered
         if s.model not in models:
             models.insert(0, s.model)
         st.selectbox("model", models, index=models.index(s.model), key="model", accept_new_options=True,
                      help="Pick one, or type any model name the provider serves.")
+        retired = studio.catalog.rules(s.model).retirement(catalog=studio.catalog)
+        if retired:
+            st.error(f"{literal(retired)} Requests with it are refused before sending.")
+            successor = studio.catalog.successor(s.model)
+            if successor:
+                st.button(f"Use {successor}", key="use_successor", on_click=_pick_model, args=(successor,))
         st.caption(f"Base URL host: `{s.provider.host}`")
         if s.provider.key == DEMO_PROVIDER:
             st.info("Demo endpoint: offline placeholder images, not a real model.")
@@ -76,6 +85,10 @@ def sidebar(studio: Studio, spend_rows: Sequence[SpendRow] | None = None) -> Non
             st.warning(s.missing_key_message())
             st.button("Use the demo endpoint", on_click=_use_demo)
     spend_sidebar(studio, spend_rows)  # on every page, not only Compare
+
+
+def _pick_model(model: str) -> None:
+    st.session_state["model"] = model
 
 
 def _use_demo() -> None:

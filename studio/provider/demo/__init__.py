@@ -1,8 +1,8 @@
 """A local endpoint that speaks the OpenAI Images API: the offline demo and the tests' double.
 
 It answers `POST /v1/images/generations` as the real API does (b64_json by default, url when asked,
-revised_prompt, usage, the echoed settings, the standard error body) with real PNG/JPEG/WebP images
-drawn by Pillow, and `POST /v1/images/edits` (multipart: one or many `image` parts, optional `mask`;
+revised_prompt, usage, the echoed settings, the standard error body) with real PNG/JPEG/WebP/GIF images
+drawn by Pillow (and SVG documents), and `POST /v1/images/edits` (multipart: one or many `image` parts, optional `mask`;
 the edit repaints the mask's transparent area of the first image in the prompt's colour). With
 `stream=true` both answer with server-sent events as the API does (`image_generation.partial_image` /
 `image_generation.completed`, `image_edit.partial_image` / `image_edit.completed`).
@@ -13,11 +13,12 @@ request through a directive in the prompt, so that a page test can trigger a ref
     [demo:no-stream]  (400 to stream=true, like a provider without streaming)
     [demo:partial_delay=0.3]  (seconds between streamed events)
     [demo:ignore-stream]  (answer stream=true with the plain JSON body, as some providers do)
+    [demo:hostile-svg]  (with output_format=svg: an SVG carrying scripts, handlers and external links)
 
 `[demo:only=FIELD:VALUE]` limits the prompt's fail directive to requests whose body has that value,
 e.g. `[demo:fail=moderation] [demo:only=quality:high]` fails only the high-quality cell of a comparison.
 
-Fail kinds: moderation, unknown_parameter, 401, 403, 404, 429, quota, 500, 500xN / 429xN (the first N
+Fail kinds: moderation, unknown_parameter, no_xhigh / no_input_fidelity (a relay refusing a field the model takes), 401, 403, 404, 429, quota, 500, 500xN / 429xN (the first N
 requests with that prompt fail, then it succeeds), malformed, empty, null_data, not_image, bomb, and for
 url responses: url_html, url_404, url_redirect (to another host), url_huge (more bytes than any cap);
 for streams: stream_error / stream_moderation (a server error or a safety refusal as an error event

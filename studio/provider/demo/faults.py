@@ -23,6 +23,9 @@ ERRORS: dict[str, tuple[int, dict[str, Any]]] = {
     "429": (429, {"message": "Rate limit reached for images per minute.", "type": "requests", "param": None, "code": "rate_limit_exceeded"}),
     "quota": (429, {"message": "You exceeded your current quota, please check your plan and billing details.", "type": "insufficient_quota", "param": None, "code": "insufficient_quota"}),
     "500": (500, {"message": "The server had an error while processing your request.", "type": "server_error", "param": None, "code": None}),
+    # Relays that take a model but not all of its fields (the catalog says what the model takes at OpenAI).
+    "no_xhigh": (400, {"message": "Invalid value: 'xhigh'. Supported values are: 'low', 'medium', 'high', and 'auto'.", "type": "invalid_request_error", "param": "quality", "code": "invalid_value"}),
+    "no_input_fidelity": (400, {"message": "input_fidelity is not supported for this model.", "type": "invalid_request_error", "param": "input_fidelity", "code": "unsupported_parameter"}),
     "no_stream": (400, {"message": "Unknown parameter: 'stream'.", "type": "invalid_request_error", "param": "stream", "code": "unknown_parameter"}),
 }
 URL_FAULTS = ("url_html", "url_404", "url_redirect", "url_huge")

@@ -1,5 +1,6 @@
-"""The demo endpoint's pictures: real PNG/JPEG/WebP images drawn by Pillow, coloured by the prompt so
-results differ, and the hostile ones (a decompression bomb) the fault switches send."""
+"""The demo endpoint's pictures: real PNG/JPEG/WebP/GIF images drawn by Pillow (a GIF animated over
+`frame_count` frames) and real SVG documents, coloured by the prompt so results differ, and the hostile ones
+(a decompression bomb, an SVG carrying a script) the fault switches send."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import math
 import struct
 import zlib
 from functools import lru_cache
+from html import escape
 from typing import Any
 
 from PIL import Image, ImageDraw
@@ -25,10 +27,15 @@ def render_image(prompt: str, size: str, output_format: str, background: str, co
 
 # How many small satellites the demo draws around its disc: the higher the quality, the more detail,
 # so a Compare grid of quality tiers shows a visible difference even offline.
-DETAIL = {"low": 0, "medium": 8, "high": 24, "auto": 8}
+DETAIL = {"low": 0, "medium": 8, "high": 24, "xhigh": 40, "max": 64, "auto": 8}
+# How many rings gpt-image-2.6's `complexity` draws inside the disc: a visible difference per level.
+RINGS = {"low": 1, "medium": 3, "high": 6}
+DEFAULT_FRAMES = 9  # the API's default frame_count for gif output
+FRAME_MS = 200  # the API's default frame_duration_ms
 
 
-def draw_image(prompt: str, size: str, output_format: str, background: str, index: int, quality: str = "auto") -> Image.Image:
+def draw_image(prompt: str, size: str, output_format: str, background: str, index: int, quality: str = "auto",
+               complexity: str | None = None) -> Image.Image:
     width, height = (1024, 1024) if size in ("auto", "") else map(int, size.split("x"))
     colour = prompt_colour(prompt, index)
     transparent = background == "transparent" and output_format in ("png", "webp")
@@ -43,8 +50,67 @@ def draw_image(prompt: str, size: str, output_format: str, background: str, inde
         angle = 2 * math.pi * k / satellites
         x, y = centre_x + radius * math.cos(angle), centre_y + radius * math.sin(angle)
         draw.ellipse((x - dot, y - dot, x + dot, y + dot), fill=(255, 255, 255, 255))
-    draw.text((16, 16), f"demo #{index + 1} ({quality}): {prompt[:60]}", fill=(255, 255, 255, 255))
+    rings = RINGS.get(complexity or "", 0)
+    for ring in range(1, rings + 1):
+        r = (min(width, height) / 2 - inset) * ring / (rings + 1)
+        draw.ellipse((centre_x - r, centre_y - r, centre_x + r, centre_y + r), outline=colour, width=max(2, dot // 2))
+    draw.text((16, 16), f"demo #{index + 1} ({quality}{', ' + complexity if complexity else ''}): {prompt[:60]}", fill=(255, 255, 255, 255))
     return image
+
+
+def animate(picture: Image.Image, frame_count: int | None) -> list[Image.Image]:
+    """The frames of a demo GIF: the picture with a white marker going once round the disc."""
+    frames = []
+    width, height = picture.size
+    count = frame_count or DEFAULT_FRAMES
+    radius, dot = min(width, height) * 0.3, max(6, min(width, height) // 20)
+    for k in range(count):
+        frame = picture.convert("RGB")
+        angle = 2 * math.pi * k / count
+        x, y = width / 2 + radius * math.cos(angle), height / 2 + radius * math.sin(angle)
+        ImageDraw.Draw(frame).ellipse((x - dot, y - dot, x + dot, y + dot), fill=(255, 255, 255))
+        frames.append(frame)
+    return frames
+
+
+def encode_gif(picture: Image.Image, frame_count: int | None) -> bytes:
+    """A real animated GIF of `frame_count` frames (the API's default 9), looping."""
+    first, *rest = animate(picture, frame_count)
+    buffer = io.BytesIO()
+    first.save(buffer, format="GIF", save_all=True, append_images=rest, duration=FRAME_MS, loop=0, disposal=1)
+    return buffer.getvalue()
+
+
+def encode_svg(picture: Image.Image, prompt: str) -> bytes:
+    """A real SVG document drawn from the picture's colours: a background, the disc, a caption."""
+    width, height = picture.size
+    rgb = picture.convert("RGB")
+    background, accent = rgb.getpixel((1, height - 2)), rgb.getpixel((width // 2, height // 2))
+    inset = min(width, height) // 6
+    caption = escape(f"demo svg: {prompt[:60]}")
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+        f'<title>{caption}</title>'
+        f'<rect width="{width}" height="{height}" fill="rgb{background}"/>'
+        f'<ellipse cx="{width / 2}" cy="{height / 2}" rx="{width / 2 - inset}" ry="{height / 2 - inset}" fill="rgb{accent}"/>'
+        f'<text x="16" y="32" font-family="sans-serif" font-size="20" fill="white">{caption}</text></svg>\n'
+    ).encode("utf-8")
+
+
+def hostile_svg(width: int = 256, height: int = 256) -> bytes:
+    """An SVG carrying every kind of active content a provider (or an imported file) could slip in."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{width}" height="{height}" '
+        'onload="document.title=\'pwned-onload\'">'
+        '<script>document.title = "pwned-script"; window.pwned = true;</script>'
+        '<style>@import url("http://evil.example/x.css"); rect { fill: url(http://evil.example/p.svg#f); }</style>'
+        f'<rect width="{width}" height="{height}" fill="#3366cc" onclick="alert(1)"/>'
+        '<image href="http://evil.example/track.png" width="10" height="10"/>'
+        '<a xlink:href="javascript:alert(2)"><circle cx="50" cy="50" r="20" fill="white"/></a>'
+        '<foreignObject width="100" height="100"><iframe xmlns="http://www.w3.org/1999/xhtml" src="http://evil.example/"/></foreignObject>'
+        '</svg>'
+    ).encode("utf-8")
 
 
 def draw_edit(prompt: str, sources: list[Image.Image], mask: Image.Image | None, size: str, index: int) -> Image.Image:
@@ -67,7 +133,11 @@ def draw_edit(prompt: str, sources: list[Image.Image], mask: Image.Image | None,
     return base
 
 
-def encode_image(image: Image.Image, output_format: str, compression: int | None) -> bytes:
+def encode_image(image: Image.Image, output_format: str, compression: int | None, frame_count: int | None = None, prompt: str = "") -> bytes:
+    if output_format == "gif":
+        return encode_gif(image, frame_count)
+    if output_format == "svg":
+        return encode_svg(image, prompt)
     if output_format == "jpeg" or image.mode not in ("RGB", "RGBA"):
         image = image.convert("RGB")
     buffer = io.BytesIO()
@@ -78,6 +148,20 @@ def encode_image(image: Image.Image, output_format: str, compression: int | None
         options["compress_level"] = 1  # fast: the demo stands in for a remote model, not a PNG optimiser
     image.save(buffer, format=output_format.upper(), **options)
     return buffer.getvalue()
+
+
+def output_refusal(output_format: str, frame_count: Any, stream: bool, n: int) -> tuple[str, str, str] | None:
+    """The API's 400s for gif and svg output (message, param, code), as its reference describes them."""
+    if frame_count is not None:
+        if output_format != "gif":
+            return "frame_count is only supported with output_format=gif.", "frame_count", "invalid_value"
+        if not isinstance(frame_count, int) or not 2 <= frame_count <= 16:
+            return "frame_count must be an integer from 2 through 16.", "frame_count", "invalid_value"
+    if output_format in ("gif", "svg") and stream:
+        return f"{output_format} output does not support streaming.", "stream", "invalid_value"
+    if output_format == "svg" and n != 1:
+        return "SVG generation requires n=1.", "n", "invalid_value"
+    return None
 
 
 @lru_cache(maxsize=1)

@@ -18,10 +18,12 @@ from PIL import Image, ImageFilter
 from studio.provider.demo import tasks, transport
 from studio.provider.demo.config import DemoConfig
 from studio.provider.demo.faults import ERRORS, ODD_ANSWERS, ODD_REVISED, STREAM_ERRORS, URL_FAULTS, body_limit, counted, parse_directives
-from studio.provider.demo.pictures import decompression_bomb, draw_edit, draw_image, encode_image
+from studio.provider.demo.pictures import decompression_bomb, draw_edit, draw_image, encode_image, hostile_svg, output_refusal
 
-# gpt-image-1 output tokens per image at 1024x1024, by quality: the demo reports usage in the same shape.
-OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "auto": 1056}
+# gpt-image-1 output tokens per image at 1024x1024, by quality: the demo reports usage in the same shape
+# (xhigh and max: made-up larger counts, so a comparison of tiers shows them dearer).
+OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "xhigh": 6240, "max": 8320, "auto": 1056}
+MIME = {"svg": "image/svg+xml"}
 MAX_EDIT_IMAGES = 16
 
 
@@ -180,9 +182,16 @@ class DemoHandler(BaseHTTPRequestHandler):
         background = str(body.get("background") or "auto")
         output_format = str(body.get("output_format") or "png")
         compression = body.get("output_compression")
+        complexity, frame_count = body.get("complexity"), body.get("frame_count")
+        if isinstance(frame_count, str) and frame_count.isdigit():  # a multipart edit sends text
+            frame_count = int(frame_count)
+        refusal = output_refusal(output_format, frame_count, stream, n)
+        if refusal:
+            self._bad_request(*refusal)
+            return
         as_url = body.get("response_format") == "url" and not stream
         pictures = [
-            draw_edit(prompt, sources, mask, size, index) if sources else draw_image(prompt, size, output_format, background, index, quality)
+            draw_edit(prompt, sources, mask, size, index) if sources else draw_image(prompt, size, output_format, background, index, quality, complexity)
             for index in range(n)
         ]
         data = []
@@ -191,14 +200,16 @@ class DemoHandler(BaseHTTPRequestHandler):
                 image = b"this is not an image"
             elif fail == "bomb":
                 image = decompression_bomb()
+            elif output_format == "svg" and "hostile-svg" in directives:
+                image = hostile_svg(*picture.size)
             else:
-                image = encode_image(picture, output_format, compression)
+                image = encode_image(picture, output_format, compression, frame_count, prompt)
             item: dict[str, Any] = {}
             if as_url and fail in URL_FAULTS:
                 item["url"] = f"http://{self.headers.get('Host')}/files/{fail}"
             elif as_url:
                 name = f"{uuid.uuid4().hex}.{output_format}"
-                self.config.files[name] = (image, f"image/{output_format}")
+                self.config.files[name] = (image, MIME.get(output_format, f"image/{output_format}"))
                 item["url"] = f"http://{self.headers.get('Host')}/files/{name}"
             else:
                 item["b64_json"] = base64.b64encode(image).decode()
