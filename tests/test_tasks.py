@@ -236,7 +236,7 @@ def test_streaming_is_not_asked_of_a_task(async_studio):
 
 def test_a_model_outside_the_async_list_is_answered_at_once(async_studio, task_server):
     submitted = task_server.config.tasks_submitted
-    outcome = async_studio.generate(ImageRequest(prompt="at once", model="gpt-image-2"))
+    outcome = async_studio.generate(ImageRequest(prompt="at once", model="gpt-image-2.5-flare"))
     assert outcome.status == "succeeded" and outcome.generation.task_id is None
     assert task_server.config.tasks_submitted == submitted
 

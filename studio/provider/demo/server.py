@@ -16,13 +16,11 @@ from typing import Any, Iterator
 from PIL import Image, ImageFilter
 
 from studio.provider.demo import tasks, transport
+from studio.provider.demo.answer import demo_usage, echoed_settings
 from studio.provider.demo.config import DemoConfig
 from studio.provider.demo.faults import ERRORS, ODD_ANSWERS, ODD_REVISED, STREAM_ERRORS, URL_FAULTS, body_limit, counted, parse_directives
 from studio.provider.demo.pictures import decompression_bomb, draw_edit, draw_image, encode_image, hostile_svg, output_refusal
 
-# gpt-image-1 output tokens per image at 1024x1024, by quality: the demo reports usage in the same shape
-# (xhigh and max: made-up larger counts, so a comparison of tiers shows them dearer).
-OUTPUT_TOKENS = {"low": 272, "medium": 1056, "high": 4160, "xhigh": 6240, "max": 8320, "auto": 1056}
 MIME = {"svg": "image/svg+xml"}
 MAX_EDIT_IMAGES = 16
 
@@ -222,21 +220,8 @@ class DemoHandler(BaseHTTPRequestHandler):
             data = []
         elif fail == "null_data":
             data = None  # type: ignore[assignment]
-        text_tokens = max(1, len(prompt.split()))
-        image_tokens = 194 * len(sources or [])  # input images cost tokens too
-        output_tokens = OUTPUT_TOKENS.get(quality, 1056) * n
-        usage = {
-            "input_tokens": text_tokens + image_tokens,
-            "output_tokens": output_tokens,
-            "total_tokens": text_tokens + image_tokens + output_tokens,
-            "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": image_tokens},
-        }
-        settings = {
-            "background": "opaque" if background == "auto" else background,
-            "output_format": output_format,
-            "quality": "medium" if quality == "auto" else quality,
-            "size": f"{pictures[0].size[0]}x{pictures[0].size[1]}" if size == "auto" and pictures else size,
-        }
+        usage = demo_usage(prompt, len(sources or []), quality, n)
+        settings = echoed_settings(background, output_format, quality, size, pictures)
         if stream:
             self._stream(pictures, data or [], usage, settings, int(body.get("partial_images") or 0), "image_edit" if sources else "image_generation", directives, fail, compression)
             return
