@@ -27,6 +27,7 @@ from studio.db.models import Generation, Image
 from studio.files.filemeta import KEYWORD
 from studio.services.studio import Studio
 from studio.services.thumbnails import wait_for_thumbnails
+from studio.services.meaning_index import wait_for_vectors
 from tests.conftest import ROOT
 from tests.reliability_table import assert_message, assert_rows_match, section_rows
 
@@ -50,6 +51,7 @@ class Run:
         self.data = studio.settings.data_dir
         self.seed = studio.generate(ImageRequest(prompt="a seeded heron", model="gpt-image-2"))
         wait_for_thumbnails()
+        wait_for_vectors()  # the seed's prompt vectors are written after its commit, like its thumbnail
         self.before = snapshot(self.data)
         self.code: int | None = None
 
@@ -70,6 +72,7 @@ class Run:
     def rewind(self) -> None:
         """Forget the changes a scenario made on purpose before the part under test."""
         wait_for_thumbnails()
+        wait_for_vectors()
         self.before = snapshot(self.data)
 
 
