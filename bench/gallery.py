@@ -38,7 +38,7 @@ from studio.db.models import Generation, Image  # noqa: E402
 from studio.files.storage import LocalStorage  # noqa: E402
 from studio.files.thumbnails import save_thumbnail  # noqa: E402
 
-SUBJECTS = "fox owl whale lighthouse teapot robot dancer castle bicycle orchid dragon violin astronaut cactus tram glacier harbor samurai koi jellyfish".split()
+SUBJECTS = "fox owl whale teapot robot dancer castle bicycle orchid dragon violin astronaut cactus tram glacier harbor samurai koi jellyfish".split()
 STYLES = "watercolor gouache isometric risograph cyanotype linocut vaporwave ukiyo-e bauhaus art-deco pixel-art charcoal claymation baroque cubist noir".split()
 MOODS = "serene eerie joyful melancholy stormy dreamy dusty neon misty golden frozen tangled quiet roaring".split()
 PLACES = "forest desert rooftop subway library canyon market observatory greenhouse harbour attic lagoon village tundra".split()
@@ -91,7 +91,9 @@ def seed(library: GalleryService, count: int, rng: random.Random) -> None:
         for first in range(0, count, batch):
             generations, images = [], []
             for number in range(first, min(first + batch, count)):
-                words = [rng.choice(MOODS), rng.choice(STYLES), rng.choice(SUBJECTS), "in a", rng.choice(PLACES), rng.choice(EXTRAS)]
+                # "in" is in every prompt, "the" in every second, "lighthouse" in every tenth (issue 11's common words).
+                subject = "lighthouse" if number % 10 == 3 else rng.choice(SUBJECTS)
+                words = [rng.choice(MOODS), rng.choice(STYLES), subject, "in the" if number % 2 else "in a", rng.choice(PLACES), rng.choice(EXTRAS)]
                 prompt = " ".join(words)
                 stored, thumb = files[number % len(files)]
                 status = "failed" if number % 97 == 0 else "succeeded"
