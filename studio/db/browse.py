@@ -14,19 +14,27 @@ row is in `images.py`.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import ColumnElement, Engine, and_, exists, false, func, literal, not_, or_, select, text, true, tuple_
 from sqlalchemy.orm import aliased
 
 from studio.core.browsing import SORTS, GalleryFilter, GalleryItem, Page, decode_cursor
 from studio.core.errors import StudioError
-from studio.db.models import Collection, CollectionImage, CompareCell, CompareGroup, Generation, GenerationSource, Image
+from studio.db.models import (FACETS, Collection, CollectionImage, CompareCell, CompareGroup, GalleryFacet, Generation,
+                               GenerationSource, Image)
+from studio.db.search_words import simple_words
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
-COMMON_HITS = 1000  # from this many matching generations on, a search walks the sort index
+# A page first walks the sort order (or the status or model index) in rounds of this many generations per
+# item wanted; a filter still short of a page after them is sparse there, and is fetched through its smallest
+# index instead (the favourites, a collection, the full-text matches, the equality filters' combinations).
+WALK_ROUNDS = (4, 16, 64)
+FEW = 5000  # equality filters matching at most this many generations are fetched through ix_generations_facets at once
+MANY = 20000  # a driver with this many candidates or more is not fetched whole while another way exists
+MAX_COMBINATIONS = 64  # more combinations than this are not spelled out as conditions
 _BATCH = func.coalesce(Image.batch_index, -1)  # a generation without images sorts as batch -1
 
 # What a request asked for may be unset ("auto" or not sent); the response says what the image is.
@@ -47,6 +55,27 @@ def without_nul(filters: GalleryFilter) -> GalleryFilter:
     return replace(filters, **changes) if changes else filters
 
 
+def _bound(key: tuple) -> Any:
+    created_at, generation_id = key
+    return tuple_(literal(created_at, Generation.created_at.type), literal(generation_id))
+
+
+def _bounded(candidates: Any) -> Callable[[Any], int]:
+    """How many rows a driver's subquery gives, counted up to MANY (an index range, never more)."""
+    return lambda connection: connection.scalar(select(func.count()).select_from(candidates.limit(MANY).subquery()))
+
+
+def _combination(facet: Any) -> ColumnElement[bool]:
+    """One row of gallery_facets as conditions on ix_generations_facets ('' is a value never sent: NULL)."""
+    columns = {"status": Generation.status, "model": Generation.model, **EFFECTIVE}
+    return and_(*(columns[name].is_(None) if getattr(facet, name) == "" else columns[name] == getattr(facet, name)
+                  for name in FACETS))
+
+
+_FAVOURITE_IMAGES = select(Image.generation_id).where(Image.favourite == true())
+_FAVOURITES = (_bounded(_FAVOURITE_IMAGES), Generation.id.in_(_FAVOURITE_IMAGES))
+
+
 def fts5_query(search: str) -> str | None:
     """User text to an FTS5 query: every word must appear, as a word prefix. Punctuation is dropped
     (the tokenizer drops it too), so no input can be an FTS syntax error."""
@@ -57,6 +86,19 @@ def fts5_query(search: str) -> str | None:
 def tsquery(search: str) -> str | None:
     words = _WORD_RE.findall(search.lower())
     return " & ".join(f"{word}:*" for word in words) or None
+
+
+@dataclass
+class Plan:
+    """What one page's filters need, found before any page is read: every condition, the ones an index walk
+    in sort order satisfies by seeking, and the ways to fetch the few candidates of a sparse filter."""
+
+    query: Any  # the columns and joins of an item, no conditions
+    conditions: list[ColumnElement[bool]]  # every condition, checked row by row
+    walk: list[ColumnElement[bool]] = field(default_factory=list)  # the ones a walk of one index seeks to (dates, status or model)
+    drivers: list[tuple[Callable[[Any], int | None], ColumnElement[bool]]] = field(default_factory=list)
+    facet_rows: int | None = None  # generations with the filters' combination (gallery_facets); None: no such filter
+    direct: bool = False  # nothing to check beyond the walk's own conditions: read the page straight from the index
 
 
 class BrowseRecords:
@@ -72,20 +114,20 @@ class BrowseRecords:
         if sort not in SORTS:
             raise StudioError(f"Unknown sort {sort!r}; use one of {', '.join(SORTS)}.", "bad_sort")
         segments = self._segments(sort)
-        base = self._filtered(filters, search_mode)
         with self.engine.connect() as connection:
+            plan = self._plan(connection, filters, search_mode)
             if before:
                 seg, *key = decode_cursor(before)
-                rows = self._walk(connection, base, segments, seg, tuple(key), limit + 1, backward=True)
+                rows = self._walk(connection, plan, segments, seg, tuple(key), limit + 1, backward=True)
                 if len(rows) <= limit:  # reached the start: show a full first page instead
                     return self.page(filters, sort, limit, search_mode=search_mode)
                 items = list(reversed(rows[:limit]))
                 return Page(items, next_cursor=items[-1].key, prev_cursor=items[0].key)
             if after:
                 seg, *key = decode_cursor(after)
-                rows = self._walk(connection, base, segments, seg, tuple(key), limit + 1, backward=False)
+                rows = self._walk(connection, plan, segments, seg, tuple(key), limit + 1, backward=False)
             else:
-                rows = self._walk(connection, base, segments, 0, None, limit + 1, backward=False)
+                rows = self._walk(connection, plan, segments, 0, None, limit + 1, backward=False)
         items = rows[:limit]
         return Page(
             items,
@@ -102,16 +144,21 @@ class BrowseRecords:
             return [(Image.favourite == true(), True), (or_(Image.id.is_(None), Image.favourite == false()), True)]
         return [(None, True)]
 
-    def _filtered(self, f: GalleryFilter, search_mode: str) -> Any:
+    def _plan(self, connection: Any, f: GalleryFilter, search_mode: str) -> Plan | None:
+        """The page's plan, or None when the filters match nothing (said by an index, before any walk)."""
         query = select(
             Generation.id, Image.id, Image.batch_index, Generation.created_at, Generation.status, Generation.prompt,
             Generation.model, Image.thumbnail_path, Image.path, Image.favourite, Image.width, Image.height,
             Image.format, Generation.error_message,
         ).select_from(Generation).outerjoin(Image, Image.generation_id == Generation.id)
         f = without_nul(f)
-        conditions: list[ColumnElement[bool]] = []
+        plan = Plan(query, [])
+        conditions, walk, drivers = plan.conditions, plan.walk, plan.drivers
         if f.search.strip():
-            conditions.append(self._search_condition(f.search, search_mode))
+            checked, driver = self._search_condition(f.search, search_mode)
+            conditions.append(checked)
+            if driver is not None:
+                drivers.append((lambda connection: None, driver))  # how many: unknown until fetched
         if f.model:
             conditions.append(Generation.model == f.model)
         for name, column in EFFECTIVE.items():
@@ -122,32 +169,59 @@ class BrowseRecords:
             conditions.append(Generation.status == f.status)
         if f.date_from:
             conditions.append(Generation.created_at >= datetime.combine(f.date_from, time(), timezone.utc))
+            walk.append(conditions[-1])
         if f.date_to:
             conditions.append(Generation.created_at < datetime.combine(f.date_to + timedelta(days=1), time(), timezone.utc))
+            walk.append(conditions[-1])
         if f.favourites:
             conditions.append(Image.favourite == true())
+            drivers.append(_FAVOURITES)
         if f.collection_id is not None:
             conditions.append(exists().where(CollectionImage.image_id == Image.id, CollectionImage.collection_id == f.collection_id))
+            members = select(Image.generation_id).join(CollectionImage, CollectionImage.image_id == Image.id).where(
+                CollectionImage.collection_id == f.collection_id)
+            drivers.append((_bounded(members), Generation.id.in_(members)))
         if f.image_ids is not None:
             conditions.append(Image.id.in_(f.image_ids))
+            chosen = select(Image.generation_id).where(Image.id.in_(f.image_ids))
+            drivers.append((lambda connection, n=len(f.image_ids): n, Generation.id.in_(chosen)))
         if f.compare_group_id is not None:
             conditions.append(exists().where(CompareCell.generation_id == Generation.id, CompareCell.group_id == f.compare_group_id))
-        return query.where(*conditions)
+            cells = select(CompareCell.generation_id).where(CompareCell.group_id == f.compare_group_id)
+            drivers.append((_bounded(cells), Generation.id.in_(cells)))
+        if any(getattr(f, name) for name in FACETS):
+            combinations = connection.execute(select(*GalleryFacet.__table__.c).where(GalleryFacet.generations > 0, *(
+                getattr(GalleryFacet, name) == getattr(f, name) for name in FACETS if getattr(f, name)))).all()
+            if not combinations:
+                return None
+            plan.facet_rows = sum(c.generations for c in combinations)
+            if len(combinations) <= MAX_COMBINATIONS:
+                drivers.append((lambda connection, n=plan.facet_rows: n, or_(*(_combination(c) for c in combinations))))
+        # A walk follows the status or the model index when one is set (its rows in sort order), else the sort index.
+        if f.status:
+            walk.append(Generation.status == f.status)
+        elif f.model:
+            walk.append(Generation.model == f.model)
+        plan.direct = len(conditions) == len(walk)
+        return plan
 
-    def _search_condition(self, search: str, mode: str) -> ColumnElement[bool]:
+    def _search_condition(self, search: str, mode: str) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
+        """(the check of one row, the condition that fetches every match through the full-text index or None)."""
         if mode == "fts" and self.dialect == "sqlite":
             match = fts5_query(search)
             if match:
-                # Two plans, picked by how common the words are (a bounded count costs < 10 ms):
-                # rare words: fetch the few hits by rowid and sort them; common words: walk the sort index
-                # and probe the hit list (the unary + keeps SQLite from driving the join by rowid).
-                common = self._fts_hits(match, COMMON_HITS) >= COMMON_HITS
-                probe = "+generations.id" if common else "generations.id"
-                return text(f"{probe} IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :match)").bindparams(match=match)
+                hits = text("generations.id IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :match)").bindparams(match=match)
+                words = simple_words(_WORD_RE.findall(search))
+                if words is None:  # not words FTS5 would read as single tokens: FTS5 alone answers
+                    return hits, hits
+                check = text("EXISTS (SELECT 1 FROM generations_fts AS fts WHERE fts.rowid = generations.id "
+                             "AND studio_has_words(fts.prompt, fts.revised_prompt, :words))").bindparams(words=words)
+                return check, hits
         if mode == "fts" and self.dialect == "postgresql":
             query = tsquery(search)
             if query:
-                return text("generations.search_vector @@ to_tsquery('simple', :tsq)").bindparams(tsq=query)
+                matches = text("generations.search_vector @@ to_tsquery('simple', :tsq)").bindparams(tsq=query)
+                return matches, matches
         # LIKE: every word in the prompt or in a revised_prompt of the generation (the slow way, kept for
         # other databases and to measure FTS against).
         words = _WORD_RE.findall(search) or [search.strip()]
@@ -158,31 +232,81 @@ class BrowseRecords:
                 exists().where(sibling.generation_id == Generation.id, sibling.revised_prompt.ilike(f"%{word}%")),
             )
             for word in words
-        ))
+        )), None
 
-    def _fts_hits(self, match: str, cap: int) -> int:
-        with self.engine.connect() as connection:
-            return connection.scalar(
-                text("SELECT count(*) FROM (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :m LIMIT :cap)"),
-                {"m": match, "cap": cap},
-            )
-
-    def _walk(self, connection: Any, base: Any, segments: list, start: int, key: tuple | None, want: int,
+    def _walk(self, connection: Any, plan: Plan | None, segments: list, start: int, key: tuple | None, want: int,
               backward: bool) -> list[GalleryItem]:
         """Collect `want` items from segment `start` (after/before `key`), going on into the next segments."""
         rows: list[GalleryItem] = []
+        if plan is None:
+            return rows
         order = range(start, len(segments)) if not backward else range(start, -1, -1)
         for index in order:
             condition, descending = segments[index]
-            query = base if condition is None else base.where(condition)
             gen_descending = descending != backward  # walking a segment backward flips its order
-            if key is not None and index == start:
-                query = query.where(self._beyond(key, gen_descending, backward))
-            query = query.order_by(*self._order(gen_descending, backward)).limit(want - len(rows))
-            rows.extend(GalleryItem(*row, segment=index) for row in connection.execute(query))
+            found = self._segment(connection, plan, condition, key if index == start else None, want - len(rows),
+                                  gen_descending, backward)
+            rows.extend(GalleryItem(*row, segment=index) for row in found)
             if len(rows) >= want:
                 break
         return rows
+
+    def _segment(self, connection: Any, plan: Plan, condition: ColumnElement[bool] | None, key: tuple | None, want: int,
+                 desc: bool, backward: bool) -> list[Any]:
+        """`want` rows of one walk past `key`. Dense filters are read in sort order; a filter the first few
+        thousand generations show to be sparse is fetched whole through its smallest index and sorted."""
+        conditions = plan.conditions + ([condition] if condition is not None else [])
+        drivers = plan.drivers + ([_FAVOURITES] if condition is not None and condition.compare(Image.favourite == true()) else [])
+        start = [self._beyond(key, desc, backward)] if key is not None else []
+        gen_key = tuple_(Generation.created_at, Generation.id)
+
+        def fetch(*extra: ColumnElement[bool], limit: int) -> list[Any]:
+            query = plan.query.where(*conditions, *start, *extra).order_by(*self._order(desc, backward)).limit(limit)
+            return list(connection.execute(query))
+
+        if plan.direct and condition is None:
+            return fetch(limit=want)
+        rows: list[Any] = []
+        past: list[ColumnElement[bool]] = []  # the generations before the last round's end were walked already
+        seek = [gen_key <= _bound(key[:2]) if desc else gen_key >= _bound(key[:2])] if key is not None else []
+        rounds = iter(() if plan.facet_rows is not None and plan.facet_rows <= FEW else WALK_ROUNDS)
+        driver, chosen = None, False
+        while True:
+            size = next(rounds, None)
+            if size is None:
+                if not chosen:
+                    driver, chosen = self._smallest(connection, drivers), True
+                if driver is not None:
+                    break
+                size = WALK_ROUNDS[-1]  # nothing narrower than the walk (a filter no index serves): walk on
+            walked = select(Generation.created_at, Generation.id).where(*plan.walk, *(past or seek))
+            boundary = connection.execute(walked.order_by(*self._order(desc, backward)[:2]).offset(size * want - 1).limit(1)).first()
+            end = [] if boundary is None else [gen_key >= _bound(boundary) if desc else gen_key <= _bound(boundary)]
+            rows += fetch(*past, *end, limit=want - len(rows))
+            if len(rows) >= want or boundary is None:
+                return rows
+            past = [gen_key < _bound(boundary) if desc else gen_key > _bound(boundary)]
+        # Sparse: every candidate's sort key through the driver's index, sorted here, then those rows.
+        if self.dialect == "postgresql":
+            connection.execute(text("SET LOCAL enable_seqscan = off"))  # the driver's index, never the whole table
+        keys = connection.execute(plan.query.with_only_columns(Generation.created_at, Generation.id, _BATCH)
+                                  .where(*conditions, *start, *past, driver)).all()
+        if self.dialect == "postgresql":
+            connection.execute(text("SET LOCAL enable_seqscan = on"))
+        keys.sort(key=lambda k: k[2], reverse=backward)
+        keys.sort(key=lambda k: (k[0], k[1]), reverse=desc)
+        picked = {generation_id for _, generation_id, _ in keys[:want - len(rows)]}
+        return rows + (fetch(*past, Generation.id.in_(picked), limit=want - len(rows)) if picked else [])
+
+    @staticmethod
+    def _smallest(connection: Any, drivers: list) -> ColumnElement[bool] | None:
+        """The driver with the fewest candidates (a full-text match, whose count is not known, unless another
+        has fewer than MANY), or None when every one is too large to fetch whole."""
+        counted = [(count(connection), driver) for count, driver in drivers]
+        known = sorted(((n, i) for i, (n, _) in enumerate(counted) if n is not None))
+        if known and known[0][0] < MANY:
+            return counted[known[0][1]][1]
+        return next((driver for n, driver in counted if n is None), None)
 
     @staticmethod
     def _beyond(key: tuple, gen_descending: bool, backward: bool) -> ColumnElement[bool]:
@@ -190,7 +314,7 @@ class BrowseRecords:
         the index seeks to it; the batch part only trims images of the cursor's own generation."""
         created_at, generation_id, batch = key
         gen_key = tuple_(Generation.created_at, Generation.id)
-        bound = tuple_(literal(created_at, Generation.created_at.type), literal(generation_id))
+        bound = _bound((created_at, generation_id))
         within = gen_key <= bound if gen_descending else gen_key >= bound
         # Images of one generation read batch 0, 1, 2... so a backward walk meets them in reverse.
         seen = _BATCH >= batch if backward else _BATCH <= batch
