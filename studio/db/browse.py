@@ -214,8 +214,10 @@ class BrowseRecords:
                 words = simple_words(_WORD_RE.findall(search))
                 if words is None:  # not words FTS5 would read as single tokens: FTS5 alone answers
                     return hits, hits
-                check = text("EXISTS (SELECT 1 FROM generations_fts AS fts WHERE fts.rowid = generations.id "
-                             "AND studio_has_words(fts.prompt, fts.revised_prompt, :words))").bindparams(words=words)
+                # The indexed text of the row, read from FTS5's own content table (columns c0, c1 are the
+                # FTS table's prompt and revised_prompt): a plain rowid lookup, not a full-text query.
+                check = text("EXISTS (SELECT 1 FROM generations_fts_content AS fts WHERE fts.id = generations.id "
+                             "AND studio_has_words(fts.c0, fts.c1, :words))").bindparams(words=words)
                 return check, hits
         if mode == "fts" and self.dialect == "postgresql":
             query = tsquery(search)
