@@ -65,6 +65,12 @@ def _bounded(candidates: Any) -> Callable[[Any], int]:
     return lambda connection: connection.scalar(select(func.count()).select_from(candidates.limit(MANY).subquery()))
 
 
+def _fts_count(match: str | None) -> Callable[[Any], int]:
+    """How many generations FTS5 finds, counted up to MANY in the index itself."""
+    return lambda connection: connection.scalar(text(
+        "SELECT count(*) FROM (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :m LIMIT :cap)"), {"m": match, "cap": MANY})
+
+
 def _combination(facet: Any) -> ColumnElement[bool]:
     """One row of gallery_facets as conditions on ix_generations_facets ('' is a value never sent: NULL)."""
     columns = {"status": Generation.status, "model": Generation.model, **EFFECTIVE}
@@ -115,6 +121,8 @@ class BrowseRecords:
             raise StudioError(f"Unknown sort {sort!r}; use one of {', '.join(SORTS)}.", "bad_sort")
         segments = self._segments(sort)
         with self.engine.connect() as connection:
+            if self.dialect == "postgresql":  # a page reads a few hundred rows: starting workers costs more than it saves
+                connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
             plan = self._plan(connection, filters, search_mode)
             if before:
                 seg, *key = decode_cursor(before)
@@ -158,7 +166,7 @@ class BrowseRecords:
             checked, driver = self._search_condition(f.search, search_mode)
             conditions.append(checked)
             if driver is not None:
-                drivers.append((lambda connection: None, driver))  # how many: unknown until fetched
+                drivers.append((_fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else _bounded(select(Generation.id).where(driver)), driver))
         if f.model:
             conditions.append(Generation.model == f.model)
         for name, column in EFFECTIVE.items():
@@ -257,7 +265,8 @@ class BrowseRecords:
                  desc: bool, backward: bool) -> list[Any]:
         """`want` rows of one walk past `key`. Dense filters are read in sort order; a filter the first few
         thousand generations show to be sparse is fetched whole through its smallest index and sorted."""
-        conditions = plan.conditions + ([condition] if condition is not None else [])
+        conditions = plan.conditions + ([condition] if condition is not None and not any(
+            condition.compare(c) for c in plan.conditions) else [])  # said twice, a planner counts it twice
         drivers = plan.drivers + ([_FAVOURITES] if condition is not None and condition.compare(Image.favourite == true()) else [])
         start = [self._beyond(key, desc, backward)] if key is not None else []
         gen_key = tuple_(Generation.created_at, Generation.id)
@@ -275,17 +284,24 @@ class BrowseRecords:
         driver, chosen = None, False
         while True:
             size = next(rounds, None)
-            if size is None:
+            if size is None or (not rows and past):  # the walk found nothing yet: fetch through a driver at once
                 if not chosen:
                     driver, chosen = self._smallest(connection, drivers), True
                 if driver is not None:
                     break
-                size = WALK_ROUNDS[-1]  # nothing narrower than the walk (a filter no index serves): walk on
-            walked = select(Generation.created_at, Generation.id).where(*plan.walk, *(past or seek))
-            boundary = connection.execute(walked.order_by(*self._order(desc, backward)[:2]).offset(size * want - 1).limit(1)).first()
-            end = [] if boundary is None else [gen_key >= _bound(boundary) if desc else gen_key <= _bound(boundary)]
-            rows += fetch(*past, *end, limit=want - len(rows))
-            if len(rows) >= want or boundary is None:
+                size = size or WALK_ROUNDS[-1]  # nothing narrower than the walk (a filter no index serves): walk on
+            walked = select(Generation.created_at, Generation.id).where(*plan.walk, *(past or seek)).order_by(
+                *self._order(desc, backward)[:2]).offset(size * want - 1).limit(1)
+            # One statement when the filter is dense: the round's end is a subquery (the gallery's end if none).
+            last = (datetime.min if desc else datetime.max).replace(tzinfo=timezone.utc), 0 if desc else 2**31 - 1
+            end = tuple_(func.coalesce(walked.with_only_columns(Generation.created_at).scalar_subquery(),
+                                       literal(last[0], Generation.created_at.type)),
+                         func.coalesce(walked.with_only_columns(Generation.id).scalar_subquery(), literal(last[1])))
+            rows += fetch(*past, gen_key >= end if desc else gen_key <= end, limit=want - len(rows))
+            if len(rows) >= want:
+                return rows
+            boundary = connection.execute(walked).first()
+            if boundary is None:
                 return rows
             past = [gen_key < _bound(boundary) if desc else gen_key > _bound(boundary)]
         # Sparse: every candidate's sort key through the driver's index, sorted here, then those rows.
@@ -302,13 +318,10 @@ class BrowseRecords:
 
     @staticmethod
     def _smallest(connection: Any, drivers: list) -> ColumnElement[bool] | None:
-        """The driver with the fewest candidates (a full-text match, whose count is not known, unless another
-        has fewer than MANY), or None when every one is too large to fetch whole."""
-        counted = [(count(connection), driver) for count, driver in drivers]
-        known = sorted(((n, i) for i, (n, _) in enumerate(counted) if n is not None))
-        if known and known[0][0] < MANY:
-            return counted[known[0][1]][1]
-        return next((driver for n, driver in counted if n is None), None)
+        """The driver with the fewest candidates (each counted up to MANY: an index range, never more);
+        None when there is none and the walk has to go on."""
+        counted = [(count(connection), number, driver) for number, (count, driver) in enumerate(drivers)]
+        return min(counted, key=lambda c: c[:2])[2] if counted else None
 
     @staticmethod
     def _beyond(key: tuple, gen_descending: bool, backward: bool) -> ColumnElement[bool]:
