@@ -71,9 +71,10 @@ def _fts_count(match: str | None) -> Callable[[Any], int]:
         "SELECT count(*) FROM (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :m LIMIT :cap)"), {"m": match, "cap": MANY})
 
 
-def _combination(facet: Any) -> ColumnElement[bool]:
+def _combination(facet: Any, table: Any) -> ColumnElement[bool]:
     """One row of gallery_facets as conditions on ix_generations_facets ('' is a value never sent: NULL)."""
-    columns = {"status": Generation.status, "model": Generation.model, **EFFECTIVE}
+    columns = {"status": table.status, "model": table.model, **{
+        name: func.coalesce(getattr(table, f"response_{name}"), getattr(table, name)) for name in EFFECTIVE}}
     return and_(*(columns[name].is_(None) if getattr(facet, name) == "" else columns[name] == getattr(facet, name)
                   for name in FACETS))
 
@@ -204,7 +205,9 @@ class BrowseRecords:
                 return None
             plan.facet_rows = sum(c.generations for c in combinations)
             if len(combinations) <= MAX_COMBINATIONS:
-                drivers.append((lambda connection, n=plan.facet_rows: n, or_(*(_combination(c) for c in combinations))))
+                # Not a list of ids but conditions the planner reads through ix_generations_facets (as a list of its
+                # own, SQLite's statistics would have it scan the table): this driver is never paired.
+                drivers.append((lambda connection, n=plan.facet_rows: n, or_(*(_combination(c, Generation) for c in combinations)), False))
         # A walk follows the status or the model index when one is set (its rows in sort order), else the sort index.
         if f.status:
             walk.append(Generation.status == f.status)
@@ -281,15 +284,17 @@ class BrowseRecords:
         past: list[ColumnElement[bool]] = []  # the generations before the last round's end were walked already
         seek = [gen_key <= _bound(key[:2]) if desc else gen_key >= _bound(key[:2])] if key is not None else []
         rounds = iter(() if plan.facet_rows is not None and plan.facet_rows <= FEW else WALK_ROUNDS)
-        driver, chosen = None, False
+        driver, candidates, walked_rows = None, None, 0
         while True:
             size = next(rounds, None)
-            if size is None or (not rows and past):  # the walk found nothing yet: fetch through a driver at once
-                if not chosen:
-                    driver, chosen = self._smallest(connection, drivers), True
-                if driver is not None:
+            if size is None or past:  # after a round short of a page: would fetching the candidates cost less?
+                if candidates is None:
+                    driver, candidates = self._narrowest(connection, drivers)
+                still = (want - len(rows)) * walked_rows / max(len(rows), 1)  # generations left to walk, as far as seen
+                if driver is not None and (size is None or candidates < still):
                     break
                 size = size or WALK_ROUNDS[-1]  # nothing narrower than the walk (a filter no index serves): walk on
+            walked_rows += size * want
             walked = select(Generation.created_at, Generation.id).where(*plan.walk, *(past or seek)).order_by(
                 *self._order(desc, backward)[:2]).offset(size * want - 1).limit(1)
             # One statement when the filter is dense: the round's end is a subquery (the gallery's end if none).
@@ -317,11 +322,16 @@ class BrowseRecords:
         return rows + (fetch(*past, Generation.id.in_(picked), limit=want - len(rows)) if picked else [])
 
     @staticmethod
-    def _smallest(connection: Any, drivers: list) -> ColumnElement[bool] | None:
-        """The driver with the fewest candidates (each counted up to MANY: an index range, never more);
-        None when there is none and the walk has to go on."""
-        counted = [(count(connection), number, driver) for number, (count, driver) in enumerate(drivers)]
-        return min(counted, key=lambda c: c[:2])[2] if counted else None
+    def _narrowest(connection: Any, drivers: list) -> tuple[ColumnElement[bool] | None, int]:
+        """The candidates to fetch: those of the two drivers with the fewest (each counted up to MANY, an index
+        range), both required, so that two large sets meet as lists of ids before any row is read. (None, 0)
+        when there is no driver and the walk has to go on."""
+        counted = sorted((count(connection), number, driver, pairs) for number, (count, driver, *pairs) in enumerate(drivers))
+        if not counted:
+            return None, 0
+        listed = [driver for _, _, driver, pairs in counted if pairs != [False]]
+        both = [counted[0][2]] + ([listed[1] if listed[0] is counted[0][2] else listed[0]] if counted[0][3] != [False] and len(listed) > 1 else [])
+        return and_(*both), counted[0][0]
 
     @staticmethod
     def _beyond(key: tuple, gen_descending: bool, backward: bool) -> ColumnElement[bool]:
