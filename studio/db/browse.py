@@ -288,6 +288,8 @@ class BrowseRecords:
         while True:
             size = next(rounds, None)
             if size is None or past:  # after a round short of a page: would fetching the candidates cost less?
+                if candidates is None and len(drivers) == 1 and not rows:  # one way, and the walk found nothing: take it
+                    driver, candidates = drivers[0][1], 0
                 if candidates is None:
                     driver, candidates = self._narrowest(connection, drivers)
                 still = (want - len(rows)) * walked_rows / max(len(rows), 1)  # generations left to walk, as far as seen
@@ -313,7 +315,7 @@ class BrowseRecords:
         if self.dialect == "postgresql":
             connection.execute(text("SET LOCAL enable_seqscan = off"))  # the driver's index, never the whole table
         keys = connection.execute(plan.query.with_only_columns(Generation.created_at, Generation.id, _BATCH)
-                                  .where(*conditions, *start, *past, driver)).all()
+                                  .where(*conditions, *start, *past, *([] if any(driver.compare(c) for c in conditions) else [driver]))).all()
         if self.dialect == "postgresql":
             connection.execute(text("SET LOCAL enable_seqscan = on"))
         keys.sort(key=lambda k: k[2], reverse=backward)
