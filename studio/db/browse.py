@@ -13,6 +13,7 @@ row is in `images.py`.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta, timezone
@@ -69,6 +70,15 @@ def _fts_count(match: str | None) -> Callable[[Any], int]:
     """How many generations FTS5 finds, counted up to MANY in the index itself."""
     return lambda connection: connection.scalar(text(
         "SELECT count(*) FROM (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :m LIMIT :cap)"), {"m": match, "cap": MANY})
+
+
+def _planned_rows(query: str | None) -> Callable[[Any], int]:
+    """How many generations PostgreSQL expects a full-text match to find (its statistics of the words): a
+    count through the GIN index would cost as much as the fetch it is meant to weigh."""
+    def estimate(connection: Any) -> int:
+        plan = connection.scalar(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM generations WHERE search_vector @@ to_tsquery('simple', :q)"), {"q": query})
+        return min(int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]), MANY)
+    return estimate
 
 
 def _combination(facet: Any, table: Any) -> ColumnElement[bool]:
@@ -167,7 +177,7 @@ class BrowseRecords:
             checked, driver = self._search_condition(f.search, search_mode)
             conditions.append(checked)
             if driver is not None:
-                drivers.append((_fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else _bounded(select(Generation.id).where(driver)), driver))
+                drivers.append((_fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else _planned_rows(tsquery(f.search)), driver))
         if f.model:
             conditions.append(Generation.model == f.model)
         for name, column in EFFECTIVE.items():
