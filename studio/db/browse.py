@@ -7,17 +7,27 @@ pages never shift what they see. Newest and oldest walk `ix_generations_created_
 status/model variants when those filters are set); "favourites first" is two such walks, favourites
 then the rest, and the cursor says which one it is in.
 
+Every filter and word stays fast at 1,000,000 items (issue 11) by choosing, per page, how to read:
+- the equality filters (status, model, quality, size, background, output_format) are looked up first in
+  `gallery_facets` (migration 0013): no combination, no rows, without reading a page; a few thousand
+  rows, fetched at once through `ix_generations_facets` and sorted;
+- otherwise a page walks the sort order in bounded rounds (4, 16, 64 generations per item wanted), each
+  checking every condition on just that stretch; a common word or a dense filter fills the page there;
+- a filter the rounds show to be sparse is fetched through its narrowest driver — the full-text index,
+  the favourites, a collection, the comparison, the combinations — counted first (up to MANY), two id
+  lists meeting before any row is read, and only the page's rows sorted and returned.
+SQLite checks a word on one row with `studio_has_words` (db/search_words.py): an FTS5 prefix probe
+rebuilds the whole list of matches each time. PostgreSQL checks `search_vector @@` on the row.
+
 Only reads live here (pages, filter values, collections, comparisons, counts); every change to an image
 row is in `images.py`.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from sqlalchemy import ColumnElement, Engine, and_, exists, false, func, literal, not_, or_, select, text, true, tuple_
 from sqlalchemy.orm import aliased
@@ -26,26 +36,18 @@ from studio.core.browsing import SORTS, GalleryFilter, GalleryItem, Page, decode
 from studio.core.errors import StudioError
 from studio.db.models import (FACETS, Collection, CollectionImage, CompareCell, CompareGroup, GalleryFacet, Generation,
                                GenerationSource, Image)
+from studio.db.browse_plan import (EFFECTIVE, FAVOURITES, WORD_RE, Plan, bound, bounded, combination, fts5_query, fts_count,
+                                   planned_rows, tsquery)
 from studio.db.search_words import simple_words
 
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
 # A page first walks the sort order (or the status or model index) in rounds of this many generations per
 # item wanted; a filter still short of a page after them is sparse there, and is fetched through its smallest
 # index instead (the favourites, a collection, the full-text matches, the equality filters' combinations).
 WALK_ROUNDS = (4, 16, 64)
 FEW = 5000  # equality filters matching at most this many generations are fetched through ix_generations_facets at once
-MANY = 20000  # a driver with this many candidates or more is not fetched whole while another way exists
+MANY = 20000  # drivers are counted up to this many candidates (an index range, never more)
 MAX_COMBINATIONS = 64  # more combinations than this are not spelled out as conditions
 _BATCH = func.coalesce(Image.batch_index, -1)  # a generation without images sorts as batch -1
-
-# What a request asked for may be unset ("auto" or not sent); the response says what the image is.
-EFFECTIVE = {
-    "quality": func.coalesce(Generation.response_quality, Generation.quality),
-    "size": func.coalesce(Generation.response_size, Generation.size),
-    "background": func.coalesce(Generation.response_background, Generation.background),
-    "output_format": func.coalesce(Generation.response_output_format, Generation.output_format),
-}
-
 
 def without_nul(filters: GalleryFilter) -> GalleryFilter:
     """The filter with NUL characters taken out of its text. PostgreSQL refuses NUL in any string it is
@@ -54,68 +56,6 @@ def without_nul(filters: GalleryFilter) -> GalleryFilter:
     changes = {name: value.replace("\x00", "") for name, value in vars(filters).items()
                if isinstance(value, str) and "\x00" in value}
     return replace(filters, **changes) if changes else filters
-
-
-def _bound(key: tuple) -> Any:
-    created_at, generation_id = key
-    return tuple_(literal(created_at, Generation.created_at.type), literal(generation_id))
-
-
-def _bounded(candidates: Any) -> Callable[[Any], int]:
-    """How many rows a driver's subquery gives, counted up to MANY (an index range, never more)."""
-    return lambda connection: connection.scalar(select(func.count()).select_from(candidates.limit(MANY).subquery()))
-
-
-def _fts_count(match: str | None) -> Callable[[Any], int]:
-    """How many generations FTS5 finds, counted up to MANY in the index itself."""
-    return lambda connection: connection.scalar(text(
-        "SELECT count(*) FROM (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :m LIMIT :cap)"), {"m": match, "cap": MANY})
-
-
-def _planned_rows(query: str | None) -> Callable[[Any], int]:
-    """How many generations PostgreSQL expects a full-text match to find (its statistics of the words): a
-    count through the GIN index would cost as much as the fetch it is meant to weigh."""
-    def estimate(connection: Any) -> int:
-        plan = connection.scalar(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM generations WHERE search_vector @@ to_tsquery('simple', :q)"), {"q": query})
-        return min(int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]), MANY)
-    return estimate
-
-
-def _combination(facet: Any, table: Any) -> ColumnElement[bool]:
-    """One row of gallery_facets as conditions on ix_generations_facets ('' is a value never sent: NULL)."""
-    columns = {"status": table.status, "model": table.model, **{
-        name: func.coalesce(getattr(table, f"response_{name}"), getattr(table, name)) for name in EFFECTIVE}}
-    return and_(*(columns[name].is_(None) if getattr(facet, name) == "" else columns[name] == getattr(facet, name)
-                  for name in FACETS))
-
-
-_FAVOURITE_IMAGES = select(Image.generation_id).where(Image.favourite == true())
-_FAVOURITES = (_bounded(_FAVOURITE_IMAGES), Generation.id.in_(_FAVOURITE_IMAGES))
-
-
-def fts5_query(search: str) -> str | None:
-    """User text to an FTS5 query: every word must appear, as a word prefix. Punctuation is dropped
-    (the tokenizer drops it too), so no input can be an FTS syntax error."""
-    words = _WORD_RE.findall(search)
-    return " ".join(f'"{word}"*' for word in words) or None
-
-
-def tsquery(search: str) -> str | None:
-    words = _WORD_RE.findall(search.lower())
-    return " & ".join(f"{word}:*" for word in words) or None
-
-
-@dataclass
-class Plan:
-    """What one page's filters need, found before any page is read: every condition, the ones an index walk
-    in sort order satisfies by seeking, and the ways to fetch the few candidates of a sparse filter."""
-
-    query: Any  # the columns and joins of an item, no conditions
-    conditions: list[ColumnElement[bool]]  # every condition, checked row by row
-    walk: list[ColumnElement[bool]] = field(default_factory=list)  # the ones a walk of one index seeks to (dates, status or model)
-    drivers: list[tuple[Callable[[Any], int | None], ColumnElement[bool]]] = field(default_factory=list)
-    facet_rows: int | None = None  # generations with the filters' combination (gallery_facets); None: no such filter
-    direct: bool = False  # nothing to check beyond the walk's own conditions: read the page straight from the index
 
 
 class BrowseRecords:
@@ -177,7 +117,7 @@ class BrowseRecords:
             checked, driver = self._search_condition(f.search, search_mode)
             conditions.append(checked)
             if driver is not None:
-                drivers.append((_fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else _planned_rows(tsquery(f.search)), driver))
+                drivers.append((fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search)), driver))
         if f.model:
             conditions.append(Generation.model == f.model)
         for name, column in EFFECTIVE.items():
@@ -194,20 +134,20 @@ class BrowseRecords:
             walk.append(conditions[-1])
         if f.favourites:
             conditions.append(Image.favourite == true())
-            drivers.append(_FAVOURITES)
+            drivers.append(FAVOURITES)
         if f.collection_id is not None:
             conditions.append(exists().where(CollectionImage.image_id == Image.id, CollectionImage.collection_id == f.collection_id))
             members = select(Image.generation_id).join(CollectionImage, CollectionImage.image_id == Image.id).where(
                 CollectionImage.collection_id == f.collection_id)
-            drivers.append((_bounded(members), Generation.id.in_(members)))
+            drivers.append((bounded(members), Generation.id.in_(members)))
         if f.image_ids is not None:
             conditions.append(Image.id.in_(f.image_ids))
             chosen = select(Image.generation_id).where(Image.id.in_(f.image_ids))
-            drivers.append((lambda connection, n=len(f.image_ids): n, Generation.id.in_(chosen)))
+            drivers.append((lambda connection, cap, n=len(f.image_ids): n, Generation.id.in_(chosen)))
         if f.compare_group_id is not None:
             conditions.append(exists().where(CompareCell.generation_id == Generation.id, CompareCell.group_id == f.compare_group_id))
             cells = select(CompareCell.generation_id).where(CompareCell.group_id == f.compare_group_id)
-            drivers.append((_bounded(cells), Generation.id.in_(cells)))
+            drivers.append((bounded(cells), Generation.id.in_(cells)))
         if any(getattr(f, name) for name in FACETS):
             combinations = connection.execute(select(*GalleryFacet.__table__.c).where(GalleryFacet.generations > 0, *(
                 getattr(GalleryFacet, name) == getattr(f, name) for name in FACETS if getattr(f, name)))).all()
@@ -217,7 +157,7 @@ class BrowseRecords:
             if len(combinations) <= MAX_COMBINATIONS:
                 # Not a list of ids but conditions the planner reads through ix_generations_facets (as a list of its
                 # own, SQLite's statistics would have it scan the table): this driver is never paired.
-                drivers.append((lambda connection, n=plan.facet_rows: n, or_(*(_combination(c, Generation) for c in combinations)), False))
+                drivers.append((lambda connection, cap, n=plan.facet_rows: n, or_(*(combination(c, Generation) for c in combinations)), False))
         # A walk follows the status or the model index when one is set (its rows in sort order), else the sort index.
         if f.status:
             walk.append(Generation.status == f.status)
@@ -232,7 +172,7 @@ class BrowseRecords:
             match = fts5_query(search)
             if match:
                 hits = text("generations.id IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :match)").bindparams(match=match)
-                words = simple_words(_WORD_RE.findall(search))
+                words = simple_words(WORD_RE.findall(search))
                 if words is None:  # not words FTS5 would read as single tokens: FTS5 alone answers
                     return hits, hits
                 # The indexed text of the row, read from FTS5's own content table (columns c0, c1 are the
@@ -247,7 +187,7 @@ class BrowseRecords:
                 return matches, matches
         # LIKE: every word in the prompt or in a revised_prompt of the generation (the slow way, kept for
         # other databases and to measure FTS against).
-        words = _WORD_RE.findall(search) or [search.strip()]
+        words = WORD_RE.findall(search) or [search.strip()]
         sibling = aliased(Image)  # any image of the generation, not just the row's own
         return and_(*(
             or_(
@@ -280,7 +220,7 @@ class BrowseRecords:
         thousand generations show to be sparse is fetched whole through its smallest index and sorted."""
         conditions = plan.conditions + ([condition] if condition is not None and not any(
             condition.compare(c) for c in plan.conditions) else [])  # said twice, a planner counts it twice
-        drivers = plan.drivers + ([_FAVOURITES] if condition is not None and condition.compare(Image.favourite == true()) else [])
+        drivers = plan.drivers + ([FAVOURITES] if condition is not None and condition.compare(Image.favourite == true()) else [])
         start = [self._beyond(key, desc, backward)] if key is not None else []
         gen_key = tuple_(Generation.created_at, Generation.id)
 
@@ -292,7 +232,7 @@ class BrowseRecords:
             return fetch(limit=want)
         rows: list[Any] = []
         past: list[ColumnElement[bool]] = []  # the generations before the last round's end were walked already
-        seek = [gen_key <= _bound(key[:2]) if desc else gen_key >= _bound(key[:2])] if key is not None else []
+        seek = [gen_key <= bound(key[:2]) if desc else gen_key >= bound(key[:2])] if key is not None else []
         rounds = iter(() if plan.facet_rows is not None and plan.facet_rows <= FEW else WALK_ROUNDS)
         driver, candidates, walked_rows = None, None, 0
         while True:
@@ -320,7 +260,7 @@ class BrowseRecords:
             boundary = connection.execute(walked).first()
             if boundary is None:
                 return rows
-            past = [gen_key < _bound(boundary) if desc else gen_key > _bound(boundary)]
+            past = [gen_key < bound(boundary) if desc else gen_key > bound(boundary)]
         # Sparse: every candidate's sort key through the driver's index, sorted here, then those rows.
         if self.dialect == "postgresql":
             connection.execute(text("SET LOCAL enable_seqscan = off"))  # the driver's index, never the whole table
@@ -338,7 +278,7 @@ class BrowseRecords:
         """The candidates to fetch: those of the two drivers with the fewest (each counted up to MANY, an index
         range), both required, so that two large sets meet as lists of ids before any row is read. (None, 0)
         when there is no driver and the walk has to go on."""
-        counted = sorted((count(connection), number, driver, pairs) for number, (count, driver, *pairs) in enumerate(drivers))
+        counted = sorted((count(connection, MANY), number, driver, pairs) for number, (count, driver, *pairs) in enumerate(drivers))
         if not counted:
             return None, 0
         listed = [driver for _, _, driver, pairs in counted if pairs != [False]]
@@ -351,8 +291,8 @@ class BrowseRecords:
         the index seeks to it; the batch part only trims images of the cursor's own generation."""
         created_at, generation_id, batch = key
         gen_key = tuple_(Generation.created_at, Generation.id)
-        bound = _bound((created_at, generation_id))
-        within = gen_key <= bound if gen_descending else gen_key >= bound
+        cursor = bound((created_at, generation_id))
+        within = gen_key <= cursor if gen_descending else gen_key >= cursor
         # Images of one generation read batch 0, 1, 2... so a backward walk meets them in reverse.
         seen = _BATCH >= batch if backward else _BATCH <= batch
         return and_(within, not_(and_(Generation.id == generation_id, seen)))
