@@ -117,6 +117,8 @@ class BrowseRecords:
             checked, driver = self._search_condition(f.search, search_mode)
             conditions.append(checked)
             if driver is not None:
+                plan.checked_by[id(driver)] = checked  # fetched through the index, a match needs no second check
+            if driver is not None:
                 drivers.append((fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search)), driver))
         if f.model:
             conditions.append(Generation.model == f.model)
@@ -239,7 +241,7 @@ class BrowseRecords:
             size = next(rounds, None)
             if size is None or past:  # after a round short of a page: would fetching the candidates cost less?
                 if candidates is None and len(drivers) == 1 and not rows:  # one way, and the walk found nothing: take it
-                    driver, candidates = drivers[0][1], 0
+                    driver, candidates = [drivers[0][1]], 0
                 if candidates is None:
                     driver, candidates = self._narrowest(connection, drivers)
                 still = (want - len(rows)) * walked_rows / max(len(rows), 1)  # generations left to walk, as far as seen
@@ -264,8 +266,10 @@ class BrowseRecords:
         # Sparse: every candidate's sort key through the driver's index, sorted here, then those rows.
         if self.dialect == "postgresql":
             connection.execute(text("SET LOCAL enable_seqscan = off"))  # the driver's index, never the whole table
+        redundant = [plan.checked_by[id(d)] for d in driver if id(d) in plan.checked_by]
+        needed = [c for c in conditions if not any(c is r for r in redundant)]
         keys = connection.execute(plan.query.with_only_columns(Generation.created_at, Generation.id, _BATCH)
-                                  .where(*conditions, *start, *past, *([] if any(driver.compare(c) for c in conditions) else [driver]))).all()
+                                  .where(*needed, *start, *past, *(d for d in driver if not any(d.compare(c) for c in needed)))).all()
         if self.dialect == "postgresql":
             connection.execute(text("SET LOCAL enable_seqscan = on"))
         keys.sort(key=lambda k: k[2], reverse=backward)
@@ -274,7 +278,7 @@ class BrowseRecords:
         return rows + (fetch(*past, Generation.id.in_(picked), limit=want - len(rows)) if picked else [])
 
     @staticmethod
-    def _narrowest(connection: Any, drivers: list) -> tuple[ColumnElement[bool] | None, int]:
+    def _narrowest(connection: Any, drivers: list) -> tuple[list[ColumnElement[bool]] | None, int]:
         """The candidates to fetch: those of the two drivers with the fewest (each counted up to MANY, an index
         range), both required, so that two large sets meet as lists of ids before any row is read. (None, 0)
         when there is no driver and the walk has to go on."""
@@ -283,7 +287,7 @@ class BrowseRecords:
             return None, 0
         listed = [driver for _, _, driver, pairs in counted if pairs != [False]]
         both = [counted[0][2]] + ([listed[1] if listed[0] is counted[0][2] else listed[0]] if counted[0][3] != [False] and len(listed) > 1 else [])
-        return and_(*both), counted[0][0]
+        return both, counted[0][0]
 
     @staticmethod
     def _beyond(key: tuple, gen_descending: bool, backward: bool) -> ColumnElement[bool]:

@@ -85,3 +85,4 @@ class Plan:
     drivers: list[tuple] = field(default_factory=list)  # (Count, condition[, False: never paired with another])
     facet_rows: int | None = None  # generations with the filters' combination (gallery_facets); None: no such filter
     direct: bool = False  # nothing to check beyond the walk's own conditions: read the page straight from the index
+    checked_by: dict = field(default_factory=dict)  # id(driver) -> the row check that driver makes redundant
