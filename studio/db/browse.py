@@ -247,7 +247,8 @@ class BrowseRecords:
                 still = (want - len(rows)) * walked_rows / max(len(rows), 1)  # generations left to walk, as far as seen
                 if driver is not None and (size is None or candidates < still):
                     break
-                size = size or WALK_ROUNDS[-1]  # nothing narrower than the walk (a filter no index serves): walk on
+                # Nothing narrower than the walk (a filter no index serves, LIKE): walk on, in ever longer rounds.
+                size = size or WALK_ROUNDS[-1] * 4 ** min(walked_rows // (WALK_ROUNDS[-1] * want), 8)
             walked_rows += size * want
             walked = select(Generation.created_at, Generation.id).where(*plan.walk, *(past or seek)).order_by(
                 *self._order(desc, backward)[:2]).offset(size * want - 1).limit(1)
