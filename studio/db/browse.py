@@ -16,11 +16,9 @@ Every filter and word stays fast at 1,000,000 items (issue 11) by choosing, per 
 - a filter the rounds show to be sparse is fetched through its narrowest driver — the full-text index,
   the favourites, a collection, the comparison, the combinations — counted first (up to MANY), two id
   lists meeting before any row is read, and only the page's rows sorted and returned.
-SQLite checks a word on one row with `studio_has_words` (db/search_words.py): an FTS5 prefix probe
-rebuilds the whole list of matches each time. PostgreSQL checks `search_vector @@` on the row.
+SQLite checks a row's words with `studio_has_words` (db/search_words.py), PostgreSQL with `search_vector @@`.
 
-Only reads live here (pages, filter values, collections, comparisons, counts); every change to an image
-row is in `images.py`.
+Only reads live here (pages, filter values, collections, comparisons, counts); every change is in `images.py`.
 """
 
 from __future__ import annotations
@@ -116,8 +114,7 @@ class BrowseRecords:
         if f.search.strip():
             checked, driver = self._search_condition(f.search, search_mode)
             conditions.append(checked)
-            if driver is not None:
-                plan.checked_by[id(driver)] = checked  # fetched through the index, a match needs no second check
+            plan.checked_by[id(driver)] = checked  # fetched through the index, a match needs no second check
             if driver is not None:
                 drivers.append((fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search)), driver))
         if f.model:
