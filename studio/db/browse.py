@@ -8,14 +8,12 @@ status/model variants when those filters are set); "favourites first" is two suc
 then the rest, and the cursor says which one it is in.
 
 Every filter and word stays fast at 1,000,000 items (issue 11) by choosing, per page, how to read:
-- the equality filters (status, model, quality, size, background, output_format) are looked up first in
-  `gallery_facets` (migration 0013): no combination, no rows, without reading a page; a few thousand
-  rows, fetched at once through `ix_generations_facets` and sorted;
-- otherwise a page walks the sort order in bounded rounds (4, 16, 64 generations per item wanted), each
-  checking every condition on just that stretch; a common word or a dense filter fills the page there;
-- a filter the rounds show to be sparse is fetched through its narrowest driver — the full-text index,
-  the favourites, a collection, the comparison, the combinations — counted first (up to MANY), two id
-  lists meeting before any row is read, and only the page's rows sorted and returned.
+- equality filters are looked up in `gallery_facets` (migration 0013) first: no combination, no rows; a
+  few thousand, fetched at once through `ix_generations_facets` and sorted;
+- else a page walks the sort order in bounded rounds (4, 16, 64 generations per item wanted), checking
+  every condition on that stretch only: a common word or a dense filter fills the page there;
+- a filter the rounds show to be sparse is fetched through its narrowest driver (the full-text index,
+  favourites, a collection, a comparison, the combinations; counted first), probing the next list of ids.
 SQLite checks a row's words with `studio_has_words` (db/search_words.py), PostgreSQL with `search_vector @@`.
 
 Only reads live here (pages, filter values, collections, comparisons, counts); every change is in `images.py`.
@@ -43,7 +41,7 @@ from studio.db.search_words import simple_words
 # index instead (the favourites, a collection, the full-text matches, the equality filters' combinations).
 WALK_ROUNDS = (4, 16, 64)
 FEW = 5000  # equality filters matching at most this many generations are fetched through ix_generations_facets at once
-MANY = 20000  # drivers are counted up to this many candidates (an index range, never more)
+MANY = 200_000  # drivers are counted up to this many candidates (an index range, never more); no longer list is paired
 MAX_COMBINATIONS = 64  # more combinations than this are not spelled out as conditions
 _BATCH = func.coalesce(Image.batch_index, -1)  # a generation without images sorts as batch -1
 
@@ -116,7 +114,10 @@ class BrowseRecords:
             conditions.append(checked)
             plan.checked_by[id(driver)] = checked  # fetched through the index, a match needs no second check
             if driver is not None:
-                drivers.append((fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search)), driver))
+                probe = text("(generations.id + 0) IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :probe)"
+                             ).bindparams(probe=fts5_query(f.search)) if self.dialect == "sqlite" else None
+                drivers.append((fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search)), driver, probe))
+                plan.checked_by[id(probe)] = checked
         if f.model:
             conditions.append(Generation.model == f.model)
         for name, column in EFFECTIVE.items():
@@ -138,15 +139,15 @@ class BrowseRecords:
             conditions.append(exists().where(CollectionImage.image_id == Image.id, CollectionImage.collection_id == f.collection_id))
             members = select(Image.generation_id).join(CollectionImage, CollectionImage.image_id == Image.id).where(
                 CollectionImage.collection_id == f.collection_id)
-            drivers.append((bounded(members), Generation.id.in_(members)))
+            drivers.append((bounded(members), Generation.id.in_(members), (Generation.id + 0).in_(members)))
         if f.image_ids is not None:
             conditions.append(Image.id.in_(f.image_ids))
             chosen = select(Image.generation_id).where(Image.id.in_(f.image_ids))
-            drivers.append((lambda connection, cap, n=len(f.image_ids): n, Generation.id.in_(chosen)))
+            drivers.append((lambda connection, cap, n=len(f.image_ids): n, Generation.id.in_(chosen), (Generation.id + 0).in_(chosen)))
         if f.compare_group_id is not None:
             conditions.append(exists().where(CompareCell.generation_id == Generation.id, CompareCell.group_id == f.compare_group_id))
             cells = select(CompareCell.generation_id).where(CompareCell.group_id == f.compare_group_id)
-            drivers.append((bounded(cells), Generation.id.in_(cells)))
+            drivers.append((bounded(cells), Generation.id.in_(cells), (Generation.id + 0).in_(cells)))
         if any(getattr(f, name) for name in FACETS):
             combinations = connection.execute(select(*GalleryFacet.__table__.c).where(GalleryFacet.generations > 0, *(
                 getattr(GalleryFacet, name) == getattr(f, name) for name in FACETS if getattr(f, name)))).all()
@@ -156,7 +157,7 @@ class BrowseRecords:
             if len(combinations) <= MAX_COMBINATIONS:
                 # Not a list of ids but conditions the planner reads through ix_generations_facets (as a list of its
                 # own, SQLite's statistics would have it scan the table): this driver is never paired.
-                drivers.append((lambda connection, cap, n=plan.facet_rows: n, or_(*(combination(c, Generation) for c in combinations)), False))
+                drivers.append((lambda connection, cap, n=plan.facet_rows: n, or_(*(combination(c, Generation) for c in combinations)), None))
         # A walk follows the status or the model index when one is set (its rows in sort order), else the sort index.
         if f.status:
             walk.append(Generation.status == f.status)
@@ -277,14 +278,13 @@ class BrowseRecords:
 
     @staticmethod
     def _narrowest(connection: Any, drivers: list) -> tuple[list[ColumnElement[bool]] | None, int]:
-        """The candidates to fetch: those of the two drivers with the fewest (each counted up to MANY, an index
-        range), both required, so that two large sets meet as lists of ids before any row is read. (None, 0)
-        when there is no driver and the walk has to go on."""
-        counted = sorted((count(connection, MANY), number, driver, pairs) for number, (count, driver, *pairs) in enumerate(drivers))
+        """The narrowest driver (counted up to MANY, an index range), and the next list of ids as a probe (id + 0:
+        a list to look up, not an index to drive by); (None, 0) when there is none and the walk goes on."""
+        counted = sorted((count(connection, MANY), number, driver, probe) for number, (count, driver, probe) in enumerate(drivers))
         if not counted:
             return None, 0
-        listed = [driver for _, _, driver, pairs in counted if pairs != [False]]
-        both = [counted[0][2]] + ([listed[1] if listed[0] is counted[0][2] else listed[0]] if counted[0][3] != [False] and len(listed) > 1 else [])
+        probes = [probe for n, _, _, probe in counted[1:] if probe is not None and n < MANY]
+        both = [counted[0][2]] + probes[:1]
         return both, counted[0][0]
 
     @staticmethod

@@ -59,7 +59,7 @@ def combination(facet: Any, table: Any) -> ColumnElement[bool]:
 
 
 _FAVOURITE_IMAGES = select(Image.generation_id).where(Image.favourite == true())
-FAVOURITES = (bounded(_FAVOURITE_IMAGES), Generation.id.in_(_FAVOURITE_IMAGES))  # the favourites' driver
+FAVOURITES = (bounded(_FAVOURITE_IMAGES), Generation.id.in_(_FAVOURITE_IMAGES), (Generation.id + 0).in_(_FAVOURITE_IMAGES))
 
 
 def fts5_query(search: str) -> str | None:
@@ -82,7 +82,7 @@ class Plan:
     query: Any  # the columns and joins of an item, no conditions
     conditions: list[ColumnElement[bool]]  # every condition, checked row by row
     walk: list[ColumnElement[bool]] = field(default_factory=list)  # the ones a walk of one index seeks to (dates, status or model)
-    drivers: list[tuple] = field(default_factory=list)  # (Count, condition[, False: never paired with another])
+    drivers: list[tuple] = field(default_factory=list)  # (Count, condition to fetch by, the same as a probe of ids or None)
     facet_rows: int | None = None  # generations with the filters' combination (gallery_facets); None: no such filter
     direct: bool = False  # nothing to check beyond the walk's own conditions: read the page straight from the index
     checked_by: dict = field(default_factory=dict)  # id(driver) -> the row check that driver makes redundant
