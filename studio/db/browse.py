@@ -32,7 +32,7 @@ from studio.core.browsing import SORTS, GalleryFilter, GalleryItem, Page, decode
 from studio.core.errors import StudioError
 from studio.db.models import (FACETS, Collection, CollectionImage, CompareCell, CompareGroup, GalleryFacet, Generation,
                                GenerationSource, Image)
-from studio.db.browse_plan import (EFFECTIVE, FAVOURITES, WORD_RE, Plan, bound, bounded, combination, fts5_query, fts_count,
+from studio.db.browse_plan import (EFFECTIVE, FAVOURITES, WORD_RE, Plan, ahead, bound, bounded, combination, fts5_query, fts_count,
                                    planned_rows, tsquery)
 from studio.db.search_words import simple_words
 
@@ -234,7 +234,7 @@ class BrowseRecords:
         past: list[ColumnElement[bool]] = []  # the generations before the last round's end were walked already
         seek = [gen_key <= bound(key[:2]) if desc else gen_key >= bound(key[:2])] if key is not None else []
         rounds = iter(() if plan.facet_rows is not None and plan.facet_rows <= FEW else WALK_ROUNDS)
-        driver, candidates, walked_rows = None, None, 0
+        driver, candidates, walked_rows, last = None, None, 0, None
         while True:
             size = next(rounds, None)
             if size is None or past:  # after a round short of a page: would fetching the candidates cost less?
@@ -261,16 +261,16 @@ class BrowseRecords:
             boundary = connection.execute(walked).first()
             if boundary is None:
                 return rows
-            past = [gen_key < bound(boundary) if desc else gen_key > bound(boundary)]
+            past, last = [gen_key < bound(boundary) if desc else gen_key > bound(boundary)], tuple(boundary)
         # Sparse: every candidate's sort key through the driver's index, sorted here, then those rows.
-        if self.dialect == "postgresql":
-            connection.execute(text("SET LOCAL enable_seqscan = off"))  # the driver's index, never the whole table
+        connection.execute(text("SET LOCAL enable_seqscan = off")) if self.dialect == "postgresql" else None  # the driver's index
         redundant = [plan.checked_by[id(d)] for d in driver if id(d) in plan.checked_by]
         needed = [c for c in conditions if not any(c is r for r in redundant)]
-        keys = connection.execute(plan.query.with_only_columns(Generation.created_at, Generation.id, _BATCH)
-                                  .where(*needed, *start, *past, *(d for d in driver if not any(d.compare(c) for c in needed)))).all()
-        if self.dialect == "postgresql":
-            connection.execute(text("SET LOCAL enable_seqscan = on"))
+        ranged = self.dialect != "postgresql"  # with a range, PostgreSQL walks the sort index instead: cut here
+        keys = connection.execute(plan.query.with_only_columns(Generation.created_at, Generation.id, _BATCH).where(
+            *needed, *(start + past if ranged else []), *(d for d in driver if not any(d.compare(c) for c in needed)))).all()
+        keys = keys if ranged else [k for k in keys if ahead(tuple(k), key, last if past else None, desc, backward)]
+        connection.execute(text("SET LOCAL enable_seqscan = on")) if not ranged else None
         keys.sort(key=lambda k: k[2], reverse=backward)
         keys.sort(key=lambda k: (k[0], k[1]), reverse=desc)
         picked = {generation_id for _, generation_id, _ in keys[:want - len(rows)]}

@@ -86,3 +86,17 @@ class Plan:
     facet_rows: int | None = None  # generations with the filters' combination (gallery_facets); None: no such filter
     direct: bool = False  # nothing to check beyond the walk's own conditions: read the page straight from the index
     checked_by: dict = field(default_factory=dict)  # id(driver) -> the row check that driver makes redundant
+
+
+def ahead(item: tuple, cursor: tuple | None, last: tuple | None, desc: bool, backward: bool) -> bool:
+    """Whether an item's key (created_at, generation id, batch) is still to come in a walk: past the cursor
+    (the batch trims the cursor's own generation) and past the last generation walked already."""
+    generation = item[:2]
+    if last is not None and not (generation < last if desc else generation > last):
+        return False
+    if cursor is None:
+        return True
+    if not (generation <= tuple(cursor[:2]) if desc else generation >= tuple(cursor[:2])):
+        return False
+    return not (item[1] == cursor[1] and (item[2] >= cursor[2] if backward else item[2] <= cursor[2]))
+
