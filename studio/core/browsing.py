@@ -78,6 +78,15 @@ def encode_cursor(segment: int, created_at: datetime, generation_id: int, batch:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def cursor_at(moment: datetime, sort: str = "newest") -> str:
+    """A cursor for "jump to date": passed as `after`, the page starts at `moment` — newest first, the
+    items made at or before it; oldest first, at or after it; favourites first, the favourites made at or
+    before it, then the rest."""
+    if sort == "oldest":
+        return encode_cursor(0, moment, 0, -1)  # ids start at 1: every item at `moment` is past (moment, 0)
+    return encode_cursor(0, moment, 2**31 - 1, -1)  # the largest id a row can have
+
+
 def decode_cursor(cursor: str) -> tuple[int, datetime, int, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))

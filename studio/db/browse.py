@@ -7,13 +7,20 @@ pages never shift what they see. Newest and oldest walk `ix_generations_created_
 status/model variants when those filters are set); "favourites first" is two such walks, favourites
 then the rest, and the cursor says which one it is in.
 
-Only reads live here (pages, filter values, collections, comparisons, counts); every change to an image
-row is in `images.py`.
+Every filter and word stays fast at 1,000,000 items (issue 11) by choosing, per page, how to read:
+- equality filters are looked up in `gallery_facets` (migration 0013) first: no combination, no rows; a
+  few thousand, fetched at once through `ix_generations_facets` and sorted;
+- else a page walks the sort order in bounded rounds (4, 16, 64 generations per item wanted), checking
+  every condition on that stretch only: a common word or a dense filter fills the page there;
+- a filter the rounds show to be sparse is fetched through its narrowest driver (the full-text index,
+  favourites, a collection, a comparison, the combinations; counted first), probing the next list of ids.
+SQLite checks a row's words with `studio_has_words` (db/search_words.py), PostgreSQL with `search_vector @@`.
+
+Only reads live here (pages, filter values, collections, comparisons, counts); every change is in `images.py`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, Iterable
@@ -23,21 +30,23 @@ from sqlalchemy.orm import aliased
 
 from studio.core.browsing import SORTS, GalleryFilter, GalleryItem, Page, decode_cursor
 from studio.core.errors import StudioError
-from studio.db.models import Collection, CollectionImage, CompareCell, CompareGroup, Generation, GenerationSource, Image
+from studio.db.models import (FACETS, Collection, CollectionImage, CompareCell, CompareGroup, GalleryFacet, Generation,
+                               GenerationSource, Image)
+from studio.db.browse_plan import (EFFECTIVE, FAVOURITES, WORD_RE, Plan, ahead, bound, bounded, combination, fts5_query, fts_count,
+                                   planned_rows, tsquery)
+from studio.db.search_words import simple_words
 
-_WORD_RE = re.compile(r"\w+", re.UNICODE)
-COMMON_HITS = 1000  # from this many matching generations on, a search walks the sort index
+# A page first walks the sort order (or the status or model index) in rounds of this many generations per
+# item wanted; a filter still short of a page after them is sparse there, and is fetched through its smallest
+# index instead (the favourites, a collection, the full-text matches, the equality filters' combinations).
+WALK_ROUNDS = (4, 16, 64)
+FEW = 5000  # equality filters matching at most this many generations are fetched through ix_generations_facets at once
+MANY = 200_000  # drivers are counted up to this many candidates (an index range, never more); no longer list is paired
+MAX_COMBINATIONS = 64  # more combinations than this are not spelled out as conditions
 _BATCH = func.coalesce(Image.batch_index, -1)  # a generation without images sorts as batch -1
 
-# What a request asked for may be unset ("auto" or not sent); the response says what the image is.
-EFFECTIVE = {
-    "quality": func.coalesce(Generation.response_quality, Generation.quality),
-    "size": func.coalesce(Generation.response_size, Generation.size),
-    "background": func.coalesce(Generation.response_background, Generation.background),
-    "output_format": func.coalesce(Generation.response_output_format, Generation.output_format),
-    "complexity": Generation.complexity,  # not echoed by the API: what was sent
-    "frame_count": Generation.frame_count,
-}
+# Fields a request sends and the API does not echo: what was sent is what the image is.
+SENT_ONLY = {"complexity": Generation.complexity, "frame_count": Generation.frame_count}
 
 
 def without_nul(filters: GalleryFilter) -> GalleryFilter:
@@ -47,18 +56,6 @@ def without_nul(filters: GalleryFilter) -> GalleryFilter:
     changes = {name: value.replace("\x00", "") for name, value in vars(filters).items()
                if isinstance(value, str) and "\x00" in value}
     return replace(filters, **changes) if changes else filters
-
-
-def fts5_query(search: str) -> str | None:
-    """User text to an FTS5 query: every word must appear, as a word prefix. Punctuation is dropped
-    (the tokenizer drops it too), so no input can be an FTS syntax error."""
-    words = _WORD_RE.findall(search)
-    return " ".join(f'"{word}"*' for word in words) or None
-
-
-def tsquery(search: str) -> str | None:
-    words = _WORD_RE.findall(search.lower())
-    return " & ".join(f"{word}:*" for word in words) or None
 
 
 class BrowseRecords:
@@ -74,20 +71,22 @@ class BrowseRecords:
         if sort not in SORTS:
             raise StudioError(f"Unknown sort {sort!r}; use one of {', '.join(SORTS)}.", "bad_sort")
         segments = self._segments(sort)
-        base = self._filtered(filters, search_mode)
         with self.engine.connect() as connection:
+            if self.dialect == "postgresql":  # a page reads a few hundred rows: starting workers costs more than it saves
+                connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+            plan = self._plan(connection, filters, search_mode)
             if before:
                 seg, *key = decode_cursor(before)
-                rows = self._walk(connection, base, segments, seg, tuple(key), limit + 1, backward=True)
+                rows = self._walk(connection, plan, segments, seg, tuple(key), limit + 1, backward=True)
                 if len(rows) <= limit:  # reached the start: show a full first page instead
                     return self.page(filters, sort, limit, search_mode=search_mode)
                 items = list(reversed(rows[:limit]))
                 return Page(items, next_cursor=items[-1].key, prev_cursor=items[0].key)
             if after:
                 seg, *key = decode_cursor(after)
-                rows = self._walk(connection, base, segments, seg, tuple(key), limit + 1, backward=False)
+                rows = self._walk(connection, plan, segments, seg, tuple(key), limit + 1, backward=False)
             else:
-                rows = self._walk(connection, base, segments, 0, None, limit + 1, backward=False)
+                rows = self._walk(connection, plan, segments, 0, None, limit + 1, backward=False)
         items = rows[:limit]
         return Page(
             items,
@@ -111,19 +110,28 @@ class BrowseRecords:
             return [(Image.favourite == true(), True), (or_(Image.id.is_(None), Image.favourite == false()), True)]
         return [(None, True)]
 
-    def _filtered(self, f: GalleryFilter, search_mode: str) -> Any:
+    def _plan(self, connection: Any, f: GalleryFilter, search_mode: str) -> Plan | None:
+        """The page's plan, or None when the filters match nothing (said by an index, before any walk)."""
         query = select(
             Generation.id, Image.id, Image.batch_index, Generation.created_at, Generation.status, Generation.prompt,
             Generation.model, Image.thumbnail_path, Image.path, Image.favourite, Image.width, Image.height,
             Image.format, Generation.error_message,
         ).select_from(Generation).outerjoin(Image, Image.generation_id == Generation.id)
         f = without_nul(f)
-        conditions: list[ColumnElement[bool]] = []
+        plan = Plan(query, [])
+        conditions, walk, drivers = plan.conditions, plan.walk, plan.drivers
         if f.search.strip():
-            conditions.append(self._search_condition(f.search, search_mode))
+            checked, driver = self._search_condition(f.search, search_mode)
+            conditions.append(checked)
+            plan.checked_by[id(driver)] = checked  # fetched through the index, a match needs no second check
+            if driver is not None:
+                probe = text("(generations.id + 0) IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :probe)"
+                             ).bindparams(probe=fts5_query(f.search)) if self.dialect == "sqlite" else None
+                drivers.append((fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search)), driver, probe))
+                plan.checked_by[id(probe)] = checked
         if f.model:
             conditions.append(Generation.model == f.model)
-        for name, column in EFFECTIVE.items():
+        for name, column in (EFFECTIVE | SENT_ONLY).items():
             value = getattr(f, name)
             if value:
                 conditions.append(column == value)
@@ -131,35 +139,66 @@ class BrowseRecords:
             conditions.append(Generation.status == f.status)
         if f.date_from:
             conditions.append(Generation.created_at >= datetime.combine(f.date_from, time(), timezone.utc))
+            walk.append(conditions[-1])
         if f.date_to:
             conditions.append(Generation.created_at < datetime.combine(f.date_to + timedelta(days=1), time(), timezone.utc))
+            walk.append(conditions[-1])
         if f.favourites:
             conditions.append(Image.favourite == true())
+            drivers.append(FAVOURITES)
         if f.collection_id is not None:
             conditions.append(exists().where(CollectionImage.image_id == Image.id, CollectionImage.collection_id == f.collection_id))
+            members = select(Image.generation_id).join(CollectionImage, CollectionImage.image_id == Image.id).where(
+                CollectionImage.collection_id == f.collection_id)
+            drivers.append((bounded(members), Generation.id.in_(members), (Generation.id + 0).in_(members)))
         if f.image_ids is not None:
             conditions.append(Image.id.in_(f.image_ids))
+            chosen = select(Image.generation_id).where(Image.id.in_(f.image_ids))
+            drivers.append((lambda connection, cap, n=len(f.image_ids): n, Generation.id.in_(chosen), (Generation.id + 0).in_(chosen)))
         if f.compare_group_id is not None:
             conditions.append(exists().where(CompareCell.generation_id == Generation.id, CompareCell.group_id == f.compare_group_id))
-        return query.where(*conditions)
+            cells = select(CompareCell.generation_id).where(CompareCell.group_id == f.compare_group_id)
+            drivers.append((bounded(cells), Generation.id.in_(cells), (Generation.id + 0).in_(cells)))
+        if any(getattr(f, name) for name in FACETS):
+            combinations = connection.execute(select(*GalleryFacet.__table__.c).where(GalleryFacet.generations > 0, *(
+                getattr(GalleryFacet, name) == getattr(f, name) for name in FACETS if getattr(f, name)))).all()
+            if not combinations:
+                return None
+            plan.facet_rows = sum(c.generations for c in combinations)
+            if len(combinations) <= MAX_COMBINATIONS:
+                # Not a list of ids but conditions the planner reads through ix_generations_facets (as a list of its
+                # own, SQLite's statistics would have it scan the table): this driver is never paired.
+                drivers.append((lambda connection, cap, n=plan.facet_rows: n, or_(*(combination(c, Generation) for c in combinations)), None))
+        # A walk follows the status or the model index when one is set (its rows in sort order), else the sort index.
+        if f.status:
+            walk.append(Generation.status == f.status)
+        elif f.model:
+            walk.append(Generation.model == f.model)
+        plan.direct = len(conditions) == len(walk)
+        return plan
 
-    def _search_condition(self, search: str, mode: str) -> ColumnElement[bool]:
+    def _search_condition(self, search: str, mode: str) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
+        """(the check of one row, the condition that fetches every match through the full-text index or None)."""
         if mode == "fts" and self.dialect == "sqlite":
             match = fts5_query(search)
             if match:
-                # Two plans, picked by how common the words are (a bounded count costs < 10 ms):
-                # rare words: fetch the few hits by rowid and sort them; common words: walk the sort index
-                # and probe the hit list (the unary + keeps SQLite from driving the join by rowid).
-                common = self._fts_hits(match, COMMON_HITS) >= COMMON_HITS
-                probe = "+generations.id" if common else "generations.id"
-                return text(f"{probe} IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :match)").bindparams(match=match)
+                hits = text("generations.id IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :match)").bindparams(match=match)
+                words = simple_words(WORD_RE.findall(search))
+                if words is None:  # not words FTS5 would read as single tokens: FTS5 alone answers
+                    return hits, hits
+                # The indexed text of the row, read from FTS5's own content table (columns c0, c1 are the
+                # FTS table's prompt and revised_prompt): a plain rowid lookup, not a full-text query.
+                check = text("EXISTS (SELECT 1 FROM generations_fts_content AS fts WHERE fts.id = generations.id "
+                             "AND studio_has_words(fts.c0, fts.c1, :words))").bindparams(words=words)
+                return check, hits
         if mode == "fts" and self.dialect == "postgresql":
             query = tsquery(search)
             if query:
-                return text("generations.search_vector @@ to_tsquery('simple', :tsq)").bindparams(tsq=query)
+                matches = text("generations.search_vector @@ to_tsquery('simple', :tsq)").bindparams(tsq=query)
+                return matches, matches
         # LIKE: every word in the prompt or in a revised_prompt of the generation (the slow way, kept for
         # other databases and to measure FTS against).
-        words = _WORD_RE.findall(search) or [search.strip()]
+        words = WORD_RE.findall(search) or [search.strip()]
         sibling = aliased(Image)  # any image of the generation, not just the row's own
         return and_(*(
             or_(
@@ -167,31 +206,97 @@ class BrowseRecords:
                 exists().where(sibling.generation_id == Generation.id, sibling.revised_prompt.ilike(f"%{word}%")),
             )
             for word in words
-        ))
+        )), None
 
-    def _fts_hits(self, match: str, cap: int) -> int:
-        with self.engine.connect() as connection:
-            return connection.scalar(
-                text("SELECT count(*) FROM (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :m LIMIT :cap)"),
-                {"m": match, "cap": cap},
-            )
-
-    def _walk(self, connection: Any, base: Any, segments: list, start: int, key: tuple | None, want: int,
+    def _walk(self, connection: Any, plan: Plan | None, segments: list, start: int, key: tuple | None, want: int,
               backward: bool) -> list[GalleryItem]:
         """Collect `want` items from segment `start` (after/before `key`), going on into the next segments."""
         rows: list[GalleryItem] = []
+        if plan is None:
+            return rows
         order = range(start, len(segments)) if not backward else range(start, -1, -1)
         for index in order:
             condition, descending = segments[index]
-            query = base if condition is None else base.where(condition)
             gen_descending = descending != backward  # walking a segment backward flips its order
-            if key is not None and index == start:
-                query = query.where(self._beyond(key, gen_descending, backward))
-            query = query.order_by(*self._order(gen_descending, backward)).limit(want - len(rows))
-            rows.extend(GalleryItem(*row, segment=index) for row in connection.execute(query))
+            found = self._segment(connection, plan, condition, key if index == start else None, want - len(rows),
+                                  gen_descending, backward)
+            rows.extend(GalleryItem(*row, segment=index) for row in found)
             if len(rows) >= want:
                 break
         return rows
+
+    def _segment(self, connection: Any, plan: Plan, condition: ColumnElement[bool] | None, key: tuple | None, want: int,
+                 desc: bool, backward: bool) -> list[Any]:
+        """`want` rows of one walk past `key`. Dense filters are read in sort order; a filter the first few
+        thousand generations show to be sparse is fetched whole through its smallest index and sorted."""
+        conditions = plan.conditions + ([condition] if condition is not None and not any(
+            condition.compare(c) for c in plan.conditions) else [])  # said twice, a planner counts it twice
+        drivers = plan.drivers + ([FAVOURITES] if condition is not None and condition.compare(Image.favourite == true()) else [])
+        start = [self._beyond(key, desc, backward)] if key is not None else []
+        gen_key = tuple_(Generation.created_at, Generation.id)
+
+        def fetch(*extra: ColumnElement[bool], limit: int) -> list[Any]:
+            query = plan.query.where(*conditions, *start, *extra).order_by(*self._order(desc, backward)).limit(limit)
+            return list(connection.execute(query))
+
+        if plan.direct and condition is None:
+            return fetch(limit=want)
+        rows: list[Any] = []
+        past: list[ColumnElement[bool]] = []  # the generations before the last round's end were walked already
+        seek = [gen_key <= bound(key[:2]) if desc else gen_key >= bound(key[:2])] if key is not None else []
+        rounds = iter(() if plan.facet_rows is not None and plan.facet_rows <= FEW else WALK_ROUNDS)
+        driver, candidates, walked_rows, last = None, None, 0, None
+        while True:
+            size = next(rounds, None)
+            if size is None or past:  # after a round short of a page: would fetching the candidates cost less?
+                if candidates is None and len(drivers) == 1 and not rows:  # one way, and the walk found nothing: take it
+                    driver, candidates = [drivers[0][1]], 0
+                if candidates is None:
+                    driver, candidates = self._narrowest(connection, drivers)
+                still = (want - len(rows)) * walked_rows / max(len(rows), 1)  # generations left to walk, as far as seen
+                if driver is not None and (size is None or candidates < still):
+                    break
+                # Nothing narrower than the walk (a filter no index serves, LIKE): walk on, in ever longer rounds.
+                size = size or WALK_ROUNDS[-1] * 4 ** min(walked_rows // (WALK_ROUNDS[-1] * want), 8)
+            walked_rows += size * want
+            walked = select(Generation.created_at, Generation.id).where(*plan.walk, *(past or seek)).order_by(
+                *self._order(desc, backward)[:2]).offset(size * want - 1).limit(1)
+            # One statement when the filter is dense: the round's end is a subquery (the gallery's end if none).
+            last = (datetime.min if desc else datetime.max).replace(tzinfo=timezone.utc), 0 if desc else 2**31 - 1
+            end = tuple_(func.coalesce(walked.with_only_columns(Generation.created_at).scalar_subquery(),
+                                       literal(last[0], Generation.created_at.type)),
+                         func.coalesce(walked.with_only_columns(Generation.id).scalar_subquery(), literal(last[1])))
+            rows += fetch(*past, gen_key >= end if desc else gen_key <= end, limit=want - len(rows))
+            if len(rows) >= want:
+                return rows
+            boundary = connection.execute(walked).first()
+            if boundary is None:
+                return rows
+            past, last = [gen_key < bound(boundary) if desc else gen_key > bound(boundary)], tuple(boundary)
+        # Sparse: every candidate's sort key through the driver's index, sorted here, then those rows.
+        connection.execute(text("SET LOCAL enable_seqscan = off")) if self.dialect == "postgresql" else None  # the driver's index
+        redundant = [plan.checked_by[id(d)] for d in driver if id(d) in plan.checked_by]
+        needed = [c for c in conditions if not any(c is r for r in redundant)]
+        ranged = self.dialect != "postgresql"  # with a range, PostgreSQL walks the sort index instead: cut here
+        keys = connection.execute(plan.query.with_only_columns(Generation.created_at, Generation.id, _BATCH).where(
+            *needed, *(start + past if ranged else []), *(d for d in driver if not any(d.compare(c) for c in needed)))).all()
+        keys = keys if ranged else [k for k in keys if ahead(tuple(k), key, last if past else None, desc, backward)]
+        connection.execute(text("SET LOCAL enable_seqscan = on")) if not ranged else None
+        keys.sort(key=lambda k: k[2], reverse=backward)
+        keys.sort(key=lambda k: (k[0], k[1]), reverse=desc)
+        picked = {generation_id for _, generation_id, _ in keys[:want - len(rows)]}
+        return rows + (fetch(*past, Generation.id.in_(picked), limit=want - len(rows)) if picked else [])
+
+    @staticmethod
+    def _narrowest(connection: Any, drivers: list) -> tuple[list[ColumnElement[bool]] | None, int]:
+        """The narrowest driver (counted up to MANY, an index range), and the next list of ids as a probe (id + 0:
+        a list to look up, not an index to drive by); (None, 0) when there is none and the walk goes on."""
+        counted = sorted((count(connection, MANY), number, driver, probe) for number, (count, driver, probe) in enumerate(drivers))
+        if not counted:
+            return None, 0
+        probes = [probe for n, _, _, probe in counted[1:] if probe is not None and n < MANY]
+        both = [counted[0][2]] + probes[:1]
+        return both, counted[0][0]
 
     @staticmethod
     def _beyond(key: tuple, gen_descending: bool, backward: bool) -> ColumnElement[bool]:
@@ -199,8 +304,8 @@ class BrowseRecords:
         the index seeks to it; the batch part only trims images of the cursor's own generation."""
         created_at, generation_id, batch = key
         gen_key = tuple_(Generation.created_at, Generation.id)
-        bound = tuple_(literal(created_at, Generation.created_at.type), literal(generation_id))
-        within = gen_key <= bound if gen_descending else gen_key >= bound
+        cursor = bound((created_at, generation_id))
+        within = gen_key <= cursor if gen_descending else gen_key >= cursor
         # Images of one generation read batch 0, 1, 2... so a backward walk meets them in reverse.
         seen = _BATCH >= batch if backward else _BATCH <= batch
         return and_(within, not_(and_(Generation.id == generation_id, seen)))
@@ -215,7 +320,7 @@ class BrowseRecords:
     # --- facts for the filter widgets -------------------------------------------------------------
 
     def distinct_values(self, name: str) -> list[str]:
-        column = Generation.model if name == "model" else EFFECTIVE[name]
+        column = Generation.model if name == "model" else (EFFECTIVE | SENT_ONLY)[name]
         with self.engine.connect() as connection:
             return sorted(v for v in connection.scalars(select(column).distinct()) if v)
 

@@ -29,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 
 from studio.core.errors import StudioError
 from studio.db.errors import READ_ONLY_MESSAGE, damaged_message, is_damaged, is_read_only
+from studio.db.search_words import has_words
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _migrated: set[str] = set()
@@ -103,6 +104,8 @@ def get_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            # The Gallery's search checks a row's words with it while walking in sort order (db/search_words.py).
+            dbapi_connection.create_function("studio_has_words", 3, has_words, deterministic=True)
     else:
         engine = create_engine(url, pool_pre_ping=True)
 

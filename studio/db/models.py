@@ -111,10 +111,36 @@ class Generation(Base):
         # so the other `status = ?` queries keep their plans (without it SQLite took it for them and read
         # the table out of order: spend and images per day got slower); status leads so that, with no
         # statistics, SQLite sees it as selective as the status indexes and takes it for the order it gives.
+        # The Gallery's equality filters, every one bound, then the sort key (migration 0013): a combination
+        # gallery_facets says is rare is read from here. The expressions are browse.py's EFFECTIVE ones.
+        Index("ix_generations_facets", text("coalesce(response_background, background)"),
+              text("coalesce(response_output_format, output_format)"), text("coalesce(response_size, size)"),
+              text("coalesce(response_quality, quality)"), "model", "status", "created_at", "id"),
         Index("ix_generations_latency_rank", "status", "model", text("coalesce(response_quality, quality, 'auto')"),
               text("coalesce(response_size, size, 'auto')"), "latency_s",
               sqlite_where=text(LATENCY_RANK_WHERE), postgresql_where=text(LATENCY_RANK_WHERE)),
     )
+
+
+FACETS = ("status", "model", "quality", "size", "background", "output_format")
+
+
+class GalleryFacet(Base):
+    """How many generations have one combination of the Gallery's equality filters (status, model and the
+    effective quality, size, background, output_format; '' for none), kept by triggers (migration 0013)."""
+
+    __tablename__ = "gallery_facets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(128))
+    model: Mapped[str] = mapped_column(String(128))
+    quality: Mapped[str] = mapped_column(String(128))
+    size: Mapped[str] = mapped_column(String(128))
+    background: Mapped[str] = mapped_column(String(128))
+    output_format: Mapped[str] = mapped_column(String(128))
+    generations: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (UniqueConstraint(*FACETS, name="uq_gallery_facets"),)
 
 
 class Image(Base):

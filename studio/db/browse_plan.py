@@ -1,0 +1,102 @@
+"""The pieces a Gallery page's plan is made of (db/browse.py puts them together): the user's words as a
+full-text query, the plan itself, and the drivers — the ways to fetch every candidate of a sparse filter
+through one index, each with a cheap count that says how many there are, up to a cap."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy import ColumnElement, and_, func, literal, select, text, true, tuple_
+
+from studio.db.models import FACETS, Generation, Image
+
+WORD_RE = re.compile(r"\w+", re.UNICODE)
+Count = Callable[[Any, int], int]  # (connection, cap) -> how many candidates, at most cap
+
+# What a request asked for may be unset ("auto" or not sent); the response says what the image is.
+EFFECTIVE = {
+    "quality": func.coalesce(Generation.response_quality, Generation.quality),
+    "size": func.coalesce(Generation.response_size, Generation.size),
+    "background": func.coalesce(Generation.response_background, Generation.background),
+    "output_format": func.coalesce(Generation.response_output_format, Generation.output_format),
+}
+
+
+def bound(key: tuple) -> Any:
+    created_at, generation_id = key
+    return tuple_(literal(created_at, Generation.created_at.type), literal(generation_id))
+
+
+def bounded(candidates: Any) -> Count:
+    """How many rows a driver's subquery gives, counted up to the cap (an index range, never more)."""
+    return lambda connection, cap: connection.scalar(select(func.count()).select_from(candidates.limit(cap).subquery()))
+
+
+def fts_count(match: str | None) -> Count:
+    """How many generations FTS5 finds, counted up to the cap in the index itself."""
+    return lambda connection, cap: connection.scalar(text(
+        "SELECT count(*) FROM (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :m LIMIT :cap)"), {"m": match, "cap": cap})
+
+
+def planned_rows(query: str | None) -> Count:
+    """How many generations PostgreSQL expects a full-text match to find (its statistics of the words): a
+    count through the GIN index would cost as much as the fetch it is meant to weigh."""
+    def estimate(connection: Any, cap: int) -> int:
+        plan = connection.scalar(text("EXPLAIN (FORMAT JSON) SELECT 1 FROM generations WHERE search_vector @@ to_tsquery('simple', :q)"), {"q": query})
+        return min(int((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]), cap)
+    return estimate
+
+
+def combination(facet: Any, table: Any) -> ColumnElement[bool]:
+    """One row of gallery_facets as conditions on ix_generations_facets ('' is a value never sent: NULL)."""
+    columns = {"status": table.status, "model": table.model, **{
+        name: func.coalesce(getattr(table, f"response_{name}"), getattr(table, name)) for name in EFFECTIVE}}
+    return and_(*(columns[name].is_(None) if getattr(facet, name) == "" else columns[name] == getattr(facet, name)
+                  for name in FACETS))
+
+
+_FAVOURITE_IMAGES = select(Image.generation_id).where(Image.favourite == true())
+FAVOURITES = (bounded(_FAVOURITE_IMAGES), Generation.id.in_(_FAVOURITE_IMAGES), (Generation.id + 0).in_(_FAVOURITE_IMAGES))
+
+
+def fts5_query(search: str) -> str | None:
+    """User text to an FTS5 query: every word must appear, as a word prefix. Punctuation is dropped
+    (the tokenizer drops it too), so no input can be an FTS syntax error."""
+    words = WORD_RE.findall(search)
+    return " ".join(f'"{word}"*' for word in words) or None
+
+
+def tsquery(search: str) -> str | None:
+    words = WORD_RE.findall(search.lower())
+    return " & ".join(f"{word}:*" for word in words) or None
+
+
+@dataclass
+class Plan:
+    """What one page's filters need, found before any page is read: every condition, the ones an index walk
+    in sort order satisfies by seeking, and the ways to fetch the few candidates of a sparse filter."""
+
+    query: Any  # the columns and joins of an item, no conditions
+    conditions: list[ColumnElement[bool]]  # every condition, checked row by row
+    walk: list[ColumnElement[bool]] = field(default_factory=list)  # the ones a walk of one index seeks to (dates, status or model)
+    drivers: list[tuple] = field(default_factory=list)  # (Count, condition to fetch by, the same as a probe of ids or None)
+    facet_rows: int | None = None  # generations with the filters' combination (gallery_facets); None: no such filter
+    direct: bool = False  # nothing to check beyond the walk's own conditions: read the page straight from the index
+    checked_by: dict = field(default_factory=dict)  # id(driver) -> the row check that driver makes redundant
+
+
+def ahead(item: tuple, cursor: tuple | None, last: tuple | None, desc: bool, backward: bool) -> bool:
+    """Whether an item's key (created_at, generation id, batch) is still to come in a walk: past the cursor
+    (the batch trims the cursor's own generation) and past the last generation walked already."""
+    generation = item[:2]
+    if last is not None and not (generation < last if desc else generation > last):
+        return False
+    if cursor is None:
+        return True
+    if not (generation <= tuple(cursor[:2]) if desc else generation >= tuple(cursor[:2])):
+        return False
+    return not (item[1] == cursor[1] and (item[2] >= cursor[2] if backward else item[2] <= cursor[2]))
+
