@@ -98,8 +98,12 @@ class BrowseRecords:
     def items_of(self, filters: GalleryFilter, generation_ids: Iterable[int]) -> list[GalleryItem]:
         """Every item of these generations that the filters (search aside) let through, in no order: a search
         by meaning ranks them itself (studio/services/meaning.py)."""
-        query = self._filtered(replace(filters, search=""), "fts").where(Generation.id.in_(list(generation_ids)))
+        ids = list(generation_ids)
         with self.engine.connect() as connection:
+            plan = self._plan(connection, replace(filters, search=""), "fts")
+            if plan is None or not ids:  # the filters match nothing
+                return []
+            query = plan.query.where(Generation.id.in_(ids), *plan.conditions)
             return [GalleryItem(*row) for row in connection.execute(query)]
 
     def _segments(self, sort: str) -> list[tuple[ColumnElement[bool] | None, bool]]:
