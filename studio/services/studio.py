@@ -15,6 +15,7 @@ from studio.provider.client import Client, StreamingRejected, make_client, send_
 from studio.core.config import DEMO_PROVIDER, Provider, Settings, clean_key, key_problem
 from studio.provider.demo import shared_base_url
 from studio.services.edits import EditImage, check_inputs, read_image
+from studio.services.job_link import JobLink
 from studio.core.errors import StudioError
 from studio.files.filemeta import embed_metadata, file_metadata
 from studio.db.browse import BrowseRecords
@@ -124,16 +125,16 @@ class Studio:
         """Whether the current provider streams: False once it refused, True once it did, None untried."""
         return self.capabilities.streams(self.settings.provider)
 
-    def generate(self, request: ImageRequest, on_partial: PartialCallback | None = None) -> Outcome:
+    def generate(self, request: ImageRequest, on_partial: PartialCallback | None = None, job: JobLink | None = None) -> Outcome:
         """Validate, send, save the files, then commit the rows. Raises ValidationError before any request
         for bad input; every request that was sent is recorded, succeeded or failed.
         With `request.stream`, `on_partial(index, bytes)` sees each partial image as it arrives."""
         request = validate(request, self.settings.provider.accepts_response_format)
-        return self._run(request, "generations", None, None, on_partial)
+        return self._run(request, "generations", None, None, on_partial, job)
 
     def edit(
         self, request: ImageRequest, images: Sequence[EditImage], mask: bytes | None = None,
-        on_partial: PartialCallback | None = None,
+        on_partial: PartialCallback | None = None, job: JobLink | None = None,
     ) -> Outcome:
         """An edit of one or more reference images (the first one is the one edited), with an optional mask
         in the API's convention (see studio.mask). Saved like a generation, with links to its sources."""
@@ -148,7 +149,7 @@ class Studio:
             problems.extend(exc.problems)
         if problems:
             raise ValidationError(problems)
-        return self._run(request, "edits", images, mask, on_partial)
+        return self._run(request, "edits", images, mask, on_partial, job)
 
     def lineage(self, image_id: int) -> Lineage:
         return self.records.lineage(image_id)
@@ -184,7 +185,7 @@ class Studio:
 
     def _run(
         self, request: ImageRequest, endpoint: str, images: Sequence[EditImage] | None, mask: bytes | None,
-        on_partial: PartialCallback | None,
+        on_partial: PartialCallback | None, job: JobLink | None = None,
     ) -> Outcome:
         self.records.check_writable()  # a read-only gallery: say so before a file is stored or a request sent
         client = self.client()
@@ -194,6 +195,8 @@ class Studio:
         sources = self._store_sources(images, mask) if images is not None else []
         with database_errors():
             pending = self.records.start_generation(request, provider.key, provider.host, endpoint, sources)
+        if job is not None:  # a background job: link it to its generation before the request goes
+            job.recorded(pending.id)
         files = [item.file for item in images] if images is not None else None
         mask_file = InputFile("mask.png", mask, "image/png") if mask is not None else None
         started = time.perf_counter()
@@ -210,6 +213,8 @@ class Studio:
                     self.records.note_stream_fallback(pending)
                 request = replace(request, stream=False, partial_images=None)
                 result = send_request(client, request, images=files, mask=mask_file)
+            if job is not None:
+                job.check()  # cancelled while it ran: the answer is not kept
             rows, rejected = self._save_all(result.images, written, request)
             note = _short_batch_note(request.n or 1, len(result.images), rejected)
         except Exception as exc:  # recorded whatever it is: the prompt must not be lost

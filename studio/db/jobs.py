@@ -1,0 +1,126 @@
+"""Job rows: a background request recorded before anything is sent (queued), then running, then settled as
+succeeded, failed, cancelled or interrupted; batch lines found by their key; jobs of a dead process settled."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Sequence
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import sessionmaker
+
+from studio.core.errors import StudioError
+from studio.db.models import Job, utcnow
+from studio.db.worker import Worker, current_worker
+
+ACTIVE = ("queued", "running")
+FINAL = ("succeeded", "failed", "cancelled", "interrupted")
+INTERRUPTED_RUNNING = "The studio stopped while this job's request was running; the prompt is kept, no image was saved."
+INTERRUPTED_QUEUED = "The studio stopped before this job was sent (nothing was sent or billed); submit it again."
+
+
+class JobRecords:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def add(self, kind: str, provider: str, model: str, request: dict[str, Any],
+            batch: tuple[str, str, int] | None = None) -> Job:
+        """Record a job as queued, owned by this process; `batch` is (key, file, line) for a batch line."""
+        key, file, line = batch if batch else (None, None, None)
+        with self.sessions.begin() as session:
+            job = Job(status="queued", kind=kind, provider=provider, model=model, request=request, worker=current_worker(),
+                      batch_key=key, batch_file=file, batch_line=line)
+            session.add(job)
+        return job
+
+    def start(self, job_id: int) -> bool:
+        """queued -> running; False when it is no longer queued (cancelled meanwhile): it must not be sent."""
+        with self.engine.begin() as connection:
+            result = connection.execute(update(Job).where(Job.id == job_id, Job.status == "queued")
+                                        .values(status="running", started_at=utcnow(), worker=current_worker()))
+        return result.rowcount == 1
+
+    def link(self, job_id: int, generation_id: int) -> None:
+        """The job's generation row exists (its request is about to be sent)."""
+        with self.engine.begin() as connection:
+            connection.execute(update(Job).where(Job.id == job_id).values(generation_id=generation_id))
+
+    def finish(self, job_id: int, status: str, generation_id: int | None, error: StudioError | None) -> None:
+        """Settle a job. A job cancelled while it ran stays cancelled (its generation is still linked)."""
+        values: dict[str, Any] = {"finished_at": utcnow()}
+        if generation_id is not None:
+            values["generation_id"] = generation_id
+        with self.engine.begin() as connection:
+            connection.execute(update(Job).where(Job.id == job_id, Job.status == "cancelled").values(**values))
+            connection.execute(update(Job).where(Job.id == job_id, Job.status != "cancelled").values(
+                status=status, error_code=error.code if error else None, error_message=error.message if error else None, **values))
+
+    def cancel(self, job_id: int, queued_message: str, running_message: str) -> str | None:
+        """Mark an active job cancelled; returns the status it had (queued or running), None if it had ended."""
+        for was, message in zip(ACTIVE, (queued_message, running_message)):
+            with self.engine.begin() as connection:
+                result = connection.execute(update(Job).where(Job.id == job_id, Job.status == was).values(
+                    status="cancelled", finished_at=utcnow(), error_code="cancelled", error_message=message))
+            if result.rowcount == 1:
+                return was
+        return None
+
+    def get(self, job_id: int) -> Job:
+        with self.sessions() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                raise StudioError(f"There is no job {job_id} in the gallery.", "not_found")
+            return job
+
+    def get_many(self, job_ids: Sequence[int]) -> dict[int, Job]:
+        if not job_ids:
+            return {}
+        with self.sessions() as session:
+            return {job.id: job for job in session.scalars(select(Job).where(Job.id.in_(list(job_ids))))}
+
+    def active(self, limit: int = 100) -> list[Job]:
+        """Queued and running jobs, oldest first (what the jobs tray shows)."""
+        with self.sessions() as session:
+            return list(session.scalars(select(Job).where(Job.status.in_(ACTIVE)).order_by(Job.id).limit(limit)))
+
+    def done_keys(self, keys: Sequence[str]) -> set[str]:
+        """The batch keys among `keys` that already have a succeeded job."""
+        done: set[str] = set()
+        chunk = 500  # well under any database's limit on bound parameters
+        with self.sessions() as session:
+            for start in range(0, len(keys), chunk):
+                done.update(session.scalars(select(Job.batch_key).where(
+                    Job.batch_key.in_(list(keys[start:start + chunk])), Job.status == "succeeded")))
+        return done
+
+    def settle_dead(self, older_than_s: float) -> tuple[int, list[Job]]:
+        """The active jobs of processes that are gone: a running one is marked interrupted (its synchronous
+        request died with its process); a queued Generate job from the pages (never sent, its request stored
+        whole) is adopted by this process and returned to be run; any other queued job (an edit, whose
+        files were only in memory, or a batch line, which the next run of its batch sends) is marked
+        interrupted, never sent. Returns (how many were marked interrupted, the adopted jobs)."""
+        cutoff = utcnow() - timedelta(seconds=older_than_s)
+        settled, adopted = 0, []
+        me = current_worker()
+        with self.sessions.begin() as session:
+            for job in session.scalars(select(Job).where(Job.status.in_(ACTIVE)).with_for_update(skip_locked=True)):
+                if not _gone(job.worker, job.started_at or job.created_at, cutoff):
+                    continue
+                if job.status == "queued" and job.kind == "generate" and job.batch_key is None:
+                    job.worker = me
+                    adopted.append(job)
+                    continue
+                job.error_message = INTERRUPTED_RUNNING if job.status == "running" else INTERRUPTED_QUEUED
+                job.status, job.error_code, job.finished_at = "interrupted", "interrupted", utcnow()
+                settled += 1
+        return settled, adopted
+
+
+def _gone(worker: str | None, since: datetime, cutoff: datetime) -> bool:
+    """Whether the process that owns a job is gone: asked on this host; from another host, judged by age."""
+    parsed = Worker.parse(worker)
+    if parsed.here():
+        return not parsed.alive()
+    since = since.replace(tzinfo=timezone.utc) if since.tzinfo is None else since
+    return since < cutoff

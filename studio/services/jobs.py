@@ -1,0 +1,265 @@
+"""Background jobs: every Generate, Edit and Compare-cell request and every batch line runs here, off the page.
+
+A job is recorded (queued) before anything is sent; a bounded pool of threads in this process sends at most
+`jobs_per_provider` requests at once to one provider (a burst waits its turn instead of turning into 429s) and
+settles the job as succeeded, failed, cancelled or interrupted. The request itself goes through the studio's
+ordinary `generate` / `edit`, so its generation row, files and errors are exactly those of any request.
+
+One pool per gallery per process (`shared_pool`); the batch command makes its own with its own limit. A new
+pool settles the jobs a dead process left behind (see `JobRecords.settle_dead`) and runs the queued
+Generate jobs it adopts, so a restart loses no job that was never sent."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Sequence
+
+from studio.core.errors import StudioError
+from studio.core.request import ImageRequest, ValidationError, validate
+from studio.core.wire import PartialCallback
+from studio.db.jobs import ACTIVE, JobRecords
+from studio.db.models import Job
+from studio.services.edits import EditImage, check_inputs
+from studio.services.job_link import CANCELLED_RUNNING, JobLink
+from studio.services.studio import Outcome, Studio
+
+CANCELLED_QUEUED = "Cancelled before it was sent: nothing was sent or billed."
+Work = Callable[[PartialCallback, JobLink], Outcome]
+
+
+@dataclass
+class LiveJob:
+    """A job this process runs: what it sends, and what the tray shows while it runs."""
+
+    id: int
+    kind: str
+    label: str
+    lane: str  # the provider it counts against (its host)
+    work: Work
+    link: JobLink
+    submitted: float = field(default_factory=time.monotonic)
+    started: float | None = None
+    partial: tuple[int, bytes] | None = None  # the newest partial image, kept in memory only
+    done: threading.Event = field(default_factory=threading.Event)
+    outcome: Outcome | None = None
+    error: StudioError | None = None
+
+
+@dataclass(frozen=True)
+class JobView:
+    """One job as the tray and the pages show it."""
+
+    id: int
+    kind: str
+    status: str
+    label: str
+    elapsed_s: float
+    generation_id: int | None
+    error: str | None
+    partial: tuple[int, bytes] | None = None
+
+
+class JobPool:
+    def __init__(self, studio: Studio, per_provider: int, threads: int = 32, recover: bool = True):
+        self.studio = studio
+        self.records = JobRecords(studio.records.engine)
+        self.per_provider = per_provider
+        self._lock = threading.Condition()
+        self._queues: dict[str, deque[LiveJob]] = {}
+        self._running: dict[str, int] = {}
+        self._live: dict[int, LiveJob] = {}
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="studio-job")
+        self.recovered = (0, 0)
+        if recover and not studio.records.read_only:
+            self.recover()
+
+    # --- submitting --------------------------------------------------------------------------------------
+
+    def submit_generate(self, studio: Studio, request: ImageRequest, batch: tuple[str, str, int] | None = None,
+                        label: str | None = None) -> int:
+        """Validate and record a Generate job, queue it, return its id at once. Bad input, a missing key or a
+        read-only gallery raise here, before anything is recorded or sent."""
+        request = validate(request, studio.settings.provider.accepts_response_format)
+        return self._submit(studio, "generate", request, lambda on_partial, link: studio.generate(request, on_partial, link),
+                            batch, label)
+
+    def submit_edit(self, studio: Studio, request: ImageRequest, images: Sequence[EditImage], mask: bytes | None) -> int:
+        problems: list[str] = []
+        try:
+            request = validate(request, studio.settings.provider.accepts_response_format, edit=True)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+        try:
+            check_inputs(images, mask)
+        except ValidationError as exc:
+            problems.extend(exc.problems)
+        if problems:
+            raise ValidationError(problems)
+        return self._submit(studio, "edit", request, lambda on_partial, link: studio.edit(request, images, mask, on_partial, link))
+
+    def submit_work(self, studio: Studio, kind: str, request: ImageRequest, work: Work) -> int:
+        """Any other request through the studio (a Compare cell): `work(on_partial, link)` must pass `link` on."""
+        return self._submit(studio, kind, request, work)
+
+    def _submit(self, studio: Studio, kind: str, request: ImageRequest, work: Work,
+                batch: tuple[str, str, int] | None = None, label: str | None = None) -> int:
+        studio.records.check_writable()
+        studio.client()  # a missing or malformed key is said now, not as a failed job later
+        provider = studio.settings.provider
+        job = self.records.add(kind, provider.key, request.model, asdict(request), batch)
+        self._enqueue(self._live_job(job.id, kind, label or request.prompt, provider.host, work))
+        return job.id
+
+    def _live_job(self, job_id: int, kind: str, label: str, lane: str, work: Work) -> LiveJob:
+        return LiveJob(job_id, kind, label, lane, work, JobLink(job_id, lambda generation_id: self.records.link(job_id, generation_id)))
+
+    def _enqueue(self, live: LiveJob) -> None:
+        with self._lock:
+            self._live[live.id] = live
+            self._queues.setdefault(live.lane, deque()).append(live)
+        self._pump()
+
+    def _pump(self) -> None:
+        """Start queued jobs while their provider has a free slot."""
+        with self._lock:
+            for lane, queue in self._queues.items():
+                while queue and self._running.get(lane, 0) < self.per_provider:
+                    live = queue.popleft()
+                    self._running[lane] = self._running.get(lane, 0) + 1
+                    self._executor.submit(self._run, live)
+
+    def _run(self, live: LiveJob) -> None:
+        status, generation_id, error = "failed", None, None
+        try:
+            if not self.records.start(live.id):
+                status = "cancelled"  # cancelled between the queue and here: never sent
+                return
+            live.started = time.monotonic()
+
+            def on_partial(index: int, data: bytes) -> None:
+                live.partial = (index, data)
+
+            live.outcome = live.work(on_partial, live.link)
+            generation_id, error = live.outcome.generation_id, live.outcome.error
+            status = "succeeded" if error is None else ("cancelled" if error.code == "cancelled" else "failed")
+        except ValidationError as exc:
+            error = StudioError(" ".join(exc.problems), "invalid_request")
+        except StudioError as exc:
+            error = exc
+        except Exception as exc:  # noqa: BLE001 - recorded, never a traceback on a page
+            error = StudioError(f"The job failed unexpectedly ({type(exc).__name__}); try again.", "unexpected")
+        finally:
+            live.error = error
+            try:
+                if status != "cancelled" or generation_id is not None:
+                    self.records.finish(live.id, status, generation_id or live.link.generation_id, error)
+            except Exception:  # noqa: BLE001 - the database is away: the row stays running and a restart settles it
+                pass
+            with self._lock:
+                self._running[live.lane] -= 1
+                live.done.set()
+                self._lock.notify_all()
+            self._pump()
+
+    # --- following and cancelling ------------------------------------------------------------------------
+
+    def cancel(self, job_id: int) -> str:
+        """Cancel a queued job (never sent) or a running one (its answer is not kept). Returns what happened."""
+        was = self.records.cancel(job_id, CANCELLED_QUEUED, CANCELLED_RUNNING)
+        with self._lock:
+            live = self._live.get(job_id)
+            if live is not None and was == "queued":
+                queue = self._queues.get(live.lane)
+                if queue is not None and live in queue:
+                    queue.remove(live)
+                    live.done.set()
+                    self._lock.notify_all()
+        if was == "running" and live is not None:
+            live.link.cancelled.set()  # the answer, when it comes, is not kept
+        if was == "running":
+            return f"Job #{job_id} cancelled while running: its answer will not be kept (cost unknown)."
+        if was == "queued":
+            return f"Job #{job_id} cancelled before it was sent: nothing was billed."
+        return f"Job #{job_id} had already finished."
+
+    def live(self, job_id: int) -> LiveJob | None:
+        with self._lock:
+            return self._live.get(job_id)
+
+    def wait(self, job_ids: Sequence[int] | None = None, timeout: float | None = None) -> bool:
+        """Wait until these jobs (every job of this pool, by default) have ended; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while True:
+                pending = [live for job_id, live in self._live.items() if (job_ids is None or job_id in job_ids) and not live.done.is_set()]
+                if not pending:
+                    return True
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._lock.wait(left if left is not None else 1.0)
+
+    def views(self, job_ids: Sequence[int]) -> list[JobView]:
+        """These jobs as they stand, in the order given."""
+        rows = self.records.get_many(job_ids)
+        return [self._view(rows[job_id]) for job_id in job_ids if job_id in rows]
+
+    def active(self) -> list[JobView]:
+        """Every queued and running job of the gallery (this process's and others'), oldest first."""
+        return [self._view(job) for job in self.records.active()]
+
+    def _view(self, job: Job) -> JobView:
+        live = self.live(job.id)
+        if job.status in ACTIVE:
+            since = job.started_at or job.created_at
+            since = since.replace(tzinfo=timezone.utc) if since.tzinfo is None else since
+            elapsed = (datetime.now(timezone.utc) - since).total_seconds()
+        else:
+            started, finished = job.started_at or job.created_at, job.finished_at or job.created_at
+            elapsed = (finished - started).total_seconds()
+        prompt = str((job.request or {}).get("prompt") or "")
+        return JobView(job.id, job.kind, job.status, prompt, max(0.0, elapsed), job.generation_id, job.error_message,
+                       live.partial if live is not None and job.status == "running" else None)
+
+    # --- after a restart ---------------------------------------------------------------------------------
+
+    def recover(self) -> tuple[int, int]:
+        """Settle the jobs of dead processes and run the queued Generate jobs adopted from them; then let the
+        provider-task service resume the asynchronous tasks it knows (once it exists). Returns (interrupted,
+        adopted)."""
+        settled, adopted = self.records.settle_dead(self.studio.settings.request_window_s)
+        for job in adopted:
+            studio = self.studio.with_settings(self.studio.settings.for_session(job.provider, job.model))
+            request = ImageRequest(**job.request)
+            self._enqueue(self._live_job(job.id, job.kind, request.prompt, studio.settings.provider.host,
+                                         lambda on_partial, link, studio=studio, request=request: studio.generate(request, on_partial, link)))
+        try:  # the async provider tasks (issue 12's other half) are resumed by their own service
+            from studio.services.tasks import resume_pending_tasks  # type: ignore[import-not-found]
+        except ImportError:
+            pass
+        else:
+            resume_pending_tasks(self.studio)
+        self.recovered = (settled, len(adopted))
+        return self.recovered
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=False)
+
+
+_pools: dict[str, JobPool] = {}
+_pools_lock = threading.Lock()
+
+
+def shared_pool(studio: Studio) -> JobPool:
+    """This process's pool for the studio's gallery, made (and its dead jobs settled) on first use."""
+    key = studio.settings.database_url
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = JobPool(studio, studio.settings.jobs_per_provider)
+        return pool
