@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from studio.services.studio import Outcome
 from studio.core.request import MODERATIONS, ImageRequest, size_is_experimental
 from views.components.handoff import apply_pending_settings
 from views.components.links import link_id
@@ -9,7 +10,8 @@ from views.components.form_memory import restore_form
 from views.components.literal import literal
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field, response_format_field
 from views.components.results import show_outcome
-from views.components.running import follow, send, session_results
+from views.components.jobs_tray import job_pool
+from views.components.running import is_running, live, send, session_results
 from views.components.session import current_studio, sidebar
 
 restore_form("generate")  # what was typed before a look at another page
@@ -30,28 +32,31 @@ with st.expander("Advanced"):
 if size_is_experimental(fields.size):
     st.caption("Sizes above 2560x1440 are experimental at the API.")
 
-asked = False
 if st.button("Generate", type="primary"):
     request = ImageRequest(
         prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
         background=fields.background, moderation=moderation, output_format=fields.output_format,
         output_compression=output_compression, response_format=response_format, stream=stream, partial_images=partial_images,
     )
-    asked = send("generate", f"Generating {fields.n} image(s) with {literal(studio.settings.model)}…", request,
-                 lambda on_partial: studio.generate(request, on_partial=on_partial))
-finished = follow("generate", wait=not asked)
-if finished:
-    st.query_params["generation"] = str(finished[-1].generation_id)
+    send("generate", studio, f"Generating {fields.n} image(s) with {literal(studio.settings.model)}…", request,
+         lambda: job_pool(studio).submit_generate(studio, request))
 
-results = session_results("generate")
-if results:
-    for generation_id in results:
-        outcome = studio.outcome(generation_id)
-        if outcome is not None:
-            st.subheader(f"Generation #{generation_id}")
-            st.text(outcome.generation.prompt)
-            show_outcome(outcome)
-else:
+
+def show_results(finished: list[Outcome]) -> None:
+    """This session's results as they land; before any, the generation in the link or the last one made."""
+    if finished:
+        st.query_params["generation"] = str(finished[-1].generation_id)
+    results = session_results("generate")
+    if results:
+        for generation_id in results:
+            outcome = studio.outcome(generation_id)
+            if outcome is not None:
+                st.subheader(f"Generation #{generation_id}")
+                st.text(outcome.generation.prompt)
+                show_outcome(outcome)
+        return
+    if is_running("generate"):
+        return
     last_id = link_id("generation")
     last = studio.outcome(last_id) if last_id else studio.latest()
     if last_id and last is None:
@@ -60,3 +65,6 @@ else:
         st.subheader(f"Generation #{last.generation_id}" if last_id else f"Last result: generation #{last.generation_id}")
         st.text(last.generation.prompt)
         show_outcome(last)
+
+
+live("generate", studio, show_results)

@@ -263,3 +263,11 @@ def shared_pool(studio: Studio) -> JobPool:
         if pool is None:
             pool = _pools[key] = JobPool(studio, studio.settings.jobs_per_provider)
         return pool
+
+
+def wait_for_jobs(timeout: float) -> bool:
+    """Wait until every shared pool of this process is idle (tests, and a clean shutdown); False on timeout."""
+    deadline = time.monotonic() + timeout
+    with _pools_lock:
+        pools = list(_pools.values())
+    return all(pool.wait(timeout=max(0.0, deadline - time.monotonic())) for pool in pools)

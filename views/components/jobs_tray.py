@@ -1,0 +1,77 @@
+"""The jobs tray, in the sidebar of every page: the gallery's queued and running jobs with their elapsed time
+and newest partial image, a cancel button each, and a toast when one this session saw finishes. A fragment
+refreshes only the tray, once a second while any job is active."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from studio.services.jobs import JobPool, JobView, shared_pool
+from studio.services.studio import Studio
+from views.components.literal import literal
+
+REFRESH_S = 1.0
+
+
+def job_pool(studio: Studio) -> JobPool:
+    """This server process's pool for the gallery (made, and a dead process's jobs settled, on first use)."""
+    return shared_pool(studio)
+
+
+def jobs_tray(studio: Studio) -> None:
+    pool = job_pool(studio)
+    every = REFRESH_S if pool.active() else None
+    with st.sidebar:
+        st.fragment(_tray, run_every=every)(pool, every is not None)
+
+
+def _tray(pool: JobPool, refreshing: bool) -> None:
+    jobs = pool.active()
+    ended = _note_ended(pool, jobs)
+    st.subheader("Jobs")
+    for message in st.session_state.pop("jobs_tray_notes", []):
+        st.caption(literal(message))
+    if not jobs:
+        st.caption("No job queued or running.")
+    for job in jobs:
+        _job_card(pool, job)
+    if refreshing and not jobs:
+        st.session_state["jobs_tray_toasts"] = ended  # shown by the whole page's run, which also stops the refresh
+        st.rerun()
+    for view in st.session_state.pop("jobs_tray_toasts", []) + ([] if refreshing and not jobs else ended):
+        _toast(view)
+
+
+def _job_card(pool: JobPool, job: JobView) -> None:
+    with st.container(border=True, key=f"job_card_{job.id}"):
+        state = "running" if job.status == "running" else "queued"
+        st.caption(f"Job #{job.id} · {state} · {job.elapsed_s:.0f} s")
+        st.text(job.label[:80] + ("…" if len(job.label) > 80 else ""))
+        if job.partial is not None:
+            st.image(job.partial[1], caption=f"partial image {job.partial[0] + 1}", width="stretch")
+        st.button("Cancel", key=f"cancel_job_{job.id}", on_click=_cancel, args=(pool, job.id),
+                  help="A queued job is never sent; a running one's answer is not kept (its cost is unknown).")
+
+
+def _cancel(pool: JobPool, job_id: int) -> None:
+    st.session_state.setdefault("jobs_tray_notes", []).append(pool.cancel(job_id))
+
+
+def _note_ended(pool: JobPool, jobs: list[JobView]) -> list[JobView]:
+    """The jobs this session saw active that have ended since (each said once)."""
+    watched: set[int] = st.session_state.setdefault("jobs_tray_watched", set())
+    active = {job.id for job in jobs}
+    gone = sorted(watched - active)
+    watched.intersection_update(active)
+    watched.update(active)
+    return pool.views(gone) if gone else []
+
+
+def _toast(view: JobView) -> None:
+    prompt = literal(view.label[:40])
+    if view.status == "succeeded":
+        st.toast(f"Job #{view.id} done: {prompt} (generation #{view.generation_id})", icon=":material/check_circle:")
+    elif view.status == "cancelled":
+        st.toast(f"Job #{view.id} cancelled: {prompt}", icon=":material/cancel:")
+    else:
+        st.toast(f"Job #{view.id} {view.status}: {prompt}", icon=":material/error:")
