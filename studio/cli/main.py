@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 from studio.cli.admin import (add_admin_parsers, cmd_copy_database, cmd_doctor, cmd_export, cmd_import, cmd_migrate,
                               cmd_migrate_storage)
 from studio.cli.arena import add_arena_parser, cmd_arena_stats
+from studio.cli.batch import add_batch_parser, cmd_batch
 from studio.cli.compare import add_compare_parser, add_spend_parser, cmd_compare, cmd_spend
 from studio.cli.images import add_image_parsers, cmd_edit, cmd_generate, cmd_inspect
 from studio.core.config import ConfigError
@@ -20,7 +21,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "generate": cmd_generate, "edit": cmd_edit, "migrate": cmd_migrate, "compare": cmd_compare, "spend": cmd_spend,
     "inspect": cmd_inspect, "doctor": cmd_doctor, "export": cmd_export, "import": cmd_import,
     "migrate-storage": cmd_migrate_storage, "copy-database": cmd_copy_database,
-    "arena-stats": cmd_arena_stats,
+    "arena-stats": cmd_arena_stats, "batch": cmd_batch,
 }
 
 
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_compare_parser(commands)
     add_spend_parser(commands)
     add_arena_parser(commands)
+    add_batch_parser(commands)
     add_admin_parsers(commands)
     return parser
 

@@ -94,7 +94,7 @@ class JobRecords:
                     Job.batch_key.in_(list(keys[start:start + chunk])), Job.status == "succeeded")))
         return done
 
-    def settle_dead(self, older_than_s: float) -> tuple[int, list[Job]]:
+    def settle_dead(self, older_than_s: float, adopt: bool = True) -> tuple[int, list[Job]]:
         """The active jobs of processes that are gone: a running one is marked interrupted (its synchronous
         request died with its process); a queued Generate job from the pages (never sent, its request stored
         whole) is adopted by this process and returned to be run; any other queued job (an edit, whose
@@ -108,6 +108,8 @@ class JobRecords:
                 if not _gone(job.worker, job.started_at or job.created_at, cutoff):
                     continue
                 if job.status == "queued" and job.kind == "generate" and job.batch_key is None:
+                    if not adopt:
+                        continue  # left for a server's pool to adopt
                     job.worker = me
                     adopted.append(job)
                     continue

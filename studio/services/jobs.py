@@ -65,7 +65,7 @@ class JobView:
 
 
 class JobPool:
-    def __init__(self, studio: Studio, per_provider: int, threads: int = 32, recover: bool = True):
+    def __init__(self, studio: Studio, per_provider: int, threads: int = 32, recover: bool = True, adopt: bool = True):
         self.studio = studio
         self.records = JobRecords(studio.records.engine)
         self.per_provider = per_provider
@@ -76,7 +76,7 @@ class JobPool:
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=threads, thread_name_prefix="studio-job")
         self.recovered = (0, 0)
         if recover and not studio.records.read_only:
-            self.recover()
+            self.recover(adopt)
 
     # --- submitting --------------------------------------------------------------------------------------
 
@@ -204,6 +204,17 @@ class JobPool:
                     return False
                 self._lock.wait(left if left is not None else 1.0)
 
+    def wait_any(self, job_ids: Sequence[int], timeout: float) -> list[int]:
+        """Those of these jobs that have ended, waiting up to `timeout` for at least one."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                ended = [job_id for job_id in job_ids if job_id in self._live and self._live[job_id].done.is_set()]
+                left = deadline - time.monotonic()
+                if ended or left <= 0:
+                    return ended
+                self._lock.wait(left)
+
     def views(self, job_ids: Sequence[int]) -> list[JobView]:
         """These jobs as they stand, in the order given."""
         rows = self.records.get_many(job_ids)
@@ -228,11 +239,11 @@ class JobPool:
 
     # --- after a restart ---------------------------------------------------------------------------------
 
-    def recover(self) -> tuple[int, int]:
-        """Settle the jobs of dead processes and run the queued Generate jobs adopted from them; then let the
-        provider-task service resume the asynchronous tasks it knows (once it exists). Returns (interrupted,
-        adopted)."""
-        settled, adopted = self.records.settle_dead(self.studio.settings.request_window_s)
+    def recover(self, adopt: bool = True) -> tuple[int, int]:
+        """Settle the jobs of dead processes and run the queued Generate jobs adopted from them (not with
+        `adopt=False`: the batch command leaves them to a server); then let the provider-task service resume
+        the asynchronous tasks it knows (once it exists). Returns (interrupted, adopted)."""
+        settled, adopted = self.records.settle_dead(self.studio.settings.request_window_s, adopt)
         for job in adopted:
             studio = self.studio.with_settings(self.studio.settings.for_session(job.provider, job.model))
             request = ImageRequest(**job.request)
