@@ -1,6 +1,7 @@
 """The jobs tray, in the sidebar of every page: the gallery's queued and running jobs with their elapsed time
 and newest partial image, a cancel button each, and a toast when one this session saw finishes. A fragment
-refreshes only the tray, once a second while any job is active."""
+refreshes only the tray, once a second while any job is active; when one ends the whole page runs once, so
+its result shows wherever the user is (the Gallery lists it)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import streamlit as st
 from studio.services.jobs import JobPool, JobView, shared_pool
 from studio.services.studio import Studio
 from views.components.literal import literal
+from views.components.session import current_studio
 
 REFRESH_S = 1.0
 
@@ -16,6 +18,11 @@ REFRESH_S = 1.0
 def job_pool(studio: Studio) -> JobPool:
     """This server process's pool for the gallery (made, and a dead process's jobs settled, on first use)."""
     return shared_pool(studio)
+
+
+def session_jobs_tray() -> None:
+    """The tray for this session's gallery (app.py draws it after the page, on every page)."""
+    jobs_tray(current_studio())
 
 
 def jobs_tray(studio: Studio) -> None:
@@ -29,17 +36,21 @@ def _tray(pool: JobPool, refreshing: bool) -> None:
     jobs = pool.active()
     ended = _note_ended(pool, jobs)
     st.subheader("Jobs")
-    for message in st.session_state.pop("jobs_tray_notes", []):
-        st.caption(literal(message))
     if not jobs:
         st.caption("No job queued or running.")
     for job in jobs:
         _job_card(pool, job)
-    if refreshing and not jobs:
-        st.session_state["jobs_tray_toasts"] = ended  # shown by the whole page's run, which also stops the refresh
+    if refreshing and (ended or not jobs):
+        # A result landed: the whole page runs again so it shows there (the Gallery, a page's results), the
+        # toast with it; and when no job is left, that run stops the refreshing.
+        st.session_state["jobs_tray_toasts"] = ended
         st.rerun()
-    for view in st.session_state.pop("jobs_tray_toasts", []) + ([] if refreshing and not jobs else ended):
-        _toast(view)
+    for message in st.session_state.pop("jobs_tray_notes", []):  # what a Cancel did
+        st.toast(message, icon=":material/cancel:")
+    cancelled_here: set[int] = st.session_state.setdefault("jobs_cancelled_here", set())
+    for view in st.session_state.pop("jobs_tray_toasts", []) + ended:
+        if view.id not in cancelled_here:  # its Cancel already said what happened
+            _toast(view)
 
 
 def _job_card(pool: JobPool, job: JobView) -> None:
@@ -55,6 +66,7 @@ def _job_card(pool: JobPool, job: JobView) -> None:
 
 def _cancel(pool: JobPool, job_id: int) -> None:
     st.session_state.setdefault("jobs_tray_notes", []).append(pool.cancel(job_id))
+    st.session_state.setdefault("jobs_cancelled_here", set()).add(job_id)
 
 
 def _note_ended(pool: JobPool, jobs: list[JobView]) -> list[JobView]:

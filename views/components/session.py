@@ -10,7 +10,6 @@ from studio.core.config import ConfigError, DEMO_PROVIDER, Settings, load_provid
 from studio.core.errors import StudioError
 from studio.core.pricing import SpendRow
 from studio.services.studio import Studio
-from views.components.jobs_tray import jobs_tray
 from views.components.literal import literal
 from views.components.spend import spend_sidebar
 
@@ -73,7 +72,6 @@ def sidebar(studio: Studio, spend_rows: Sequence[SpendRow] | None = None) -> Non
             st.warning(s.missing_key_message())
             st.button("Use the demo endpoint", on_click=_use_demo)
     spend_sidebar(studio, spend_rows)  # on every page, not only Compare
-    jobs_tray(studio)  # likewise: the background jobs, from every page
 
 
 def _use_demo() -> None:
