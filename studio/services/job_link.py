@@ -21,6 +21,7 @@ class JobCancelled(StudioError):
 class JobLink:
     job_id: int
     on_recorded: Callable[[int], None] = lambda _generation_id: None
+    on_answered: Callable[[], None] = lambda: None  # the provider answered: what follows is local work
     cancelled: threading.Event = field(default_factory=threading.Event)
     generation_id: int | None = None
 
@@ -29,5 +30,7 @@ class JobLink:
         self.on_recorded(generation_id)
 
     def check(self) -> None:
+        """Called once the answer is in, before its files are saved."""
+        self.on_answered()
         if self.cancelled.is_set():
             raise JobCancelled(CANCELLED_RUNNING, "cancelled")

@@ -48,6 +48,7 @@ class LiveJob:
     done: threading.Event = field(default_factory=threading.Event)
     outcome: Outcome | None = None
     error: StudioError | None = None
+    released: bool = False  # its provider slot was given back
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,20 @@ class JobPool:
         return job.id
 
     def _live_job(self, job_id: int, kind: str, label: str, lane: str, work: Work) -> LiveJob:
-        return LiveJob(job_id, kind, label, lane, work, JobLink(job_id, lambda generation_id: self.records.link(job_id, generation_id)))
+        link = JobLink(job_id, lambda generation_id: self.records.link(job_id, generation_id))
+        live = LiveJob(job_id, kind, label, lane, work, link)
+        link.on_answered = lambda: self._release(live)
+        return live
+
+    def _release(self, live: LiveJob) -> None:
+        """The job's provider slot is free once its answer is in: saving the files and committing the rows is
+        local work, and the next queued request need not wait for it."""
+        with self._lock:
+            if live.released:
+                return
+            live.released = True
+            self._running[live.lane] -= 1
+        self._pump()
 
     def _enqueue(self, live: LiveJob) -> None:
         with self._lock:
@@ -160,11 +174,10 @@ class JobPool:
                     self.records.finish(live.id, status, generation_id or live.link.generation_id, error)
             except Exception:  # noqa: BLE001 - the database is away: the row stays running and a restart settles it
                 pass
+            self._release(live)
             with self._lock:
-                self._running[live.lane] -= 1
                 live.done.set()
                 self._lock.notify_all()
-            self._pump()
 
     # --- following and cancelling ------------------------------------------------------------------------
 

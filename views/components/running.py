@@ -30,6 +30,7 @@ class Sent:
     label: str
     fingerprint: Hashable  # what makes two requests "the same request"
     settled: JobView | None = None  # its final state, once it ended
+    current: JobView | None = None  # as of the last look, while it runs
     shown: bool = False
     errors: list[str] = field(default_factory=list)
 
@@ -87,30 +88,38 @@ def _ask_again(page: str, label: str, fingerprint: Hashable, submit: Submit) -> 
         st.rerun()
 
 
-def _refresh(page: str, studio: Studio) -> None:
-    """Settle the page's jobs that ended (their generations join the results)."""
+def _refresh(page: str, studio: Studio) -> int:
+    """Settle the page's jobs that ended (their generations join the results); returns how many just ended."""
     open_ = [sent for sent in _sent(page) if sent.settled is None]
     if not open_:
-        return
+        return 0
     views = {view.id: view for view in job_pool(studio).views([sent.job_id for sent in open_])}
+    ended = 0
     for sent in open_:
         view = views.get(sent.job_id)
-        if view is not None and view.status not in ("queued", "running"):
-            sent.settled = view
-            if view.generation_id is not None and view.generation_id not in session_results(page):
-                session_results(page).append(view.generation_id)
-
-
-def follow(page: str, studio: Studio) -> list[Outcome]:
-    """A status box per job of this page: counting while it runs (with the newest partial image), then done,
-    failed or cancelled. Returns the outcomes of the jobs that ended since the last look."""
-    _refresh(page, studio)
-    open_views = {view.id: view for view in job_pool(studio).views([s.job_id for s in _sent(page) if s.settled is None])}
-    for sent in _sent(page):
-        view = sent.settled or open_views.get(sent.job_id)
         if view is None:
             continue
-        _status_box(sent, view)
+        if view.status in ("queued", "running"):
+            sent.current = view
+            continue
+        sent.settled = view
+        ended += 1
+        if view.generation_id is not None and view.generation_id not in session_results(page):
+            session_results(page).append(view.generation_id)
+    return ended
+
+
+def follow(page: str) -> None:
+    """A status box per job of this page: counting while it runs (with the newest partial image), then done,
+    failed or cancelled (as of the last `_refresh`)."""
+    for sent in _sent(page):
+        view = sent.settled or sent.current
+        if view is not None:
+            _status_box(sent, view)
+
+
+def _landed(page: str, studio: Studio) -> list[Outcome]:
+    """The outcomes of the page's jobs that ended since the last look."""
     finished = []
     for sent in _sent(page):
         if sent.settled is not None and not sent.shown and sent.settled.generation_id is not None:
@@ -139,24 +148,24 @@ def _status_box(sent: Sent, view: JobView) -> None:
 
 
 def live(page: str, studio: Studio, show: Callable[[list[Outcome]], None]) -> None:
-    """The page's status boxes and results, refreshed once a second by a fragment while a job runs; when the
-    last one ends the whole page runs once more (which also stops the refreshing)."""
+    """The page's status boxes, refreshed once a second by a fragment while a job runs (only they: the
+    results, images and all, are drawn by the page's own run); when a job ends the whole page runs once more,
+    which shows its result and, once none runs, stops the refreshing."""
     for problem in _problems(page):  # said once, in the run after the click
         st.error(literal(problem))
     _problems(page).clear()
     _refresh(page, studio)
-    every = 1.0 if is_running(page) else None
-
-    def area() -> None:
-        finished = follow(page, studio)
-        show(finished)
-        if every is not None and not is_running(page):
-            st.rerun()
-
-    if every is None:
-        area()  # nothing runs: the results' buttons rerun the whole page, as any button
+    if is_running(page):
+        st.fragment(_ticking, run_every=1.0)(page, studio)
     else:
-        st.fragment(area, run_every=every)()
+        follow(page)
+    show(_landed(page, studio))
+
+
+def _ticking(page: str, studio: Studio) -> None:
+    if _refresh(page, studio):
+        st.rerun()  # a job ended: the whole page, so that its result shows
+    follow(page)
 
 
 def session_results(page: str) -> list[int]:
