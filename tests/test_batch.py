@@ -145,3 +145,44 @@ def test_a_killed_100_line_batch_resumes_without_repeating_a_line(studio_env: Pa
     assert sorted(succeeded) == sorted(f"line {n} [demo:delay=0.05]" for n in range(1, 101))  # each line once
     # Only requests in flight at the kill were sent twice (at most the concurrency).
     assert 100 <= demo_server.config.requests_seen - before <= 104
+
+
+# --- The Generate page's upload, under Streamlit's AppTest -------------------------------------------------
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from studio.services.jobs import wait_for_jobs  # noqa: E402
+
+
+def upload_and_run(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key="batch_file").set_value((name, data, "text/csv")).run()
+    at.button(key="batch_run").click().run()
+    assert wait_for_jobs(60)
+    return at.run()
+
+
+def test_the_generate_page_runs_an_uploaded_file_and_skips_it_the_second_time(studio_env: Path, demo_server: DemoServer):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.selectbox(key="quality").select("low")
+    at.toggle(key="live_preview").set_value(False).run()
+    before = demo_server.config.requests_seen
+    upload_and_run(at, "ideas.csv", b"prompt,size\na lantern,1536x1024\na compass,\n")
+    assert not at.exception and not at.error
+    assert "ideas.csv: 2 line(s) queued, 0 already done." in [c.value for c in at.caption]
+    assert sorted(s.value for s in at.main.subheader) == ["Generation #1", "Generation #2"]
+    assert len(at.main.image) == 2
+    studio = Studio.open(load_settings())
+    assert sorted((g.prompt, g.size, g.quality) for g in generations(studio)) == [
+        ("a compass", "auto", "low"), ("a lantern", "1536x1024", "low")]  # an empty cell: the form's size
+    upload_and_run(at, "ideas.csv", b"prompt,size\na lantern,1536x1024\na compass,\n")
+    assert "ideas.csv: 0 line(s) queued, 2 already done." in [c.value for c in at.caption]
+    assert demo_server.config.requests_seen - before == 2
+
+
+def test_the_generate_page_names_the_bad_rows_of_an_upload(studio_env: Path, demo_server: DemoServer):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    before = demo_server.config.requests_seen
+    at.file_uploader(key="batch_file").set_value(("bad.csv", b"prompt,n\nfine,1\nnope,zero\n", "text/csv")).run()
+    at.button(key="batch_run").click().run()
+    assert [e.value for e in at.error] == ["bad.csv line 3: n must be a whole number, not 'zero'."]
+    assert demo_server.config.requests_seen == before

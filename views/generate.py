@@ -1,7 +1,10 @@
 """Generate page: gather the request, call the studio, show what came back."""
 
+from dataclasses import replace
+
 import streamlit as st
 
+from studio.services.batch import queue_upload
 from studio.services.studio import Outcome
 from studio.core.request import MODERATIONS, ImageRequest, size_is_experimental
 from views.components.handoff import apply_pending_settings
@@ -11,7 +14,7 @@ from views.components.literal import literal
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field, response_format_field
 from views.components.results import show_outcome
 from views.components.jobs_tray import job_pool
-from views.components.running import is_running, live, send, session_results
+from views.components.running import is_running, live, send, send_many, session_results
 from views.components.session import current_studio, sidebar
 
 restore_form("generate")  # what was typed before a look at another page
@@ -32,14 +35,29 @@ with st.expander("Advanced"):
 if size_is_experimental(fields.size):
     st.caption("Sizes above 2560x1440 are experimental at the API.")
 
+request = ImageRequest(
+    prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
+    background=fields.background, moderation=moderation, output_format=fields.output_format,
+    output_compression=output_compression, response_format=response_format, stream=stream, partial_images=partial_images,
+)
 if st.button("Generate", type="primary"):
-    request = ImageRequest(
-        prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
-        background=fields.background, moderation=moderation, output_format=fields.output_format,
-        output_compression=output_compression, response_format=response_format, stream=stream, partial_images=partial_images,
-    )
     send("generate", studio, f"Generating {fields.n} image(s) with {literal(studio.settings.model)}…", request,
          lambda: job_pool(studio).submit_generate(studio, request))
+
+with st.expander("Batch: every line of a prompts file"):
+    upload = st.file_uploader("Prompts file", type=["txt", "csv"], key="batch_file",
+                              help="One prompt per line (.txt, # comments), or a CSV with a prompt column and any request "
+                                   "field as a column; the fields above apply where a row leaves a cell empty. The same "
+                                   "file again skips the lines already done (as `python -m studio batch` does).")
+    if st.button("Run every line", key="batch_run", disabled=upload is None) and upload is not None:
+        def queue_file() -> list[tuple[int, str]]:
+            queued = queue_upload(job_pool(studio), studio, upload.name, upload.getvalue(), replace(request, prompt=""))
+            st.session_state["batch_note"] = f"{literal(upload.name)}: {len(queued.jobs)} line(s) queued, {queued.skipped} already done."
+            return [(job_id, f"Line {line.line}: {literal(line.request.prompt[:60])}") for job_id, line in queued.jobs]
+
+        send_many("generate", studio, queue_file)
+    if st.session_state.get("batch_note"):
+        st.caption(st.session_state["batch_note"])
 
 
 def show_results(finished: list[Outcome]) -> None:

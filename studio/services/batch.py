@@ -166,3 +166,17 @@ def run_batch(pool: JobPool, studio: Studio, batch: Batch, on_result: Callable[[
             results.append(result)
             on_result(result)
     return results
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What the Generate page's upload queued: (job id, line) per line, and how many were already done."""
+
+    jobs: list[tuple[int, BatchLine]]
+    skipped: int
+
+
+def queue_upload(pool: JobPool, studio: Studio, name: str, data: bytes, defaults: ImageRequest) -> Queued:
+    """An uploaded prompts file as jobs (keyed by the upload's name, so the same file again skips its done lines)."""
+    batch = read_batch(studio, f"upload:{name}", name, data, defaults)
+    return Queued([(job_id, line) for line, job_id in submit_batch(pool, studio, batch)], len(batch.lines) - len(batch.todo))

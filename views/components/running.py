@@ -56,6 +56,24 @@ def start(page: str, label: str, fingerprint: Hashable, submit: Submit) -> None:
     _sent(page).append(Sent(job_id, label, fingerprint))
 
 
+def send_many(page: str, studio: Studio, submit: Callable[[], list[tuple[int, str]]]) -> None:
+    """Several jobs at once (a batch file): `submit` returns (job id, label) for each one it queued."""
+    _refresh(page, studio)
+    if not is_running(page):
+        session_results(page).clear()
+        _sent(page).clear()
+    _problems(page).clear()
+    try:
+        queued = submit()
+    except ValidationError as exc:
+        _problems(page).extend(exc.problems)
+        return
+    except StudioError as exc:
+        _problems(page).append(exc.message)
+        return
+    _sent(page).extend(Sent(job_id, label, ("batch", job_id)) for job_id, label in queued)
+
+
 def is_running(page: str, fingerprint: Hashable | None = None) -> bool:
     """Whether a job of this page (the same request, given its fingerprint) is still queued or running."""
     return any(sent.settled is None and (fingerprint is None or sent.fingerprint == fingerprint) for sent in _sent(page))
