@@ -176,3 +176,20 @@ def test_a_restart_settles_the_running_job_and_runs_the_queued_one(studio: Studi
     assert cut.status == "failed" and cut.generation.error_code == "interrupted"
     pool_before.close()
     pool.close()
+
+
+def test_compare_cells_run_as_jobs_and_a_cancelled_cell_is_not_run(studio: Studio, demo_server: DemoServer):
+    from studio.services.compare import GridSpec, start_grid
+
+    pool = JobPool(studio, per_provider=1)
+    before = demo_server.config.requests_seen
+    run = start_grid(studio, GridSpec(ask("a compared kite [demo:delay=0.8]"), ("low", "medium", "high")), pool=pool)
+    waiting = [v for v in pool.active() if v.status == "queued"]
+    assert len(pool.active()) == 3 and {v.kind for v in pool.active()} == {"compare"}
+    assert "nothing was billed" in pool.cancel(waiting[-1].id)  # the high cell, last in line
+    results = {r.quality: r for r in run.results()}
+    assert results["low"].status == "succeeded" and results["medium"].status == "succeeded"
+    assert results["high"].status == "not run" and results["high"].outcome is None
+    assert demo_server.config.requests_seen - before == 2
+    assert pool.wait(timeout=10)
+    pool.close()

@@ -49,6 +49,7 @@ class LiveJob:
     outcome: Outcome | None = None
     error: StudioError | None = None
     released: bool = False  # its provider slot was given back
+    on_end: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -103,17 +104,22 @@ class JobPool:
             raise ValidationError(problems)
         return self._submit(studio, "edit", request, lambda on_partial, link: studio.edit(request, images, mask, on_partial, link))
 
-    def submit_work(self, studio: Studio, kind: str, request: ImageRequest, work: Work) -> int:
-        """Any other request through the studio (a Compare cell): `work(on_partial, link)` must pass `link` on."""
-        return self._submit(studio, kind, request, work)
+    def submit_work(self, studio: Studio, kind: str, request: ImageRequest, work: Work,
+                    on_end: Callable[[], None] | None = None) -> int:
+        """Any other request through the studio (a Compare cell): `work(on_partial, link)` must pass `link` on;
+        `on_end()` is called once the job has ended, however (a cancelled queued job never calls `work`)."""
+        return self._submit(studio, kind, request, work, on_end=on_end)
 
     def _submit(self, studio: Studio, kind: str, request: ImageRequest, work: Work,
-                batch: tuple[str, str, int] | None = None, label: str | None = None) -> int:
+                batch: tuple[str, str, int] | None = None, label: str | None = None,
+                on_end: Callable[[], None] | None = None) -> int:
         studio.records.check_writable()
         studio.client()  # a missing or malformed key is said now, not as a failed job later
         provider = studio.settings.provider
         job = self.records.add(kind, provider.key, request.model, asdict(request), batch)
-        self._enqueue(self._live_job(job.id, kind, label or request.prompt, provider.host, work))
+        live = self._live_job(job.id, kind, label or request.prompt, provider.host, work)
+        live.on_end = on_end
+        self._enqueue(live)
         return job.id
 
     def _live_job(self, job_id: int, kind: str, label: str, lane: str, work: Work) -> LiveJob:
@@ -175,9 +181,17 @@ class JobPool:
             except Exception:  # noqa: BLE001 - the database is away: the row stays running and a restart settles it
                 pass
             self._release(live)
-            with self._lock:
-                live.done.set()
-                self._lock.notify_all()
+            self._end(live)
+
+    def _end(self, live: LiveJob) -> None:
+        if live.on_end is not None:
+            try:
+                live.on_end()
+            except Exception:  # noqa: BLE001 - a caller's hook must not keep the job from ending
+                pass
+        with self._lock:
+            live.done.set()
+            self._lock.notify_all()
 
     # --- following and cancelling ------------------------------------------------------------------------
 
@@ -190,8 +204,10 @@ class JobPool:
                 queue = self._queues.get(live.lane)
                 if queue is not None and live in queue:
                     queue.remove(live)
-                    live.done.set()
-                    self._lock.notify_all()
+                else:
+                    live = None  # already taken off the queue: its thread sees the cancel and ends it
+        if was == "queued" and live is not None:
+            self._end(live)
         if was == "running" and live is not None:
             live.link.cancelled.set()  # the answer, when it comes, is not kept
         if was == "running":
