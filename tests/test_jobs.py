@@ -193,3 +193,19 @@ def test_compare_cells_run_as_jobs_and_a_cancelled_cell_is_not_run(studio: Studi
     assert demo_server.config.requests_seen - before == 2
     assert pool.wait(timeout=10)
     pool.close()
+
+
+def test_cancel_shuts_a_streamed_request_at_once(studio: Studio):
+    pool = JobPool(studio, per_provider=1)
+    job_id = pool.submit_generate(studio, ask("a slow stream [demo:partial_delay=2]", stream=True, partial_images=3))
+    wait_for(lambda: pool.live(job_id) is not None and pool.live(job_id).partial is not None)  # it streams
+    cancelled = time.monotonic()
+    pool.cancel(job_id)
+    assert pool.wait([job_id], timeout=30)
+    assert time.monotonic() - cancelled < 1.5  # not the 4 s the rest of the stream takes
+    [view] = pool.views([job_id])
+    assert view.status == "cancelled"
+    outcome = studio.outcome(view.generation_id)
+    assert outcome.generation.error_code == "cancelled" and "cost unknown" in outcome.generation.error_message
+    assert outcome.images == []
+    pool.close()

@@ -164,7 +164,7 @@ class JobPool:
             def on_partial(index: int, data: bytes) -> None:
                 live.partial = (index, data)
 
-            live.outcome = live.work(on_partial, live.link)
+            live.outcome = live.work(live.link.watch(on_partial), live.link)
             generation_id, error = live.outcome.generation_id, live.outcome.error
             status = "succeeded" if error is None else ("cancelled" if error.code == "cancelled" else "failed")
         except ValidationError as exc:
@@ -209,7 +209,7 @@ class JobPool:
         if was == "queued" and live is not None:
             self._end(live)
         if was == "running" and live is not None:
-            live.link.cancelled.set()  # the answer, when it comes, is not kept
+            live.link.abort()  # the answer is not kept; a streamed request's connection is shut now
         if was == "running":
             return f"Job #{job_id} cancelled while running: its answer will not be kept (cost unknown)."
         if was == "queued":

@@ -218,6 +218,7 @@ class Studio:
             rows, rejected = self._save_all(result.images, written, request)
             note = _short_batch_note(request.n or 1, len(result.images), rejected)
         except Exception as exc:  # recorded whatever it is: the prompt must not be lost
+            exc = job.cancelled_error(exc) if job is not None else exc  # an abort reads as the cancel it was
             for path in written:  # a batch is kept whole or not at all
                 self.storage.delete(path)
             if not isinstance(exc, StudioError):
