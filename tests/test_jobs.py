@@ -209,3 +209,30 @@ def test_cancel_shuts_a_streamed_request_at_once(studio: Studio):
     assert outcome.generation.error_code == "cancelled" and "cost unknown" in outcome.generation.error_message
     assert outcome.images == []
     pool.close()
+
+
+def test_a_running_job_whose_generation_is_still_pending_after_a_restart_follows_it(studio: Studio):
+    """An asynchronous provider task outlives its process: its generation stays pending (the task service
+    resumes it by its task id), and the job, instead of being marked interrupted, ends as its generation does."""
+    from sqlalchemy import update
+
+    from studio.db.jobs import JobRecords
+
+    dead = subprocess.run([sys.executable, "-c", "from studio.db.worker import current_worker; print(current_worker())"],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True).stdout.strip()
+    records = JobRecords(studio.records.engine)
+    request = ask("an async task in flight")
+    pending = studio.records.start_generation(request, "custom", "relay.example")
+    job = records.add("generate", "custom", request.model, {"prompt": request.prompt, "model": request.model})
+    assert records.start(job.id)
+    records.link(job.id, pending.id)
+    with studio.records.engine.begin() as connection:  # both were the dead process's
+        connection.execute(update(Job).where(Job.id == job.id).values(worker=dead))
+    pool = JobPool(studio, per_provider=1)
+    assert pool.recovered == (0, 0)
+    assert pool.views([job.id])[0].status == "running"  # not interrupted: its task is being resumed
+    studio.records.fail_generation(pending, StudioError("The provider's task expired.", "task_expired"), 3.0)
+    wait_for(lambda: pool.views([job.id])[0].status != "running", timeout=10)
+    [view] = pool.views([job.id])
+    assert view.status == "failed" and view.error == "The provider's task expired."
+    pool.close()

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import sessionmaker
 
 from studio.core.errors import StudioError
-from studio.db.models import Job, utcnow
+from studio.db.models import Generation, Job, utcnow
 from studio.db.worker import Worker, current_worker
 
 ACTIVE = ("queued", "running")
@@ -94,14 +94,17 @@ class JobRecords:
                     Job.batch_key.in_(list(keys[start:start + chunk])), Job.status == "succeeded")))
         return done
 
-    def settle_dead(self, older_than_s: float, adopt: bool = True) -> tuple[int, list[Job]]:
+    def settle_dead(self, older_than_s: float, adopt: bool = True) -> tuple[int, list[Job], list[Job]]:
         """The active jobs of processes that are gone: a running one is marked interrupted (its synchronous
         request died with its process); a queued Generate job from the pages (never sent, its request stored
         whole) is adopted by this process and returned to be run; any other queued job (an edit, whose
         files were only in memory, or a batch line, which the next run of its batch sends) is marked
-        interrupted, never sent. Returns (how many were marked interrupted, the adopted jobs)."""
+        interrupted, never sent. A running job whose generation is still pending after the start's settling (an
+        asynchronous provider task, which is resumed by polling its task id) is kept running, owned by this
+        process, to be settled when its generation is. Returns (how many were marked interrupted, the adopted
+        queued jobs, the resumed running ones)."""
         cutoff = utcnow() - timedelta(seconds=older_than_s)
-        settled, adopted = 0, []
+        settled, adopted, resumed = 0, [], []
         me = current_worker()
         with self.sessions.begin() as session:
             for job in session.scalars(select(Job).where(Job.status.in_(ACTIVE)).with_for_update(skip_locked=True)):
@@ -113,10 +116,33 @@ class JobRecords:
                     job.worker = me
                     adopted.append(job)
                     continue
+                if job.status == "running" and job.generation_id is not None and session.scalar(
+                        select(Generation.status).where(Generation.id == job.generation_id)) == "pending":
+                    job.worker = me
+                    resumed.append(job)
+                    continue
                 job.error_message = INTERRUPTED_RUNNING if job.status == "running" else INTERRUPTED_QUEUED
                 job.status, job.error_code, job.finished_at = "interrupted", "interrupted", utcnow()
                 settled += 1
-        return settled, adopted
+        return settled, adopted, resumed
+
+    def settle_with_generation(self, job_id: int) -> bool:
+        """Settle a running job as its generation ended (a resumed provider task); False while it is pending."""
+        with self.sessions.begin() as session:
+            job = session.get(Job, job_id)
+            generation = session.get(Generation, job.generation_id) if job is not None and job.generation_id else None
+            if job is None or job.status != "running":
+                return True
+            if generation is not None and generation.status == "pending":
+                return False
+            if generation is None:
+                job.status, job.error_code, job.error_message = "interrupted", "interrupted", INTERRUPTED_RUNNING
+            else:
+                job.status = "succeeded" if generation.status == "succeeded" else "failed"
+                if generation.status != "succeeded":
+                    job.error_code, job.error_message = generation.error_code, generation.error_message
+            job.finished_at = utcnow()
+            return True
 
 
 def _gone(worker: str | None, since: datetime, cutoff: datetime) -> bool:

@@ -270,25 +270,52 @@ class JobPool:
 
     def recover(self, adopt: bool = True) -> tuple[int, int]:
         """Settle the jobs of dead processes and run the queued Generate jobs adopted from them (not with
-        `adopt=False`: the batch command leaves them to a server); then let the provider-task service resume
-        the asynchronous tasks it knows (once it exists). Returns (interrupted, adopted)."""
-        settled, adopted = self.records.settle_dead(self.studio.settings.request_window_s, adopt)
+        `adopt=False`: the batch command leaves them to a server); let the provider-task service resume the
+        asynchronous tasks it knows (once per process and gallery), and settle each job that was running one
+        when its generation ends. Returns (interrupted, adopted)."""
+        settled, adopted, resumed = self.records.settle_dead(self.studio.settings.request_window_s, adopt)
         for job in adopted:
             studio = self.studio.with_settings(self.studio.settings.for_session(job.provider, job.model))
             request = ImageRequest(**job.request)
             self._enqueue(self._live_job(job.id, job.kind, request.prompt, studio.settings.provider.host,
                                          lambda on_partial, link, studio=studio, request=request: studio.generate(request, on_partial, link)))
-        try:  # the async provider tasks (issue 12's other half) are resumed by their own service
-            from studio.services.tasks import resume_pending_tasks  # type: ignore[import-not-found]
-        except ImportError:
-            pass
-        else:
-            resume_pending_tasks(self.studio)
+        _resume_tasks_once(self.studio)
+        if resumed:
+            threading.Thread(target=self._follow_resumed, args=([job.id for job in resumed],), daemon=True,
+                             name="studio-job-resumed").start()
         self.recovered = (settled, len(adopted))
         return self.recovered
 
+    def _follow_resumed(self, job_ids: list[int], every_s: float = 1.0) -> None:
+        """Settle the resumed jobs as their generations end (the task service finishes those)."""
+        waiting = list(job_ids)
+        while waiting:
+            time.sleep(every_s)
+            try:
+                waiting = [job_id for job_id in waiting if not self.records.settle_with_generation(job_id)]
+            except Exception:  # noqa: BLE001 - the database is away for a moment: try again next time
+                continue
+
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=False)
+
+
+_resumed: set[str] = set()
+
+
+def _resume_tasks_once(studio: Studio) -> None:
+    """The asynchronous provider tasks a dead process left are resumed by their own service (issue 12's other
+    half, studio.services.tasks), once per process and gallery."""
+    key = studio.settings.database_url
+    with _pools_lock:
+        if key in _resumed:
+            return
+        _resumed.add(key)
+    try:
+        from studio.services.tasks import resume_pending_tasks  # type: ignore[import-not-found]  # noqa: PLC0415
+    except ImportError:  # not merged yet: nothing to resume
+        return
+    resume_pending_tasks(studio)
 
 
 _pools: dict[str, JobPool] = {}
