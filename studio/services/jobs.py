@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 from studio.core.errors import StudioError
 from studio.core.request import ImageRequest, ValidationError, validate
 from studio.core.wire import PartialCallback
+from studio.db.errors import database_errors
 from studio.db.jobs import ACTIVE, JobRecords
 from studio.db.models import Job
 from studio.services.edits import EditImage, check_inputs
@@ -116,7 +117,8 @@ class JobPool:
         studio.records.check_writable()
         studio.client()  # a missing or malformed key is said now, not as a failed job later
         provider = studio.settings.provider
-        job = self.records.add(kind, provider.key, request.model, asdict(request), batch)
+        with database_errors():  # a database in trouble is one clear message, nothing queued
+            job = self.records.add(kind, provider.key, request.model, asdict(request), batch)
         live = self._live_job(job.id, kind, label or request.prompt, provider.host, work)
         live.on_end = on_end
         self._enqueue(live)
@@ -246,12 +248,14 @@ class JobPool:
 
     def views(self, job_ids: Sequence[int]) -> list[JobView]:
         """These jobs as they stand, in the order given."""
-        rows = self.records.get_many(job_ids)
+        with database_errors():
+            rows = self.records.get_many(job_ids)
         return [self._view(rows[job_id]) for job_id in job_ids if job_id in rows]
 
     def active(self) -> list[JobView]:
         """Every queued and running job of the gallery (this process's and others'), oldest first."""
-        return [self._view(job) for job in self.records.active()]
+        with database_errors():
+            return [self._view(job) for job in self.records.active()]
 
     def _view(self, job: Job) -> JobView:
         live = self.live(job.id)
@@ -301,13 +305,14 @@ class JobPool:
 
 
 _resumed: set[str] = set()
+_resumed_lock = threading.Lock()  # not _pools_lock: shared_pool holds that while a new pool recovers
 
 
 def _resume_tasks_once(studio: Studio) -> None:
     """The asynchronous provider tasks a dead process left are resumed by their own service (issue 12's other
     half, studio.services.tasks), once per process and gallery."""
     key = studio.settings.database_url
-    with _pools_lock:
+    with _resumed_lock:
         if key in _resumed:
             return
         _resumed.add(key)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio.core.errors import StudioError
 from studio.services.jobs import JobPool, JobView, shared_pool
 from studio.services.studio import Studio
 from views.components.literal import literal
@@ -26,14 +27,22 @@ def session_jobs_tray() -> None:
 
 
 def jobs_tray(studio: Studio) -> None:
-    pool = job_pool(studio)
-    every = REFRESH_S if pool.active() else None
+    try:
+        pool = job_pool(studio)
+        every = REFRESH_S if pool.active() else None
+    except StudioError as exc:  # the database is away: the page itself says so; the tray says it briefly
+        st.sidebar.caption(f"Jobs: {literal(exc.message)}")
+        return
     with st.sidebar:
         st.fragment(_tray, run_every=every)(pool, every is not None)
 
 
 def _tray(pool: JobPool, refreshing: bool) -> None:
-    jobs = pool.active()
+    try:
+        jobs = pool.active()
+    except StudioError as exc:
+        st.caption(f"Jobs: {literal(exc.message)}")
+        return
     ended = _note_ended(pool, jobs)
     st.subheader("Jobs")
     if not jobs:
