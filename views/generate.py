@@ -45,7 +45,7 @@ if st.button("Generate", type="primary"):
          lambda: job_pool(studio).submit_generate(studio, request))
 
 with st.expander("Batch: every line of a prompts file"):
-    upload = st.file_uploader("Prompts file", type=["txt", "csv"], key="batch_file",
+    upload = st.file_uploader("Batch file (.txt or .csv)", type=["txt", "csv"], key="batch_file",
                               help="One prompt per line (.txt, # comments), or a CSV with a prompt column and any request "
                                    "field as a column; the fields above apply where a row leaves a cell empty. The same "
                                    "file again skips the lines already done (as `python -m studio batch` does).")

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from studio.core.errors import StudioError
 from studio.db.models import Generation, Job, utcnow
@@ -85,22 +85,25 @@ class JobRecords:
             return list(session.scalars(select(Job).where(Job.status.in_(ACTIVE)).order_by(Job.id).limit(limit)))
 
     def done_keys(self, keys: Sequence[str]) -> set[str]:
-        """The batch keys among `keys` that already have a succeeded job."""
+        """The batch keys among `keys` that already have a succeeded job, or a job whose generation succeeded
+        (its process died between committing the images and settling the job: the images are in the gallery)."""
         done: set[str] = set()
         chunk = 500  # well under any database's limit on bound parameters
         with self.sessions() as session:
             for start in range(0, len(keys), chunk):
-                done.update(session.scalars(select(Job.batch_key).where(
-                    Job.batch_key.in_(list(keys[start:start + chunk])), Job.status == "succeeded")))
+                done.update(session.scalars(select(Job.batch_key).outerjoin(Generation, Generation.id == Job.generation_id).where(
+                    Job.batch_key.in_(list(keys[start:start + chunk])),
+                    or_(Job.status == "succeeded", Generation.status == "succeeded"))))
         return done
 
     def settle_dead(self, older_than_s: float, adopt: bool = True) -> tuple[int, list[Job], list[Job]]:
-        """The active jobs of processes that are gone: a running one is marked interrupted (its synchronous
-        request died with its process); a queued Generate job from the pages (never sent, its request stored
-        whole) is adopted by this process and returned to be run; any other queued job (an edit, whose
-        files were only in memory, or a batch line, which the next run of its batch sends) is marked
-        interrupted, never sent. A running job whose generation is still pending after the start's settling (an
-        asynchronous provider task, which is resumed by polling its task id) is kept running, owned by this
+        """The active jobs of processes that are gone. A queued Generate job from the pages (never sent, its
+        request stored whole) is adopted by this process and returned to be run; any other queued job (an
+        edit, whose files were only in memory, or a batch line, which the next run of its batch sends) is
+        marked interrupted, never sent. A running job ends as its generation did: succeeded or failed if that
+        was committed before the process died, interrupted if its synchronous request died with it (the
+        start's settling marked the generation so) or it had none yet; while its generation is still pending
+        (an asynchronous provider task, resumed by polling its task id) it is kept running, owned by this
         process, to be settled when its generation is. Returns (how many were marked interrupted, the adopted
         queued jobs, the resumed running ones)."""
         cutoff = utcnow() - timedelta(seconds=older_than_s)
@@ -115,34 +118,35 @@ class JobRecords:
                         continue  # left for a server's pool to adopt
                     job.worker = me
                     adopted.append(job)
-                    continue
-                if job.status == "running" and job.generation_id is not None and session.scalar(
-                        select(Generation.status).where(Generation.id == job.generation_id)) == "pending":
+                elif job.status == "running" and not _follow_generation(session, job):
                     job.worker = me
                     resumed.append(job)
-                    continue
-                job.error_message = INTERRUPTED_RUNNING if job.status == "running" else INTERRUPTED_QUEUED
-                job.status, job.error_code, job.finished_at = "interrupted", "interrupted", utcnow()
-                settled += 1
+                elif job.status == "queued":
+                    job.status, job.error_code, job.error_message = "interrupted", "interrupted", INTERRUPTED_QUEUED
+                    job.finished_at = utcnow()
+                settled += job.status == "interrupted"
         return settled, adopted, resumed
 
     def settle_with_generation(self, job_id: int) -> bool:
         """Settle a running job as its generation ended (a resumed provider task); False while it is pending."""
         with self.sessions.begin() as session:
             job = session.get(Job, job_id)
-            generation = session.get(Generation, job.generation_id) if job is not None and job.generation_id else None
-            if job is None or job.status != "running":
-                return True
-            if generation is not None and generation.status == "pending":
-                return False
-            if generation is None:
-                job.status, job.error_code, job.error_message = "interrupted", "interrupted", INTERRUPTED_RUNNING
-            else:
-                job.status = "succeeded" if generation.status == "succeeded" else "failed"
-                if generation.status != "succeeded":
-                    job.error_code, job.error_message = generation.error_code, generation.error_message
-            job.finished_at = utcnow()
-            return True
+            return job is None or job.status != "running" or _follow_generation(session, job)
+
+
+def _follow_generation(session: Session, job: Job) -> bool:
+    """End a running job as its generation ended; False (nothing changed) while the generation is pending."""
+    generation = session.get(Generation, job.generation_id) if job.generation_id is not None else None
+    if generation is not None and generation.status == "pending":
+        return False
+    if generation is None or generation.error_code == "interrupted":
+        job.status, job.error_code, job.error_message = "interrupted", "interrupted", INTERRUPTED_RUNNING
+    elif generation.status == "succeeded":
+        job.status, job.error_code, job.error_message = "succeeded", None, None
+    else:
+        job.status, job.error_code, job.error_message = "failed", generation.error_code, generation.error_message
+    job.finished_at = utcnow()
+    return True
 
 
 def _gone(worker: str | None, since: datetime, cutoff: datetime) -> bool:

@@ -162,6 +162,8 @@ def run_batch(pool: JobPool, studio: Studio, batch: Batch, on_result: Callable[[
             live = pool.live(job_id)
             [view] = pool.views([job_id])
             outcome = live.outcome if live is not None else None
+            if outcome is None and view.generation_id is not None:
+                outcome = studio.outcome(view.generation_id)
             result = LineResult(line, job_id, view.status, outcome, view.error)
             results.append(result)
             on_result(result)

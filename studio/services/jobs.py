@@ -29,6 +29,7 @@ from studio.services.edits import EditImage, check_inputs
 from studio.services.job_link import CANCELLED_RUNNING, JobLink
 from studio.services.studio import Outcome, Studio
 
+KEEP_ENDED = 1000  # ended jobs whose outcome this process keeps in memory (a batch reads it as each ends)
 CANCELLED_QUEUED = "Cancelled before it was sent: nothing was sent or billed."
 Work = Callable[[PartialCallback, JobLink], Outcome]
 
@@ -80,8 +81,6 @@ class JobPool:
         self.recovered = (0, 0)
         if recover and not studio.records.read_only:
             self.recover(adopt)
-
-    # --- submitting --------------------------------------------------------------------------------------
 
     def submit_generate(self, studio: Studio, request: ImageRequest, batch: tuple[str, str, int] | None = None,
                         label: str | None = None) -> int:
@@ -192,10 +191,13 @@ class JobPool:
             except Exception:  # noqa: BLE001 - a caller's hook must not keep the job from ending
                 pass
         with self._lock:
+            live.partial = None  # a preview is for a running job only
             live.done.set()
             self._lock.notify_all()
-
-    # --- following and cancelling ------------------------------------------------------------------------
+            if len(self._live) > KEEP_ENDED * 2:  # a long-lived server: forget the oldest ended jobs (the rows stay)
+                ended = [job_id for job_id, job in self._live.items() if job.done.is_set()]
+                for job_id in ended[:len(ended) - KEEP_ENDED]:
+                    del self._live[job_id]
 
     def cancel(self, job_id: int) -> str:
         """Cancel a queued job (never sent) or a running one (its answer is not kept). Returns what happened."""
@@ -240,7 +242,7 @@ class JobPool:
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
-                ended = [job_id for job_id in job_ids if job_id in self._live and self._live[job_id].done.is_set()]
+                ended = [job_id for job_id in job_ids if job_id not in self._live or self._live[job_id].done.is_set()]
                 left = deadline - time.monotonic()
                 if ended or left <= 0:
                     return ended
@@ -269,8 +271,6 @@ class JobPool:
         prompt = str((job.request or {}).get("prompt") or "")
         return JobView(job.id, job.kind, job.status, prompt, max(0.0, elapsed), job.generation_id, job.error_message,
                        live.partial if live is not None and job.status == "running" else None)
-
-    # --- after a restart ---------------------------------------------------------------------------------
 
     def recover(self, adopt: bool = True) -> tuple[int, int]:
         """Settle the jobs of dead processes and run the queued Generate jobs adopted from them (not with
