@@ -168,6 +168,8 @@ class JobPool:
             live.outcome = live.work(live.link.watch(on_partial), live.link)
             generation_id, error = live.outcome.generation_id, live.outcome.error
             status = "succeeded" if error is None else ("cancelled" if error.code == "cancelled" else "failed")
+            if live.outcome.status == "pending":  # a provider task kept to be resumed: the job follows its generation
+                status = "running"
         except ValidationError as exc:
             error = StudioError(" ".join(exc.problems), "invalid_request")
         except StudioError as exc:
@@ -177,7 +179,9 @@ class JobPool:
         finally:
             live.error = error
             try:
-                if status != "cancelled" or generation_id is not None:
+                if status == "running":
+                    threading.Thread(target=self._follow_resumed, args=([live.id],), daemon=True).start()
+                elif status != "cancelled" or generation_id is not None:
                     self.records.finish(live.id, status, generation_id or live.link.generation_id, error)
             except Exception:  # noqa: BLE001 - the database is away: the row stays running and a restart settles it
                 pass
