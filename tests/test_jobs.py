@@ -236,3 +236,18 @@ def test_a_running_job_whose_generation_is_still_pending_after_a_restart_follows
     [view] = pool.views([job.id])
     assert view.status == "failed" and view.error == "The provider's task expired."
     pool.close()
+
+
+def test_a_cancel_from_another_process_drops_the_answer(studio: Studio):
+    """The tray of another server (a second pool on the same gallery) cancels a job this one runs."""
+    runner, other = JobPool(studio, per_provider=1), JobPool(studio, per_provider=1, recover=False)
+    job_id = runner.submit_generate(studio, ask("cancelled from elsewhere [demo:delay=1]"))
+    wait_for(lambda: runner.views([job_id])[0].generation_id is not None)
+    assert "cost unknown" in other.cancel(job_id)
+    assert runner.wait([job_id], timeout=30)
+    [view] = runner.views([job_id])
+    assert view.status == "cancelled"
+    outcome = studio.outcome(view.generation_id)
+    assert outcome.generation.error_code == "cancelled" and outcome.images == []
+    runner.close()
+    other.close()

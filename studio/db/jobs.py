@@ -66,6 +66,10 @@ class JobRecords:
                 return was
         return None
 
+    def status(self, job_id: int) -> str | None:
+        with self.engine.connect() as connection:
+            return connection.scalar(select(Job.status).where(Job.id == job_id))
+
     def get(self, job_id: int) -> Job:
         with self.sessions() as session:
             job = session.get(Job, job_id)

@@ -24,6 +24,7 @@ class JobLink:
     job_id: int
     on_recorded: Callable[[int], None] = lambda _generation_id: None
     on_answered: Callable[[], None] = lambda: None  # the provider answered: what follows is local work
+    cancelled_elsewhere: Callable[[], bool] = lambda: False  # the row says cancelled (from another process's tray)
     cancelled: threading.Event = field(default_factory=threading.Event)
     generation_id: int | None = None
 
@@ -60,5 +61,7 @@ class JobLink:
     def check(self) -> None:
         """Called once the answer is in, before its files are saved."""
         self.on_answered()
+        if not self.cancelled.is_set() and self.cancelled_elsewhere():
+            self.cancelled.set()
         if self.cancelled.is_set():
             raise JobCancelled(CANCELLED_RUNNING, "cancelled")

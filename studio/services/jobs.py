@@ -127,6 +127,7 @@ class JobPool:
         link = JobLink(job_id, lambda generation_id: self.records.link(job_id, generation_id))
         live = LiveJob(job_id, kind, label, lane, work, link)
         link.on_answered = lambda: self._release(live)
+        link.cancelled_elsewhere = lambda: self.records.status(job_id) == "cancelled"
         return live
 
     def _release(self, live: LiveJob) -> None:
