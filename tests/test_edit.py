@@ -196,6 +196,7 @@ def test_cli_edit_explains_a_bad_mask_and_a_missing_file(studio_env, tmp_path):
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from studio.services.jobs import wait_for_jobs  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
 
@@ -207,8 +208,13 @@ def open_edit_page(query: dict[str, str] | None = None) -> AppTest:
 
 
 def press(at: AppTest, label: str) -> AppTest:
+    """Click; an edit runs as a background job: wait for it and look again, as the page's refresh does."""
     next(b for b in at.button if b.label == label).click()
-    return at.run()
+    at.run()
+    if any(box.state == "running" for box in at.get("status")):
+        assert wait_for_jobs(60)
+        at.run()
+    return at
 
 
 def test_edit_page_opened_from_a_gallery_image_edits_it_and_shows_lineage(studio):

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from studio.core.request import ImageRequest
+from studio.services.jobs import wait_for_jobs
 from studio.services.studio import Studio
 from tests.conftest import ROOT
 from views.components.literal import WORD_JOINER, literal
@@ -82,6 +83,8 @@ def page(name: str, query: dict[str, str] | None = None, state: dict[str, str] |
 
 def press(at: AppTest, label: str) -> AppTest:
     next(b for b in at.button if b.label == label).click()
+    at.run()
+    assert wait_for_jobs(60)  # Generate runs as a background job: look again once it has landed
     return at.run()
 
 

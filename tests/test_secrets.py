@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from studio.core.request import ImageRequest
 from studio.services.studio import redact
+from studio.services.jobs import wait_for_jobs
 from tests.conftest import ROOT, TEST_KEY
 
 
@@ -45,6 +46,8 @@ def test_the_key_is_on_no_page(studio_env):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     next(t for t in at.text_area if t.label == "Prompt").input("page secret check")
     next(b for b in at.button if b.label == "Generate").click()
+    at.run()
+    assert wait_for_jobs(60)  # a background job: look again once it has landed
     at.run()
     assert len(at.image) == 1
     assert "API key: set" in [c.value for c in at.sidebar.caption]

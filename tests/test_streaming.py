@@ -154,12 +154,15 @@ def test_the_remembered_fallback_is_per_provider(studio_env, monkeypatch, no_str
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
+from studio.services.jobs import wait_for_jobs  # noqa: E402
 from tests.conftest import ROOT  # noqa: E402
 
 
 def generate_on_page(at: AppTest, prompt: str) -> AppTest:
     next(t for t in at.text_area if t.label == "Prompt").input(prompt)
     next(b for b in at.button if b.label == "Generate").click()
+    at.run()
+    assert wait_for_jobs(60)  # a background job: look again once it has landed
     return at.run()
 
 

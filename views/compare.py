@@ -15,6 +15,7 @@ from views.components.compare_grid import run_live, show_comparison
 from views.components.handoff import apply_pending_settings
 from views.components.links import link_id
 from views.components.form_memory import restore_form
+from views.components.jobs_tray import job_pool
 from views.components.literal import literal
 from views.components.request_form import live_preview_controls, model_fields, response_format_field
 from views.components.session import current_studio, sidebar
@@ -102,7 +103,7 @@ if not cell_count:
 else:
     # The estimate names the model, which the user may have typed.
     st.info(f"{cell_count} cell(s), {cell_count * int(n)} image(s): {literal(estimate.text[0].upper() + estimate.text[1:])}. "
-            f"Up to {int(workers) if workers else default_workers(cell_count)} run at once. Every price is an estimate.")
+            f"Up to {min(int(workers) if workers else default_workers(cell_count), job_pool(studio).per_provider)} run at once. Every price is an estimate.")
 
 clicked = st.button("Run comparison", type="primary", key="compare_run")
 view = st.container()
@@ -110,7 +111,7 @@ if clicked and template_problems:
     st.error("Nothing was sent: change the template as said above.")
 elif clicked:
     try:
-        run = start_grid(studio, spec, int(workers) if workers else None)
+        run = start_grid(studio, spec, int(workers) if workers else None, pool=job_pool(studio))  # cells are jobs
     except ValidationError as exc:
         for problem in exc.problems:
             st.error(literal(problem))

@@ -6,6 +6,7 @@ import streamlit as st
 from studio.core.request import INPUT_FIDELITIES, ImageRequest
 from studio.services.edit_inputs import gather_images, image_fingerprint
 from studio.services.edits import MAX_EDIT_IMAGES
+from studio.services.studio import Outcome
 from studio.services.lineage_view import chain_text
 from views.components.edit_inputs import mask_input, show_thumbnails
 from views.components.links import link_id
@@ -14,7 +15,8 @@ from views.components.literal import literal
 from views.components.prompt_history import prompt_tools
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field
 from views.components.results import show_outcome
-from views.components.running import follow, send, session_results
+from views.components.jobs_tray import job_pool
+from views.components.running import live, send, session_results
 from views.components.session import current_studio, sidebar
 
 restore_form("edit")  # what was typed before a look at another page
@@ -56,7 +58,6 @@ input_fidelity = fields.third.selectbox("input_fidelity", [None, *INPUT_FIDELITI
 output_compression = output_compression_field(fields.output_format, "edit_")
 stream, partial_images = live_preview_controls(studio, key_prefix="edit_")
 
-asked = False
 if st.button("Edit image", type="primary", disabled=not images):
     request = ImageRequest(
         prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
@@ -69,28 +70,34 @@ if st.button("Edit image", type="primary", disabled=not images):
     else:
         # The same request: the same fields, the same input bytes and the same mask.
         fingerprint = (request, tuple(image_fingerprint(i) for i in images), mask)
-        asked = send("edit", f"Editing with {literal(studio.settings.model)}…", fingerprint,
-                     lambda on_partial: studio.edit(request, images, mask, on_partial=on_partial))
+        send("edit", studio, f"Editing with {literal(studio.settings.model)}…", fingerprint,
+             lambda: job_pool(studio).submit_edit(studio, request, images, mask))
 elif problems:
     for problem in problems:
         st.warning(literal(problem))
-follow("edit", wait=not asked)
 
 
 def edit_again(image_id: int) -> None:
     st.session_state["edit_gallery_ids"] = [image_id]
     st.session_state["edit_uploads_round"] = st.session_state.get("edit_uploads_round", 0) + 1  # clears the uploads
     st.session_state["mask_mode"] = "none"
+    st.session_state["edit_again_rerun"] = True  # a click inside the live results reruns only them
 
 
-for last_id in session_results("edit"):
-    last = studio.outcome(last_id)
-    if last is None:
-        continue
-    st.subheader(f"Edit #{last.generation_id}")
-    st.text(last.generation.prompt)
-    for image in last.images:
-        st.caption(chain_text(studio, image.id))
-    show_outcome(last)
-    for image in last.images:
-        st.button(f"Edit image #{image.id} again", key=f"again-{image.id}", on_click=edit_again, args=(image.id,))
+def show_edits(_finished: list[Outcome]) -> None:
+    if st.session_state.pop("edit_again_rerun", False):
+        st.rerun()  # the whole page, so the reference images show the one picked
+    for last_id in session_results("edit"):
+        last = studio.outcome(last_id)
+        if last is None:
+            continue
+        st.subheader(f"Edit #{last.generation_id}")
+        st.text(last.generation.prompt)
+        for image in last.images:
+            st.caption(chain_text(studio, image.id))
+        show_outcome(last)
+        for image in last.images:
+            st.button(f"Edit image #{image.id} again", key=f"again-{image.id}", on_click=edit_again, args=(image.id,))
+
+
+live("edit", studio, show_edits)

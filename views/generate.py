@@ -1,7 +1,11 @@
 """Generate page: gather the request, call the studio, show what came back."""
 
+from dataclasses import replace
+
 import streamlit as st
 
+from studio.services.batch import queue_upload
+from studio.services.studio import Outcome
 from studio.core.request import MODERATIONS, ImageRequest, size_is_experimental
 from views.components.handoff import apply_pending_settings
 from views.components.links import link_id
@@ -10,7 +14,8 @@ from views.components.literal import literal
 from views.components.prompt_history import advance_origin, note_send, prompt_origin, prompt_tools
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field, response_format_field
 from views.components.results import show_outcome
-from views.components.running import follow, is_running, send, session_results
+from views.components.jobs_tray import job_pool
+from views.components.running import is_running, live, send, send_many, session_results
 from views.components.session import current_studio, sidebar
 from views.components.template_preview import ask_to_confirm, blocked, confirmation, template_plan, template_toggle
 
@@ -44,43 +49,62 @@ plan = template_plan(studio, request, expand)  # a template's prompts and cost, 
 
 
 def send_all(requests: list[ImageRequest]) -> bool:
-    """Each request as its own generation; returns whether a dialog asked first (one request only)."""
+    """Each request as its own background job; returns whether a dialog asked first (one request only)."""
     parent = prompt_origin()
     note_send(len(requests))
+    pool = job_pool(studio)
     if len(requests) == 1:
         one = requests[0]
-        return send("generate", f"Generating {fields.n} image(s) with {literal(studio.settings.model)}…", one,
-                    lambda on_partial: studio.generate(one, on_partial=on_partial, prompt_parent_id=parent))
+        return send("generate", studio, f"Generating {fields.n} image(s) with {literal(studio.settings.model)}…", one,
+                    lambda: pool.submit_generate(studio, one, prompt_parent_id=parent))
     again = [r for r in requests if is_running("generate", r)]
     if again:
         st.warning(f"{len(again)} of these prompts are still running from before; they were not sent again.")
     for each in (r for r in requests if r not in again):
-        send("generate", f"{literal(each.prompt[:80])}…", each,
-             lambda on_partial, each=each: studio.generate(each, on_partial=on_partial, prompt_parent_id=parent))
+        send("generate", studio, f"{literal(each.prompt[:80])}…", each,
+             lambda each=each: pool.submit_generate(studio, each, prompt_parent_id=parent))
     return False
 
 
-asked = False
 if st.button("Generate", type="primary") and not blocked():
     if plan is not None and plan.needs_confirmation:
         ask_to_confirm(plan)
     else:
-        asked = send_all(plan.requests if plan is not None else [request])
+        send_all(plan.requests if plan is not None else [request])
 confirmation(plan, send_all)  # above the limit: sent once the user says so
-finished = follow("generate", wait=not asked)
-advance_origin(finished)  # iterating on a prompt: the next version's parent is the one just made
-if finished:
-    st.query_params["generation"] = str(finished[-1].generation_id)
 
-results = session_results("generate")
-if results:
-    for generation_id in results:
-        outcome = studio.outcome(generation_id)
-        if outcome is not None:
-            st.subheader(f"Generation #{generation_id}")
-            st.text(outcome.generation.prompt)
-            show_outcome(outcome)
-else:
+with st.expander("Batch: every line of a prompts file"):
+    upload = st.file_uploader("Batch file (.txt or .csv)", type=["txt", "csv"], key="batch_file",
+                              help="One prompt per line (.txt, # comments), or a CSV with a prompt column and any request "
+                                   "field as a column; the fields above apply where a row leaves a cell empty. The same "
+                                   "file again skips the lines already done (as `python -m studio batch` does).")
+    if st.button("Run every line", key="batch_run", disabled=upload is None) and upload is not None:
+        def queue_file() -> list[tuple[int, str]]:
+            queued = queue_upload(job_pool(studio), studio, upload.name, upload.getvalue(), replace(request, prompt=""))
+            st.session_state["batch_note"] = f"{literal(upload.name)}: {len(queued.jobs)} line(s) queued, {queued.skipped} already done."
+            return [(job_id, f"Line {line.line}: {literal(line.request.prompt[:60])}") for job_id, line in queued.jobs]
+
+        send_many("generate", studio, queue_file)
+    if st.session_state.get("batch_note"):
+        st.caption(st.session_state["batch_note"])
+
+
+def show_results(finished: list[Outcome]) -> None:
+    """This session's results as they land; before any, the generation in the link or the last one made."""
+    advance_origin(finished)  # iterating on a prompt: the next version's parent is the one just made
+    if finished:
+        st.query_params["generation"] = str(finished[-1].generation_id)
+    results = session_results("generate")
+    if results:
+        for generation_id in results:
+            outcome = studio.outcome(generation_id)
+            if outcome is not None:
+                st.subheader(f"Generation #{generation_id}")
+                st.text(outcome.generation.prompt)
+                show_outcome(outcome)
+        return
+    if is_running("generate"):
+        return
     last_id = link_id("generation")
     last = studio.outcome(last_id) if last_id else studio.latest()
     if last_id and last is None:
@@ -89,3 +113,6 @@ else:
         st.subheader(f"Generation #{last.generation_id}" if last_id else f"Last result: generation #{last.generation_id}")
         st.text(last.generation.prompt)
         show_outcome(last)
+
+
+live("generate", studio, show_results)

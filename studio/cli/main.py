@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 from studio.cli.admin import (add_admin_parsers, cmd_copy_database, cmd_doctor, cmd_export, cmd_import, cmd_migrate,
                               cmd_migrate_storage)
 from studio.cli.arena import add_arena_parser, cmd_arena_stats
+from studio.cli.batch import add_batch_parser, cmd_batch
 from studio.cli.compare import add_compare_parser, add_spend_parser, cmd_compare, cmd_spend
 from studio.cli.images import add_image_parsers, cmd_edit, cmd_generate, cmd_inspect
 from studio.cli.tasks import add_tasks_parser, cmd_resume
@@ -28,6 +29,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "search-meaning": cmd_search_meaning,
     "template": cmd_template, "history": cmd_history, "versions": cmd_versions,
     "models": cmd_models,
+    "batch": cmd_batch,
 }
 
 
@@ -40,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_spend_parser(commands)
     add_arena_parser(commands)
     add_models_parser(commands)
+    add_batch_parser(commands)
     add_admin_parsers(commands)
     add_tasks_parser(commands)
     add_meaning_parsers(commands)

@@ -66,6 +66,7 @@ class Settings:
     password: str | None = field(default=None, repr=False)  # STUDIO_PASSWORD: a shared deployment's sign-in
     storage_url: str | None = None  # STUDIO_STORAGE_URL: a folder or s3://bucket/prefix; None: data_dir
     key_host: str | None = None  # the host the key was configured for: it is never sent to another
+    jobs_per_provider: int = 3  # STUDIO_JOBS_PER_PROVIDER: background jobs sent at once to one provider
 
     @property
     def base_url(self) -> str:
@@ -277,6 +278,7 @@ def load_settings(
         password=(get("STUDIO_PASSWORD") or "").strip("\r\n") or None,
         storage_url=get("STUDIO_STORAGE_URL"),
         key_host=provider.host if api_key else None,
+        jobs_per_provider=int(_number(get("STUDIO_JOBS_PER_PROVIDER", "3"), "STUDIO_JOBS_PER_PROVIDER", int, 1, 64)),
     )
 
 

@@ -285,3 +285,31 @@ class PromptVector(Base):
         UniqueConstraint("generation_id", "model", "ordinal", name="uq_prompt_vectors_generation_model_ordinal"),
         Index("ix_prompt_vectors_model_id", "model", "id"),  # the index loads by id, counts and finds its top id
     )
+
+
+class Job(Base):
+    """One generate, edit or compare-cell request run in the background (migration 0009): recorded before
+    anything is sent, then queued -> running -> succeeded / failed / cancelled / interrupted. The generation
+    row is written by the studio as for any request; `generation_id` points at it once it exists."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    kind: Mapped[str] = mapped_column(String(16))  # generate, edit, compare
+    provider: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(128))
+    request: Mapped[dict] = mapped_column(JSON)  # the ImageRequest's fields, so a queued job can run after a restart
+    worker: Mapped[str | None] = mapped_column(String(128))  # host:pid:start of the process that runs it
+    generation_id: Mapped[int | None] = mapped_column(ForeignKey("generations.id", ondelete="SET NULL"), index=True)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    # A batch line: which file and line it came from, and the key a second run of the file skips it by.
+    batch_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    batch_file: Mapped[str | None] = mapped_column(String(512))
+    batch_line: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_jobs_status_id", "status", "id"),)

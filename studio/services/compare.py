@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Iterator
@@ -18,6 +19,9 @@ from studio.core.pricing import Cost, PriceTable, format_usd, generation_cost, l
 from studio.core.catalog import Catalog
 from studio.core.request import BACKGROUNDS, COMPLEXITIES, OUTPUT_FORMATS, QUALITIES, STANDARD_SIZES, ImageRequest, ValidationError, validate
 from studio.core.template import expand
+from studio.core.wire import PartialCallback
+from studio.services.job_link import JobLink
+from studio.services.jobs import JobPool
 from studio.services.studio import Outcome, Studio
 
 AXES = ("size", "model", "background", "output_format", "complexity")  # the second axis; quality is always the first
@@ -220,7 +224,7 @@ class GridRun:
     cells: list[CellSpec]
     workers: int
     _futures: list[concurrent.futures.Future[CellResult]] = field(repr=False)
-    _executor: concurrent.futures.ThreadPoolExecutor = field(repr=False)
+    _executor: concurrent.futures.ThreadPoolExecutor | None = field(repr=False)  # None: the cells are jobs of a pool
     started: float = field(default_factory=time.perf_counter)
     finished: float | None = None
     # Streamed cells (live preview): the latest (partial_image_index, bytes) per cell position.
@@ -242,7 +246,8 @@ class GridRun:
                 for future in done:
                     yield future.result()
         finally:
-            self._executor.shutdown(wait=False)
+            if self._executor is not None:
+                self._executor.shutdown(wait=False)
         self.finished = time.perf_counter()
 
     def results(self) -> Iterator[CellResult]:
@@ -251,7 +256,8 @@ class GridRun:
             for future in concurrent.futures.as_completed(self._futures):
                 yield future.result()
         finally:
-            self._executor.shutdown(wait=False)
+            if self._executor is not None:
+                self._executor.shutdown(wait=False)
         self.finished = time.perf_counter()
 
     @property
@@ -261,14 +267,17 @@ class GridRun:
 
 def _run_cell(
     studio: Studio, prices: PriceTable, cell: CellSpec, cell_id: int, partials: dict[int, tuple[int, bytes]] | None = None,
+    job: JobLink | None = None, also: PartialCallback | None = None,
 ) -> CellResult:
     # Studio.generate records every request it sends, failed or not; a cell never raises.
     def on_partial(index: int, data: bytes) -> None:
         if partials is not None:
             partials[cell.position] = (index, data)
+        if also is not None:
+            also(index, data)
 
     try:
-        outcome = studio.generate(cell.request, on_partial=on_partial)
+        outcome = studio.generate(cell.request, on_partial=on_partial, job=job)
     except ValidationError as exc:  # validated up front; kept so a cell can never raise
         return _unrecorded(cell, StudioError(" ".join(exc.problems), "invalid_request"))
     except StudioError as exc:
@@ -288,8 +297,10 @@ def _unrecorded(cell: CellSpec, error: StudioError) -> CellResult:
     return CellResult(cell.position, cell.quality, cell.axis, cell.axis_value, Outcome(generation, [], error))
 
 
-def start_grid(studio: Studio, spec: GridSpec, workers: int | None = None) -> GridRun:
-    """Validate, save the group, and start every cell on a bounded pool; returns at once."""
+def start_grid(studio: Studio, spec: GridSpec, workers: int | None = None, pool: JobPool | None = None) -> GridRun:
+    """Validate, save the group, and start every cell on a bounded pool; returns at once. With `pool` (the
+    server's job pool) each cell is a background job: in the jobs tray, cancellable, and counted against the
+    provider's limit with the user's other jobs (`workers` then limits the grid further)."""
     cells = validate_grid(spec, studio.settings.provider.accepts_response_format, studio.catalog)
     if workers is not None and not 1 <= workers <= 32:
         raise ValidationError([f"workers is {workers}; use 1 to 32 parallel requests."])
@@ -300,11 +311,39 @@ def start_grid(studio: Studio, spec: GridSpec, workers: int | None = None) -> Gr
         spec.base.prompt, spec.base.model, spec.axis, shared, [(c.position, c.quality, c.axis_value) for c in cells]
     )
     size = workers or default_workers(len(cells))
+    if pool is not None:
+        return _start_jobs(studio, prices, pool, group_id, cells, cell_ids, size)
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=size, thread_name_prefix="studio-compare")
     started = time.perf_counter()
     partials: dict[int, tuple[int, bytes]] = {}
     futures = [executor.submit(_run_cell, studio, prices, cell, cell_ids[cell.position], partials) for cell in cells]
     return GridRun(group_id, cells, size, futures, executor, started, partials=partials)
+
+
+def _start_jobs(studio: Studio, prices: PriceTable, pool: JobPool, group_id: int, cells: list[CellSpec],
+                cell_ids: dict[int, int], size: int) -> GridRun:
+    """Each cell as a job of the pool; a cell whose job is cancelled before it was sent ends as "not run"."""
+    partials: dict[int, tuple[int, bytes]] = {}
+    grid_slots = threading.Semaphore(size)
+    futures: list[concurrent.futures.Future[CellResult]] = []
+    started = time.perf_counter()
+    for cell in cells:
+        future: concurrent.futures.Future[CellResult] = concurrent.futures.Future()
+
+        def work(on_partial: PartialCallback, link: JobLink, cell: CellSpec = cell,
+                 future: concurrent.futures.Future[CellResult] = future) -> Outcome:
+            with grid_slots:
+                result = _run_cell(studio, prices, cell, cell_ids[cell.position], partials, link, on_partial)
+            future.set_result(result)
+            return result.outcome  # type: ignore[return-value]
+
+        def ended(cell: CellSpec = cell, future: concurrent.futures.Future[CellResult] = future) -> None:
+            if not future.done():  # cancelled before it was sent
+                future.set_result(CellResult(cell.position, cell.quality, cell.axis, cell.axis_value, None))
+
+        pool.submit_work(studio, "compare", cell.request, work, on_end=ended)
+        futures.append(future)
+    return GridRun(group_id, cells, min(size, pool.per_provider), futures, None, started, partials=partials)
 
 
 def run_grid(

@@ -13,6 +13,7 @@ from studio.provider.tasks import TaskPending
 from studio.core.config import DEMO_PROVIDER, Provider, Settings, clean_key, key_problem
 from studio.provider.demo import shared_base_url
 from studio.services.edits import EditImage, check_inputs, read_image
+from studio.services.job_link import JobLink
 from studio.core.errors import StudioError
 from studio.db.browse import BrowseRecords
 from studio.db.errors import READ_ONLY_MESSAGE, database_errors
@@ -86,17 +87,18 @@ class Studio:
         return self.capabilities.streams(self.settings.provider)
 
     def generate(self, request: ImageRequest, on_partial: PartialCallback | None = None,
-                 prompt_parent_id: int | None = None) -> Outcome:
+                 prompt_parent_id: int | None = None, job: JobLink | None = None) -> Outcome:
         """Validate, send, save the files, then commit the rows. Raises ValidationError before any request
         for bad input; every request that was sent is recorded, succeeded or failed.
         With `request.stream`, `on_partial(index, bytes)` sees each partial image as it arrives.
-        `prompt_parent_id`: the generation whose prompt this one's was edited from (its prompt versions)."""
+        `prompt_parent_id`: the generation whose prompt this one's was edited from (its prompt versions);
+        `job`: the background job that runs it (services/jobs.py), for its link and its cancel."""
         request = validate(request, self.settings.provider.accepts_response_format, catalog=self.catalog)
-        return self._run(request, "generations", None, None, on_partial, prompt_parent_id)
+        return self._run(request, "generations", None, None, on_partial, prompt_parent_id, job)
 
     def edit(
         self, request: ImageRequest, images: Sequence[EditImage], mask: bytes | None = None,
-        on_partial: PartialCallback | None = None,
+        on_partial: PartialCallback | None = None, job: JobLink | None = None,
     ) -> Outcome:
         """An edit of one or more reference images (the first one is the one edited), with an optional mask
         in the API's convention (see studio.mask). Saved like a generation, with links to its sources."""
@@ -113,7 +115,7 @@ class Studio:
             problems.append("gif output takes no mask; remove the mask or pick another output_format.")
         if problems:
             raise ValidationError(problems)
-        return self._run(request, "edits", images, mask, on_partial)
+        return self._run(request, "edits", images, mask, on_partial, job=job)
 
     def lineage(self, image_id: int) -> Lineage:
         return self.records.lineage(image_id)
@@ -149,7 +151,7 @@ class Studio:
 
     def _run(
         self, request: ImageRequest, endpoint: str, images: Sequence[EditImage] | None, mask: bytes | None,
-        on_partial: PartialCallback | None, prompt_parent_id: int | None = None,
+        on_partial: PartialCallback | None, prompt_parent_id: int | None = None, job: JobLink | None = None,
     ) -> Outcome:
         self.records.check_writable()  # a read-only gallery: say so before a file is stored or a request sent
         client = self.client()
@@ -160,6 +162,8 @@ class Studio:
         sources = self._store_sources(images, mask) if images is not None else []
         with database_errors():
             pending = self.records.start_generation(request, provider.key, provider.host, endpoint, sources, prompt_parent_id)
+        if job is not None:  # a background job: link it to its generation before the request goes
+            job.recorded(pending.id)
         files = [item.file for item in images] if images is not None else None
         mask_file = InputFile("mask.png", mask, "image/png") if mask is not None else None
         started = time.perf_counter()
@@ -178,10 +182,13 @@ class Studio:
                         self.records.note_stream_fallback(pending)
                     request = replace(request, stream=False, partial_images=None)
                     result = send_request(client, request, images=files, mask=mask_file, **hooks)
+                if job is not None:
+                    job.check()  # cancelled while it ran: the answer is not kept
                 rows, note = save_files(self, result, request, written)
             except TaskPending as exc:  # not done in time: the row stays pending with its task id, to be resumed
                 return task.kept(exc)
             except Exception as exc:  # recorded whatever it is: the prompt must not be lost
+                exc = job.cancelled_error(exc) if job is not None else exc  # an abort reads as the cancel it was
                 return record_failure(self, pending, exc, written, started)
             return commit(self, pending, result, rows, note, written)
 

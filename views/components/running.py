@@ -1,14 +1,14 @@
-"""Requests running on worker threads while the page counts the seconds and shows partial images.
+"""A page's requests as background jobs: sent at once, followed by status boxes that count the seconds and
+show partial images, and their results shown as they land.
 
-A request is kept in the session while it runs, not in the script run that sent it: a click or a page
-switch ends that script run (Streamlit reruns from the top), but the request goes on, and the next run
-picks it up again and shows its result. That is also how a second click on Generate is caught: the same
-request still running is asked about before it is sent again."""
+A request is a job of the process's pool (studio.services.jobs), not of the script run that sent it: a click,
+a page switch or a closed tab ends that script run, but the job goes on and lands in the gallery. The page
+keeps the ids of the jobs it sent in the session; a fragment refreshes the status boxes and the results once
+a second while any of them runs, so the rest of the page stays usable. A second click on Generate while the
+same request still runs is asked about before it is sent again."""
 
 from __future__ import annotations
 
-import concurrent.futures
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Hashable
 
@@ -16,116 +16,174 @@ import streamlit as st
 
 from studio.core.errors import StudioError
 from studio.core.request import ValidationError
-from studio.core.wire import PartialCallback
-from studio.services.studio import Outcome
+from studio.services.jobs import JobView
+from studio.services.studio import Outcome, Studio
+from views.components.jobs_tray import job_pool
 from views.components.literal import literal
 
-Work = Callable[[PartialCallback], Outcome]
-
-
-@st.cache_resource(show_spinner=False)
-def _executor() -> concurrent.futures.ThreadPoolExecutor:
-    return concurrent.futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="studio-request")
+Submit = Callable[[], int]  # records the job and returns its id; raises for bad input, nothing recorded then
 
 
 @dataclass
-class Running:
+class Sent:
+    job_id: int
     label: str
     fingerprint: Hashable  # what makes two requests "the same request"
-    future: concurrent.futures.Future
-    started: float = field(default_factory=time.monotonic)
-    latest: dict[str, tuple[int, bytes]] = field(default_factory=dict)  # the newest partial image
+    settled: JobView | None = None  # its final state, once it ended
+    current: JobView | None = None  # as of the last look, while it runs
+    shown: bool = False
+    errors: list[str] = field(default_factory=list)
 
 
-def _running(page: str) -> list[Running]:
-    return st.session_state.setdefault(f"{page}_running", [])
+def _sent(page: str) -> list[Sent]:
+    return st.session_state.setdefault(f"{page}_jobs", [])
 
 
-def start(page: str, label: str, fingerprint: Hashable, work: Work) -> None:
-    """Send a request on a worker thread; the page follows it with `follow`."""
-    entry = Running(label, fingerprint, concurrent.futures.Future())
+def _problems(page: str) -> list[str]:
+    return st.session_state.setdefault(f"{page}_problems", [])
 
-    def on_partial(index: int, data: bytes) -> None:  # the worker hands the bytes over; the script draws them
-        entry.latest["partial"] = (index, data)
 
-    entry.future = _executor().submit(work, on_partial)
-    _running(page).append(entry)
+def start(page: str, label: str, fingerprint: Hashable, submit: Submit) -> None:
+    """Record and queue the job; what is wrong with the request is shown instead (nothing is sent)."""
+    try:
+        job_id = submit()
+    except ValidationError as exc:  # nothing was sent: every field to change, one line each
+        _problems(page).extend(exc.problems)
+        return
+    except StudioError as exc:
+        _problems(page).append(exc.message)
+        return
+    _sent(page).append(Sent(job_id, label, fingerprint))
+
+
+def send_many(page: str, studio: Studio, submit: Callable[[], list[tuple[int, str]]]) -> None:
+    """Several jobs at once (a batch file): `submit` returns (job id, label) for each one it queued."""
+    _refresh(page, studio)
+    if not is_running(page):
+        session_results(page).clear()
+        _sent(page).clear()
+    _problems(page).clear()
+    try:
+        queued = submit()
+    except ValidationError as exc:
+        _problems(page).extend(exc.problems)
+        return
+    except StudioError as exc:
+        _problems(page).append(exc.message)
+        return
+    _sent(page).extend(Sent(job_id, label, ("batch", job_id)) for job_id, label in queued)
 
 
 def is_running(page: str, fingerprint: Hashable | None = None) -> bool:
-    """Whether a request of this page (the same one, given its fingerprint) is still running."""
-    return any(not r.future.done() and (fingerprint is None or r.fingerprint == fingerprint) for r in _running(page))
+    """Whether a job of this page (the same request, given its fingerprint) is still queued or running."""
+    return any(sent.settled is None and (fingerprint is None or sent.fingerprint == fingerprint) for sent in _sent(page))
 
 
-def send(page: str, label: str, fingerprint: Hashable, work: Work) -> bool:
+def send(page: str, studio: Studio, label: str, fingerprint: Hashable, submit: Submit) -> bool:
     """Send, unless the same request is still running: then ask first (a second one is billed again).
-    Returns whether it asked; the page then shows what runs without waiting, so the dialog can answer."""
+    Returns whether it asked."""
+    _refresh(page, studio)
     if is_running(page, fingerprint):
-        _ask_again(page, label, fingerprint, work)
+        _ask_again(page, label, fingerprint, submit)
         return True
     if not is_running(page):  # a request sent while none runs starts a fresh set of results to show
         session_results(page).clear()
-    start(page, label, fingerprint, work)
+        _sent(page).clear()
+    _problems(page).clear()
+    start(page, label, fingerprint, submit)
     return False
 
 
 @st.dialog("This request is still running")
-def _ask_again(page: str, label: str, fingerprint: Hashable, work: Work) -> None:
+def _ask_again(page: str, label: str, fingerprint: Hashable, submit: Submit) -> None:
     st.write("The same request is still running. Send it again? A second request is billed again; "
              "both results are shown when they come back.")
     again, wait = st.columns(2)
     if again.button("Send it again", type="primary", key=f"{page}_send_again"):
-        start(page, label, fingerprint, work)
+        start(page, label, fingerprint, submit)
         st.rerun()
     if wait.button("Wait for the first", key=f"{page}_wait"):
         st.rerun()
 
 
-def follow(page: str, wait: bool = True) -> list[Outcome]:
-    """Show a status box per request of this page still running and, with `wait`, wait for them in turn
-    (a rerun ends the waiting, never the request). Returns the outcomes that came back, failed ones included;
-    what went wrong is shown as clear lines under its status box, never a traceback."""
-    finished: list[Outcome] = []
-    for entry in list(_running(page)):
-        preview = st.empty()
-        shown = None
-        with st.status(entry.label, expanded=False) as status:
-            while wait and not entry.future.done():
-                concurrent.futures.wait([entry.future], timeout=0.2)
-                current = entry.latest.get("partial")
-                if current is not None and current is not shown:
-                    preview.image(current[1], caption=f"Live preview: partial image {current[0] + 1}", width=512)
-                    shown = current
-                status.update(label=f"{entry.label} {time.monotonic() - entry.started:.0f} s")
-            if not entry.future.done():
-                status.update(label=f"{entry.label} still running ({time.monotonic() - entry.started:.0f} s)")
-                continue
-            outcome, problems = _result(entry)
-            took = f"{time.monotonic() - entry.started:.1f} s"
-            if problems or (outcome is not None and outcome.error is not None):
-                status.update(label=f"{entry.label} failed after {took}", state="error")
-            else:
-                status.update(label=f"{entry.label} done in {took}", state="complete")
-        preview.empty()  # the final image takes the preview's place
-        _running(page).remove(entry)
-        for problem in problems:
-            st.error(literal(problem))
-        if outcome is not None:
-            finished.append(outcome)
-            if outcome.generation_id not in session_results(page):
-                session_results(page).append(outcome.generation_id)
+def _refresh(page: str, studio: Studio) -> int:
+    """Settle the page's jobs that ended (their generations join the results); returns how many just ended."""
+    open_ = [sent for sent in _sent(page) if sent.settled is None]
+    if not open_:
+        return 0
+    views = {view.id: view for view in job_pool(studio).views([sent.job_id for sent in open_])}
+    ended = 0
+    for sent in open_:
+        view = views.get(sent.job_id)
+        if view is None:
+            continue
+        if view.status in ("queued", "running"):
+            sent.current = view
+            continue
+        sent.settled = view
+        ended += 1
+        if view.generation_id is not None and view.generation_id not in session_results(page):
+            session_results(page).append(view.generation_id)
+    return ended
+
+
+def follow(page: str) -> None:
+    """A status box per job of this page: counting while it runs (with the newest partial image), then done,
+    failed or cancelled (as of the last `_refresh`)."""
+    for sent in _sent(page):
+        view = sent.settled or sent.current
+        if view is not None:
+            _status_box(sent, view)
+
+
+def _landed(page: str, studio: Studio) -> list[Outcome]:
+    """The outcomes of the page's jobs that ended since the last look."""
+    finished = []
+    for sent in _sent(page):
+        if sent.settled is not None and not sent.shown and sent.settled.generation_id is not None:
+            sent.shown = True
+            outcome = studio.outcome(sent.settled.generation_id)
+            if outcome is not None:
+                finished.append(outcome)
     return finished
 
 
-def _result(entry: Running) -> tuple[Outcome | None, list[str]]:
-    try:
-        return entry.future.result(), []
-    except ValidationError as exc:  # nothing was sent: every field to change, one line each
-        return None, list(exc.problems)
-    except StudioError as exc:
-        return None, [exc.message]
-    except Exception as exc:  # never a traceback on the page
-        return None, [f"The request failed unexpectedly ({type(exc).__name__}); try again."]
+def _status_box(sent: Sent, view: JobView) -> None:
+    took = f"{view.elapsed_s:.1f} s"
+    if view.status == "queued":
+        st.status(f"{sent.label} queued (job #{sent.job_id}, {view.elapsed_s:.0f} s)", state="running", expanded=False)
+    elif view.status == "running":
+        st.status(f"{sent.label} {view.elapsed_s:.0f} s (job #{sent.job_id})", state="running", expanded=False)
+        if view.partial is not None:
+            st.image(view.partial[1], caption=f"Live preview: partial image {view.partial[0] + 1}", width=512)
+    elif view.status == "succeeded":
+        st.status(f"{sent.label} done in {took}", state="complete", expanded=False)
+    else:
+        word = {"cancelled": "cancelled", "interrupted": "interrupted"}.get(view.status, "failed")
+        st.status(f"{sent.label} {word} after {took}", state="error", expanded=False)
+        if view.generation_id is None and view.error:  # with a generation, its result shows the error
+            st.error(literal(view.error))
+
+
+def live(page: str, studio: Studio, show: Callable[[list[Outcome]], None]) -> None:
+    """The page's status boxes, refreshed once a second by a fragment while a job runs (only they: the
+    results, images and all, are drawn by the page's own run); when a job ends the whole page runs once more,
+    which shows its result and, once none runs, stops the refreshing."""
+    for problem in _problems(page):  # said once, in the run after the click
+        st.error(literal(problem))
+    _problems(page).clear()
+    _refresh(page, studio)
+    if is_running(page):
+        st.fragment(_ticking, run_every=1.0)(page, studio)
+    else:
+        follow(page)
+    show(_landed(page, studio))
+
+
+def _ticking(page: str, studio: Studio) -> None:
+    if _refresh(page, studio):
+        st.rerun()  # a job ended: the whole page, so that its result shows
+    follow(page)
 
 
 def session_results(page: str) -> list[int]:

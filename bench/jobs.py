@@ -1,0 +1,122 @@
+"""Background jobs: 20 jobs against the local endpoint with 2 s of added latency and a limit of 4 at once.
+
+Prints the wall time from the first submit to the last job settled against the ideal ceil(20/4) x 2 s
+(goal: ratio <= 1.15), how long submitting all 20 took, the most jobs the records show running at once; and,
+unless --no-browser, the time from pressing Generate in Chromium to the page being usable again (its run
+ended: the jobs tray, drawn last, shows the new job), median of a few presses (goal < 300 ms).
+
+    .venv/bin/python bench/jobs.py [--jobs 20] [--limit 4] [--delay 2.0] [--presses 5] [--no-browser]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from studio.core.config import load_settings  # noqa: E402
+from studio.core.request import ImageRequest  # noqa: E402
+from studio.db.models import Generation, Job  # noqa: E402
+from studio.provider.demo import DemoConfig, start_demo_server  # noqa: E402
+from studio.services.jobs import JobPool  # noqa: E402
+from studio.services.studio import Studio  # noqa: E402
+from studio.services.thumbnails import wait_for_thumbnails  # noqa: E402
+
+GOAL_RATIO = 1.15
+GOAL_PRESS_MS = 300
+
+
+def pool_figures(base_url: str, jobs: int, limit: int, delay: float) -> float:
+    with tempfile.TemporaryDirectory(prefix="studio-bench-jobs-") as data_dir:
+        env = {"OPENAI_API_KEY": "bench-key", "OPENAI_BASE_URL": base_url, "STUDIO_DATA_DIR": data_dir,
+               "STUDIO_MAX_RETRIES": "0", "STUDIO_MODEL": "gpt-image-1"}
+        studio = Studio.open(load_settings(env, secrets_path=Path(data_dir) / "no-secrets.toml"))
+        studio.generate(ImageRequest(prompt="warm-up [demo:delay=0]", model="gpt-image-1"))  # builds the client once
+        pool = JobPool(studio, per_provider=limit)
+        started = time.perf_counter()
+        ids = [pool.submit_generate(studio, ImageRequest(prompt=f"bench job {n}", model="gpt-image-1", size="1024x1024",
+                                                         quality="low")) for n in range(jobs)]
+        submitted = time.perf_counter() - started
+        pool.wait(ids)
+        wall = time.perf_counter() - started
+        with studio.records.session() as session:
+            statuses = {row.status for row in session.query(Job).filter(Job.id.in_(ids))}
+            # Requests in flight at once: a generation is recorded just before its request, and keeps its latency.
+            spans = [(g.created_at, g.created_at + timedelta(seconds=g.latency_s or 0)) for g in session.query(Generation)
+                     .join(Job, Job.generation_id == Generation.id).filter(Job.id.in_(ids))]
+        most = max(sum(1 for start, end in spans if start <= begun < end) for begun, _ in spans)
+        pool.close()
+        wait_for_thumbnails(30)  # made in the background: done before the folder goes
+    ideal = math.ceil(jobs / limit) * delay
+    ratio = wall / ideal
+    print(f"{jobs} jobs, limit {limit} at once, endpoint adds {delay:.1f} s: submitting all took {submitted * 1000:.0f} ms; "
+          f"wall {wall:.2f} s vs ideal ceil({jobs}/{limit}) x {delay:.1f} s = {ideal:.1f} s · ratio {ratio:.3f} "
+          f"(goal <= {GOAL_RATIO}: {'met' if ratio <= GOAL_RATIO else 'NOT met'}) · most requests at once {most} · "
+          f"statuses {sorted(statuses)}")
+    return ratio
+
+
+def press_figures(base_url: str, presses: int) -> float:
+    from tests.browser import browser_page, streamlit_server  # noqa: PLC0415 - only with the browser part
+
+    with tempfile.TemporaryDirectory(prefix="studio-bench-press-") as data_dir:
+        env = {"OPENAI_API_KEY": "bench-key", "OPENAI_BASE_URL": base_url, "STUDIO_DATA_DIR": data_dir,
+               "STUDIO_MAX_RETRIES": "0", "STUDIO_JOBS_PER_PROVIDER": "64"}
+        times, reference = [], []
+        with streamlit_server(env, Path(data_dir)) as url, browser_page() as page:
+            page.goto(url)
+            prompt = page.get_by_role("textbox", name="Prompt")
+            prompt.wait_for(timeout=30_000)
+            for number in range(1, presses + 2):
+                # Reference, same page, same moment: a press that queues nothing (an empty prompt is refused).
+                prompt.fill("")
+                prompt.blur()
+                page.wait_for_timeout(700)
+                started = time.perf_counter()
+                page.get_by_role("button", name="Generate").click()
+                page.get_by_text("The prompt is empty; describe the image you want.").wait_for(timeout=10_000)
+                refused = (time.perf_counter() - started) * 1000
+                prompt.fill(f"press {number}")
+                prompt.blur()  # the text is sent now, not as part of the press
+                page.wait_for_timeout(700)
+                started = time.perf_counter()
+                page.get_by_role("button", name="Generate").click()
+                page.locator(f".st-key-job_card_{number}").wait_for(timeout=20_000)
+                took = (time.perf_counter() - started) * 1000
+                if number > 1:  # the first press also builds the process's pool
+                    times.append(took)
+                    reference.append(refused)
+        median, base = statistics.median(times), statistics.median(reference)
+        print(f"press Generate -> page usable again (the run ended, the new job in the tray), Chromium: median {median:.0f} ms, "
+              f"max {max(times):.0f} ms over {len(times)} presses (goal < {GOAL_PRESS_MS} ms: "
+              f"{'met' if median < GOAL_PRESS_MS else 'NOT met'}); the same press refused before any job (empty prompt): "
+              f"median {base:.0f} ms, so queueing a job adds {median - base:.0f} ms · ratio {median / base:.2f}")
+        return median
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=20)
+    parser.add_argument("--limit", type=int, default=4, help="jobs at once to the provider")
+    parser.add_argument("--delay", type=float, default=2.0, help="seconds the endpoint adds to every request")
+    parser.add_argument("--presses", type=int, default=5)
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+    server = start_demo_server(config=DemoConfig(api_key="bench-key", delay_s=args.delay))
+    try:
+        ratio = pool_figures(server.base_url, args.jobs, args.limit, args.delay)
+        press_ms = press_figures(server.base_url, args.presses) if not args.no_browser else 0.0
+    finally:
+        server.stop()
+    return 0 if ratio <= GOAL_RATIO and press_ms < GOAL_PRESS_MS else 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,77 @@
+"""In a real Chromium against a real `streamlit run`: three prompts submitted in a row while the page stays
+usable, a fourth cancelled from the jobs tray before it is sent, the tab closed, and the Gallery opened in a
+new tab watching the three arrive."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from studio.core.config import load_settings
+from studio.db.models import Job
+from studio.services.studio import Studio
+from tests.browser import ARTIFACTS, browser_page, streamlit_server
+from tests.conftest import TEST_KEY
+
+pytestmark = pytest.mark.browser
+
+PROMPTS = ["a red kite [demo:delay=12]", "a blue boat [demo:delay=12]", "a green hill [demo:delay=12]"]
+
+
+def test_three_prompts_run_in_the_background_and_arrive_in_the_gallery(studio_env, demo_server, tmp_path):
+    env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url, "STUDIO_DATA_DIR": str(studio_env),
+           "STUDIO_MAX_RETRIES": "0", "STUDIO_JOBS_PER_PROVIDER": "3"}
+    before = demo_server.config.requests_seen
+    with streamlit_server(env, tmp_path) as url, browser_page() as page:
+        page.goto(url)
+        page.get_by_label("Prompt").wait_for(timeout=30_000)
+        for number, prompt in enumerate([*PROMPTS, "never sent [demo:delay=12]"], start=1):
+            page.get_by_label("Prompt").fill(prompt)
+            page.get_by_role("button", name="Generate").click()
+            # The job is in the tray at once: the page did not wait for the 4 s request.
+            try:
+                page.locator(f".st-key-job_card_{number}").wait_for(timeout=10_000)
+            except Exception:
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "jobs-fail.png"), full_page=True)
+                raise
+        page.locator(".st-key-job_card_4", has_text="queued").wait_for(timeout=10_000)  # three at once: the fourth waits
+        page.locator(".st-key-job_card_4").get_by_role("button", name="Cancel").click()
+        page.locator("[data-testid='stToast']", has_text="Job #4 cancelled before it was sent: nothing was billed.").wait_for(timeout=10_000)
+        assert page.locator(".st-key-job_card_4").count() == 0
+        page.locator(".st-key-job_card_1", has_text="running").wait_for(timeout=10_000)
+
+        # Close the tab; open the Gallery in a new one while the three still run.
+        other = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.close()
+        other.goto(f"{url}/gallery")
+        other.locator(".st-key-job_card_1").wait_for(timeout=10_000)  # the tray shows the gallery's jobs, any tab's
+        for prompt in PROMPTS:
+            other.get_by_text(prompt, exact=True).first.wait_for(timeout=30_000)  # landed, shown without a click
+        other.locator("[data-testid='stToast']").first.wait_for(timeout=10_000)
+        other.get_by_text("No job queued or running.").wait_for(timeout=10_000)
+        ARTIFACTS.mkdir(exist_ok=True)
+        other.screenshot(path=str(ARTIFACTS / "jobs-gallery.png"), full_page=True)
+    assert demo_server.config.requests_seen - before == 3  # the cancelled one was never sent
+    studio = Studio.open(load_settings())
+    with studio.records.session() as session:
+        jobs = {job.id: job.status for job in session.query(Job)}
+    assert jobs == {1: "succeeded", 2: "succeeded", 3: "succeeded", 4: "cancelled"}
+    assert sorted(o.generation.prompt for o in studio.recent()) == sorted(PROMPTS)
+
+
+def test_pressing_generate_gives_the_page_back_at_once(studio_env, demo_server, tmp_path):
+    """The page is usable again (the Generate button can be pressed) well before the request ends."""
+    env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url, "STUDIO_DATA_DIR": str(studio_env),
+           "STUDIO_MAX_RETRIES": "0"}
+    with streamlit_server(env, tmp_path) as url, browser_page() as page:
+        page.goto(url)
+        page.get_by_label("Prompt").fill("a slow one [demo:delay=5]")
+        started = time.monotonic()
+        page.get_by_role("button", name="Generate").click()
+        page.locator(".st-key-job_card_1").wait_for(timeout=5_000)
+        page.get_by_role("button", name="Generate").wait_for(state="visible", timeout=5_000)
+        assert page.get_by_role("button", name="Generate").is_enabled()
+        assert time.monotonic() - started < 4  # long before the 5 s request could have ended
+        page.get_by_text("a slow one [demo:delay=5]", exact=True).first.wait_for(timeout=30_000)
