@@ -16,7 +16,7 @@ from bench.gallery import seed
 from studio.core.config import load_settings
 from studio.services.gallery import GalleryService
 from studio.services.studio import Studio
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, streamlit_server
 from tests.conftest import TEST_KEY
 
 pytestmark = pytest.mark.browser
@@ -81,6 +81,13 @@ def test_scrolling_appends_pages_and_keeps_the_window_bounded(server, page) -> N
     open_gallery(page, server)
     first = tile_keys(page)
     assert first[0].startswith("400-") and len(first) >= 48
+    on_screen = page.locator(".g-tile").evaluate_all(
+        "ts => ts.filter(t => { const r = t.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }).length")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "gallery-grid.png"))
+    assert on_screen >= 24  # a screenful at 1440x900
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "gallery-grid.png"))
     seen = set(first)
     for _ in range(40):
         scroll_down(page)
@@ -152,15 +159,15 @@ def test_lightbox_keys_step_across_a_page_boundary_favourite_and_close(server, p
 
 def test_the_url_restores_the_search_after_a_reload(server, page) -> None:
     open_gallery(page, server)
-    page.get_by_label("Search prompts").fill("lighthouse")
-    page.get_by_label("Search prompts").press("Enter")
+    page.get_by_role("textbox", name="Search prompts").fill("lighthouse")
+    page.get_by_role("textbox", name="Search prompts").press("Enter")
     page.wait_for_function("() => location.search.includes('q=lighthouse')", timeout=15_000)
     page.wait_for_function(
         "() => [...document.querySelectorAll('*')].some(e => e.shadowRoot && e.shadowRoot.querySelector('.g-tile'))",
         timeout=15_000)
     page.reload()
     page.locator(".g-tile").first.wait_for(timeout=30_000)
-    assert page.get_by_label("Search prompts").input_value() == "lighthouse"
+    assert page.get_by_role("textbox", name="Search prompts").input_value() == "lighthouse"
     captions = page.locator(".g-tile .g-cap").all_text_contents()
     assert captions and all(re.search(r"lighthouse", c) for c in captions)
 
