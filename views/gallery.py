@@ -24,7 +24,8 @@ def gallery_grid(studio: Studio, library: GalleryService, view: GalleryView, sho
     window = current_window(library, shown)
     pending(library)
     if not window.items:
-        st.info("Nothing matches these filters; clear some of them." if not view.filters.is_empty()
+        st.info("Nothing from that day on in this view; pick another day or go back to the top." if shown.after
+                else "Nothing matches these filters; clear some of them." if not view.filters.is_empty()
                 else "Nothing here yet. Generate an image and it is kept here.")
     grid_element(library, window, lambda: on_action(library))
     open_detail(studio, library, opened_key(replace(view, open=st.query_params.get("open"))))

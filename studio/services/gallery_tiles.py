@@ -16,6 +16,7 @@ from collections import OrderedDict
 from typing import Any, Iterable
 
 from studio.core.browsing import GalleryItem
+from studio.core.link_values import MAX_ID
 from studio.services.gallery import GalleryService
 from studio.services.gallery_choices import edit_captions
 
@@ -37,7 +38,10 @@ def parse_key(key: Any) -> tuple[int, int | None] | None:
     generation, dash, image = key.partition("-")
     if not dash or not generation.isascii() or not generation.isdigit() or not image.isascii() or not image.isdigit():
         return None
-    return int(generation), int(image) or None
+    generation_id, image_id = int(generation), int(image)
+    if not 1 <= generation_id <= MAX_ID or image_id > MAX_ID:
+        return None
+    return generation_id, image_id or None
 
 
 class _UriCache:

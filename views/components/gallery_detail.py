@@ -17,7 +17,7 @@ from studio.services.prompt_diff import diff_html
 from studio.services.reuse import request_settings
 from studio.services.studio import Studio
 from studio.services.gallery_tiles import parse_key
-from views.components.gallery_grid import close_item, held_window, keys, mark_changed, open_item
+from views.components.gallery_grid import close_item, held_window, keys, mark_changed, open_item, rerun_fragment
 from views.components.handoff import hand_off
 from views.components.literal import literal
 
@@ -124,7 +124,7 @@ def _actions(studio: Studio, library: GalleryService, generation: Any, image: An
         if row[0].button(label, key="d_fav"):
             library.favourite([image.id], not image.favourite)
             mark_changed()
-            st.rerun(scope="fragment")
+            rerun_fragment()
         if detail.file_exists:
             download = image_download(generation.id, image.batch_index, image.format, detail.absolute_path)
             row[1].download_button("Download original", data=download.data, file_name=download.file_name,

@@ -9,7 +9,7 @@ import streamlit as st
 from studio.core.errors import StudioError
 from studio.services.gallery import GalleryService
 from studio.services.gallery_actions import act, selection
-from views.components.gallery_grid import EXTRA_ACTIONS, event, mark_changed
+from views.components.gallery_grid import EXTRA_ACTIONS, event, mark_changed, rerun_fragment
 from views.components.literal import literal
 
 
@@ -60,10 +60,10 @@ def pending(library: GalleryService) -> None:
         st.session_state["g_cleared"] = seq
         st.session_state["gallery_notice"] = f"Deleted {len(items)} item(s); {removed} file(s) removed."
         mark_changed()
-        st.rerun(scope="fragment")
+        rerun_fragment()
     if no.button("Keep them", key="b_keep"):
         st.session_state.pop("confirm_bulk_delete")
-        st.rerun(scope="fragment")
+        rerun_fragment()
 
 
 def notice() -> None:

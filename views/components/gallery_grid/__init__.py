@@ -6,11 +6,11 @@ browser; a bulk action arrives with the keys it acts on (views/components/galler
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from studio.core.errors import StudioError
 from studio.services.gallery import GalleryService
@@ -125,5 +125,9 @@ def opened_key(view: GalleryView) -> str | None:
     return st.session_state.get(OPEN) or view.open
 
 
-def without_jump(view: GalleryView) -> GalleryView:
-    return replace(view, after=None, before=None, page=1)
+def rerun_fragment() -> None:
+    """Rerun the fragment this run is (the grid, the dialog), or the page when the whole page is running."""
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:  # a full run (a test's, or the first one): not a fragment's rerun
+        st.rerun()
