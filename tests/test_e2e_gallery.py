@@ -5,6 +5,7 @@ browser that has not signed in receives no image."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from pathlib import Path
@@ -190,3 +191,31 @@ def test_a_browser_that_has_not_signed_in_gets_no_image(gallery_dir, demo_server
             page.locator(".g-tile img").nth(47).wait_for(timeout=30_000)  # signed in: the thumbnails come
         finally:
             context.close()
+
+
+def test_bulk_export_then_delete_act_on_the_selection(server, page, tmp_path) -> None:
+    """Last in this module: it deletes two items of the shared gallery."""
+    import zipfile
+
+    open_gallery(page, server)
+    keys = tile_keys(page)
+    chosen = keys[2:4]
+    page.locator(f".g-tile[data-k='{chosen[0]}'] .g-check").click()
+    page.locator(f".g-tile[data-k='{chosen[1]}']").click(modifiers=["Shift"])
+    page.get_by_text("2 selected").wait_for(timeout=5_000)
+    page.locator(".g-bar button[data-op='export']").click()
+    page.get_by_text("2 image(s) in the zip").wait_for(timeout=15_000)
+    with page.expect_download(timeout=15_000) as download:
+        page.get_by_role("button", name="Download the zip").click()
+    target = tmp_path / "export.zip"
+    download.value.save_as(target)
+    assert len([n for n in zipfile.ZipFile(target).namelist() if n.startswith("images/")]) == 2
+    assert page.locator(".g-tile.g-sel").count() == 2  # an export keeps the selection for the next action
+    page.locator(".g-bar button[data-op='delete']").click()
+    page.get_by_text("Delete 2 selected item(s) and their files?").wait_for(timeout=15_000)
+    assert set(chosen) <= set(tile_keys(page))  # nothing is deleted before the answer
+    page.get_by_role("button", name="Yes, delete them").click()
+    page.get_by_text("Deleted 2 item(s)").wait_for(timeout=15_000)
+    page.wait_for_function(f"() => !{json.dumps(chosen)}.some(k => [...document.querySelectorAll('*')]"
+                           ".some(e => e.shadowRoot && e.shadowRoot.querySelector(`.g-tile[data-k='${k}']`)))", timeout=15_000)
+    assert not set(chosen) & set(tile_keys(page)) and tile_keys(page)[:2] == keys[:2]
