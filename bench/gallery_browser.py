@@ -62,6 +62,7 @@ PAGE_DECODED = f"""index => {{
   const imgs = [...page.querySelectorAll('img')];
   return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0);
 }}"""
+SHELL_DRAWN = "_ => !!document.querySelector('h1')"  # Streamlit's app loaded, connected, and the page's first delta drawn
 GRID_STATE = f"""() => {{
   const host = document.querySelector('{HOST}');
   const root = host && host.shadowRoot;
@@ -192,15 +193,18 @@ def measure(url: str, static_url: str, server_pid: int, args: argparse.Namespace
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             # (a) opening, each round in a fresh context (no HTTP cache), alternating studio and floor.
-            studio_open, floor_open = [], []
+            studio_open, floor_open, shell_open = [], [], []
             for _ in range(args.rounds + 1):
                 studio_open.append(timed_open(browser, f"{url}/gallery", GRID_DECODED, 48))
                 floor_open.append(timed_open(browser, static_url, STATIC_DECODED, 48))
+                shell_open.append(timed_open(browser, f"{url}/gallery", SHELL_DRAWN, 0))
             first_open = studio_open.pop(0)  # the server's first run of the page (imports, caches)
             floor_open.pop(0)
-            a, floor = median_ms(studio_open), median_ms(floor_open)
+            shell_open.pop(0)
+            a, floor, shell = median_ms(studio_open), median_ms(floor_open), median_ms(shell_open)
             print(f"(a) open Gallery -> 48 decoded:  {a:7.0f} ms median of {args.rounds} (first ever {first_open * 1000:.0f} ms) | "
                   f"floor {floor:6.0f} ms | ratio {a / floor:5.2f}")
+            print(f"    of which Streamlit's own start (page title drawn): {shell:.0f} ms median ({shell / floor:.2f}x the floor)")
 
             # (b) scrolling: outrun the prefetch, then wait for the next page of 48 to be decoded.
             context = browser.new_context(viewport=VIEWPORT)
