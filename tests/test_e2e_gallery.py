@@ -140,6 +140,7 @@ def test_lightbox_keys_step_across_a_page_boundary_favourite_and_close(server, p
     dialog = page.get_by_role("dialog")
     number = last_of_first_page.split("-")[0]
     dialog.get_by_text(f"Generation #{number} ·").wait_for(timeout=15_000)
+    dialog.get_by_text("← → previous / next").wait_for(timeout=15_000)  # the keys are listened to
     assert f"open={last_of_first_page}" in page.url
     page.keyboard.press("ArrowRight")  # the first item of the second keyset page
     following = keys[48] if len(keys) > 48 else None

@@ -156,7 +156,7 @@ def test_delete_asks_first_then_removes_the_row_and_its_file(studio: Studio) -> 
     assert any("cannot be undone" in w.value for w in at.warning)
     assert image.path.is_file()  # nothing happens before the answer
     at.button(key="d_confirm").click().run()
-    assert any("Deleted" in s.value for s in at.success)
+    assert any("Deleted" in s.value for s in at.toast)
     assert not image.path.exists() and keep.images[0].path.is_file()
     assert "open" not in at.query_params and not at.warning  # the dialog closed with its item
     assert prompts(at) == ["Keep me"]

@@ -64,7 +64,6 @@ def detail_dialog(studio: Studio, library: GalleryService) -> None:
         close_item()
         return
     generation, image = detail.generation, detail.image
-    st.caption("← → previous / next · f favourite · Esc closes")
     picture, side = st.columns([3, 2])
     with picture:
         if image is not None and detail.file_exists:

@@ -1,6 +1,6 @@
 """The Gallery's bulk actions on the tiles selected in the grid (favourite, add to collection, export,
 delete, and any action another feature adds), the delete confirmation, the zip download and the
-one-line notices."""
+notices (toasts)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ def on_action(library: GalleryService) -> None:
     op, keys = asked["op"], asked.get("keys")
     name = asked.get("name") if isinstance(asked.get("name"), str) else ""
     seq = asked.get("seq") if isinstance(asked.get("seq"), int) else 0
+    if seq and seq <= st.session_state.get("g_done", 0):
+        return  # the browser asked again while this one was on its way: done already
+    st.session_state["g_done"] = seq
     chosen = selection(keys)
     try:
         if op in EXTRA_ACTIONS:
@@ -67,9 +70,10 @@ def pending(library: GalleryService) -> None:
 
 
 def notice() -> None:
+    """What an action did, as a toast: it stays its few seconds whatever reruns the grid meanwhile."""
     message = st.session_state.pop("gallery_notice", None)
     if message:
-        st.success(literal(message))
+        st.toast(literal(message), icon=":material/check_circle:")
     problem = st.session_state.pop("gallery_problem", None)
     if problem:
-        st.warning(literal(problem))
+        st.toast(literal(problem), icon=":material/warning:")

@@ -30,7 +30,11 @@ def _asset(name: str) -> str:
 
 
 _grid = st.components.v2.component("studio_gallery_grid", html=_asset("grid.html"), css=_asset("grid.css"), js=_asset("grid.js"))
-keys = st.components.v2.component("studio_gallery_keys", js=_asset("keys.js"))
+# The lightbox's keys; its hint shows once the listener is on (so no key press is lost before it).
+keys = st.components.v2.component(
+    "studio_gallery_keys", js=_asset("keys.js"),
+    html='<span class="hint" hidden>← → previous / next · f favourite · Esc closes</span>',
+    css=".hint { font-size: 14px; opacity: 0.65; font-family: var(--st-font, sans-serif); }")
 
 # Bulk actions other features add to the selection bar: op -> (label, handler(library, keys) -> notice).
 EXTRA_ACTIONS: dict[str, tuple[str, Callable[[GalleryService, list[str]], str]]] = {}
@@ -69,10 +73,42 @@ def mark_changed() -> None:
 def grid_element(library: GalleryService, window: GalleryWindow, on_action: Callable[[], None]) -> None:
     data = window.data() | {
         "ack": st.session_state.get("g_ack", 0), "cleared": st.session_state.get("g_cleared", 0),
+        "done": st.session_state.get("g_done", 0),
         "extra": [{"op": op, "label": label} for op, (label, _) in EXTRA_ACTIONS.items()],
     }
+    for page in data["pages"]:
+        page["tiles"] = [_once(tile) for tile in page["tiles"]]
     _grid(key="g_grid", data=data, on_more_change=functools.partial(_more, library), on_open_change=_open,
-          on_action_change=on_action, height="content")
+          on_action_change=on_action, on_missing_change=_missing, height="content")
+
+
+SENT = "g_sent"  # tile key -> the thumbnail source this browser page was sent (it keeps them by key)
+MAX_SENT = 4000  # the browser keeps as many (grid.js, SOURCES_KEPT); beyond that, sent again
+
+
+def _once(tile: dict[str, Any]) -> dict[str, Any]:
+    """The tile without its thumbnail when this browser page already has that one: a scroll step then
+    carries only the new page's thumbnails, not the whole window's again."""
+    sent: dict[str, Any] = st.session_state.setdefault(SENT, {})
+    src = tile.get("src")
+    if not src:
+        return tile
+    if sent.get(tile["k"]) is src or sent.get(tile["k"]) == src:
+        return {name: value for name, value in tile.items() if name != "src"}
+    if len(sent) >= MAX_SENT:
+        sent.clear()
+    sent[tile["k"]] = src
+    return tile
+
+
+def _missing() -> None:
+    """The browser lost some thumbnails it was sent (a reload of the element, its own limit): send again."""
+    keys_ = event("missing")
+    sent: dict[str, Any] = st.session_state.get(SENT, {})
+    if isinstance(keys_, list):
+        for key in keys_[:MAX_SENT]:
+            if isinstance(key, str):
+                sent.pop(key, None)
 
 
 def event(name: str) -> Any:

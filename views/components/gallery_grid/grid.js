@@ -1,15 +1,23 @@
 // The Gallery's grid element (Streamlit components v2, no iframe): every thumbnail of the window of
 // pages Python holds, selection in the browser, and requests for the next or previous keyset page.
 //
-// Python sends `data` = {epoch, pages: [{index, tiles}], has_next, has_prev, count, ack, cleared, extra}.
+// Python sends `data` = {epoch, pages: [{index, tiles}], has_next, has_prev, count, ack, cleared, done, extra}.
 // This function runs again whenever that data changes; the DOM (and each decoded <img>) is kept and
 // only what changed is touched. Events back to Python (triggers, one fragment rerun each):
 //   more   {dir: "next" | "prev", index, seq}   near an end of the window
 //   open   "generation-image"                    a plain click on a tile
 //   action {op, keys, name, seq}                 a bulk action on the selection
+//   missing [keys]                               tiles that came without a source this page lost
 // Selection (click on the check, Ctrl/Cmd-click, Shift-click ranges) stays here: no rerun.
+// Two events sent before the server starts the first rerun are folded into one and the older is lost,
+// so a `more` or an `action` not answered (ack / done) within RETRY_MS is sent again; Python ignores a
+// repeat by its seq.
 
 const STATES = new WeakMap();
+// Thumbnail sources by tile key, for this browser page: Python sends each one once (a tile it already
+// sent comes without "src"), so a scroll step carries only the new page's. Bounded like Python's record.
+const SOURCES = new Map();
+const SOURCES_KEPT = 4000;
 const NEAR_PX = 1500; // ask for the next page this far before the end is on screen
 const RETRY_MS = 4000; // a request Python did not answer (it was busy) may be asked again after this
 
@@ -43,6 +51,9 @@ function setup(host) {
     sel: new Set(),
     anchor: null,
     pending: null,
+    action: null,
+    missing: [],
+    missingTimer: null,
     seq: 0,
     cleared: 0,
     epoch: null,
@@ -61,6 +72,8 @@ function setup(host) {
 
 function teardown(s, host) {
   s.io.disconnect();
+  if (s.action) clearTimeout(s.action.timer);
+  clearTimeout(s.missingTimer);
   s.pagesEl.removeEventListener("click", s.onClick);
   s.bar.removeEventListener("click", s.onBar);
   STATES.delete(host);
@@ -78,6 +91,10 @@ function render(s, data) {
     s.pending = null;
   }
   if (s.pending && (data.ack ?? 0) >= s.pending.seq) s.pending = null;
+  if (s.action && (data.done ?? 0) >= s.action.seq) {
+    clearTimeout(s.action.timer);
+    s.action = null;
+  }
   if ((data.cleared ?? 0) > s.cleared) {
     s.cleared = data.cleared;
     s.sel.clear();
@@ -93,6 +110,23 @@ function render(s, data) {
       s.pages.delete(index);
     }
   }
+  const missing = [];
+  for (const page of pages) {
+    for (const tile of page.tiles) {
+      if ("src" in tile) {
+        if (tile.src) remember(tile.k, tile.src);
+      } else if (SOURCES.has(tile.k)) {
+        tile.src = SOURCES.get(tile.k);
+      } else {
+        missing.push(tile.k);
+        tile.src = null;
+        tile.img = false;
+        tile.err = "loading…";
+      }
+    }
+  }
+  s.missing = missing;
+  if (missing.length) askMissing(s, 0);
   const keep = new Set();
   let previous = null;
   for (const page of pages) {
@@ -124,6 +158,21 @@ function render(s, data) {
   paintSelection(s);
   drawStatus(s);
   requestAnimationFrame(() => check(s));
+}
+
+function askMissing(s, tries) {
+  clearTimeout(s.missingTimer);
+  if (!s.missing.length || !s.root.isConnected) return;
+  s.trigger("missing", s.missing);
+  if (tries < 2) s.missingTimer = setTimeout(() => askMissing(s, tries + 1), RETRY_MS);
+}
+
+function remember(key, src) {
+  SOURCES.delete(key);
+  SOURCES.set(key, src);
+  if (SOURCES.size > SOURCES_KEPT) {
+    for (const old of [...SOURCES.keys()].slice(0, SOURCES.size - SOURCES_KEPT)) SOURCES.delete(old);
+  }
 }
 
 function signature(tiles) {
@@ -283,8 +332,18 @@ function clickBar(s, event) {
     paintSelection(s);
     return;
   }
-  s.seq = Math.max(s.seq, s.data.ack ?? 0, s.cleared) + 1;
-  s.trigger("action", { op, keys: [...s.sel], name: s.nameInput.value, seq: s.seq });
+  s.seq = Math.max(s.seq, s.data.ack ?? 0, s.data.done ?? 0, s.cleared) + 1;
+  if (s.action) clearTimeout(s.action.timer);
+  s.action = { op, keys: [...s.sel], name: s.nameInput.value, seq: s.seq, tries: 0 };
+  sendAction(s);
+}
+
+function sendAction(s) {
+  const a = s.action;
+  if (!a || !s.root.isConnected) return;
+  s.trigger("action", { op: a.op, keys: a.keys, name: a.name, seq: a.seq });
+  a.tries += 1;
+  if (a.tries < 3) a.timer = setTimeout(() => sendAction(s), RETRY_MS);
 }
 
 function paintSelection(s) {

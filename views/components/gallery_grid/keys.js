@@ -4,7 +4,7 @@
 let listening = null;
 
 export default function (component) {
-  const { setTriggerValue } = component;
+  const { setTriggerValue, parentElement } = component;
   if (listening) document.removeEventListener("keydown", listening, true);
   const onKey = (event) => {
     if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || event.repeat) return;
@@ -19,6 +19,8 @@ export default function (component) {
   };
   document.addEventListener("keydown", onKey, true);
   listening = onKey;
+  const hint = parentElement.querySelector(".hint");
+  if (hint) hint.hidden = false; // listening now
   return () => {
     document.removeEventListener("keydown", onKey, true);
     if (listening === onKey) listening = null;
