@@ -62,7 +62,9 @@ function setup(host) {
   };
   s.onClick = (event) => clickTile(s, event);
   s.onBar = (event) => clickBar(s, event);
+  s.onKey = (event) => keyOnTile(s, event);
   s.pagesEl.addEventListener("click", s.onClick);
+  s.pagesEl.addEventListener("keydown", s.onKey);
   s.bar.addEventListener("click", s.onBar);
   s.io = new IntersectionObserver(() => check(s), { rootMargin: `${NEAR_PX}px 0px ${NEAR_PX}px 0px` });
   s.io.observe(s.top);
@@ -75,6 +77,7 @@ function teardown(s, host) {
   if (s.action) clearTimeout(s.action.timer);
   clearTimeout(s.missingTimer);
   s.pagesEl.removeEventListener("click", s.onClick);
+  s.pagesEl.removeEventListener("keydown", s.onKey);
   s.bar.removeEventListener("click", s.onBar);
   STATES.delete(host);
 }
@@ -319,6 +322,28 @@ function clickTile(s, event) {
     s.anchor = key;
     s.trigger("open", key);
     return;
+  }
+  paintSelection(s);
+}
+
+function keyOnTile(s, event) {
+  // Keyboard: Tab to a tile, Enter opens it, Space selects it (Shift+Space: the range from the last one).
+  const tile = event.target.closest(".g-tile");
+  if (!tile || (event.key !== "Enter" && event.key !== " ")) return;
+  event.preventDefault();
+  const key = tile.dataset.k;
+  if (event.key === "Enter") {
+    s.anchor = key;
+    s.trigger("open", key);
+    return;
+  }
+  if (event.shiftKey && s.anchor && s.order.includes(s.anchor)) {
+    const [a, b] = [s.order.indexOf(s.anchor), s.order.indexOf(key)].sort((x, y) => x - y);
+    for (const k of s.order.slice(a, b + 1)) s.sel.add(k);
+  } else {
+    if (s.sel.has(key)) s.sel.delete(key);
+    else s.sel.add(key);
+    s.anchor = key;
   }
   paintSelection(s);
 }
