@@ -124,6 +124,7 @@ def test_shift_click_selects_a_range_and_a_bulk_favourite_acts_on_it(server, pag
     page.get_by_text("7 selected").wait_for(timeout=5_000)
     page.keyboard.press("Space")
     page.get_by_text("6 selected").wait_for(timeout=5_000)
+    page.screenshot(path=str(ARTIFACTS / "gallery-selection.png"))
     chosen = [tile_keys(page)[i] for i in (1, 2, 3, 4, 5, 8)]
     page.locator(".g-bar button[data-op='favourite']").click()
     page.get_by_text("Marked 6 image(s) as favourites.").wait_for(timeout=15_000)
@@ -146,6 +147,8 @@ def test_lightbox_keys_step_across_a_page_boundary_favourite_and_close(server, p
     number = last_of_first_page.split("-")[0]
     dialog.get_by_text(f"Generation #{number} ·").wait_for(timeout=15_000)
     dialog.get_by_text("← → previous / next").wait_for(timeout=15_000)  # the keys are listened to
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "gallery-lightbox.png"))
     assert f"open={last_of_first_page}" in page.url
     page.keyboard.press("ArrowRight")  # the first item of the second keyset page
     following = keys[48] if len(keys) > 48 else None
