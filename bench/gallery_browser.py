@@ -1,7 +1,8 @@
 """The Gallery in a real browser against a static-page floor: seed (or reuse) a gallery, start the studio,
 and in headless Chromium time
 
-  (a) opening the Gallery until 48 thumbnails are decoded (a fresh browser context each round),
+  (a) opening the Gallery until its first 48 tiles are shown, their thumbnails decoded (a fresh browser
+      context each round),
   (b) each further 48 reached by scrolling (scrolled to the end of what is loaded, until the next page
       is decoded: the wait when a user has outrun the prefetch),
   (c) a search (typed, Enter, until its first thumbnails are decoded),
@@ -47,11 +48,14 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 VIEWPORT = {"width": 1440, "height": 900}
 HOST = '[data-testid="stBidiComponentIsolated"]'  # the grid element's shadow host
-# True once the first `n` thumbnails of the grid (or of the static page) are loaded and decodable.
+# True once the grid shows its first `n` tiles and every thumbnail among them is decoded (a failed
+# request's tile has no image: it counts as shown), or the static page its first `n` images.
 GRID_DECODED = f"""n => {{
   const host = document.querySelector('{HOST}');
-  const imgs = host && host.shadowRoot ? [...host.shadowRoot.querySelectorAll('.g-tile img')] : [];
-  return imgs.length >= n && imgs.slice(0, n).every(i => i.complete && i.naturalWidth > 0);
+  const tiles = host && host.shadowRoot ? [...host.shadowRoot.querySelectorAll('.g-tile')].slice(0, n) : [];
+  return tiles.length >= n && tiles.every(t => {{ const i = t.querySelector('img');
+    const note = t.querySelector('.g-note');
+    return i ? i.complete && i.naturalWidth > 0 : !!note && note.textContent !== 'loading…'; }});
 }}"""
 STATIC_DECODED = """n => { const imgs = [...document.images];
   return imgs.length >= n && imgs.slice(0, n).every(i => i.complete && i.naturalWidth > 0); }"""
