@@ -1,4 +1,5 @@
-"""The Gallery page as a user drives it (AppTest): browse, search, filter, detail, delete, export, and
+"""The Gallery page as a user drives it (AppTest): the tiles the grid element is sent, search, filter, a jump
+by date, the image dialog, delete, export, and
 "use these settings"; the view survives in the URL."""
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from streamlit.errors import StreamlitAPIException
 from studio.core.errors import StudioError
 from studio.services.gallery import GalleryService
 from studio.services.gallery_link import GalleryView
+from studio.services.gallery_tiles import parse_key
 from studio.services.gallery_window import CHUNK, GalleryWindow
 from studio.services.studio import Studio
 from views.components.literal import literal
@@ -103,7 +104,8 @@ def _once(tile: dict[str, Any]) -> dict[str, Any]:
 
 def _missing() -> None:
     """The browser lost some thumbnails it was sent (a reload of the element, its own limit): send again."""
-    keys_ = event("missing")
+    asked = event("missing")
+    keys_ = asked.get("keys") if isinstance(asked, dict) else None
     sent: dict[str, Any] = st.session_state.get(SENT, {})
     if isinstance(keys_, list):
         for key in keys_[:MAX_SENT]:
@@ -112,7 +114,7 @@ def _missing() -> None:
 
 
 def event(name: str) -> Any:
-    """The value a trigger of the grid carried in this run (None if it did not fire)."""
+    """The grid's latest value for an event (read in its on_<name>_change callback)."""
     state = st.session_state.get("g_grid")
     try:
         return state[name] if state is not None else None
@@ -134,8 +136,9 @@ def _more(library: GalleryService) -> None:
 
 
 def _open() -> None:
-    key = event("open")
-    if isinstance(key, str):
+    asked = event("open")
+    key = asked.get("key") if isinstance(asked, dict) else None
+    if isinstance(key, str) and parse_key(key) is not None:
         open_item(key)
 
 

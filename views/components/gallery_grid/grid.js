@@ -3,15 +3,14 @@
 //
 // Python sends `data` = {epoch, pages: [{index, tiles}], has_next, has_prev, count, ack, cleared, done, extra}.
 // This function runs again whenever that data changes; the DOM (and each decoded <img>) is kept and
-// only what changed is touched. Events back to Python (triggers, one fragment rerun each):
-//   more   {dir: "next" | "prev", index, seq}   near an end of the window
-//   open   "generation-image"                    a plain click on a tile
-//   action {op, keys, name, seq}                 a bulk action on the selection
-//   missing [keys]                               tiles that came without a source this page lost
+// only what changed is touched. Events back to Python (state values, one fragment rerun each):
+//   more    {dir: "next" | "prev", index, seq}  near an end of the window
+//   open    {key: "generation-image"}           a plain click on a tile (or Enter)
+//   action  {op, keys, name, seq}               a bulk action on the selection
+//   missing {keys}                              tiles that came without a source this page lost
 // Selection (click on the check, Ctrl/Cmd-click, Shift-click ranges) stays here: no rerun.
-// Two events sent before the server starts the first rerun are folded into one and the older is lost,
-// so a `more` or an `action` not answered (ack / done) within RETRY_MS is sent again; Python ignores a
-// repeat by its seq.
+// A `more` or an `action` not answered (ack / done) within RETRY_MS is sent again (the server was busy
+// or the rerun was lost); Python ignores a repeat by its seq.
 
 const STATES = new WeakMap();
 // Thumbnail sources by tile key, for this browser page: Python sends each one once (a tile it already
@@ -22,13 +21,16 @@ const NEAR_PX = 1500; // ask for the next page this far before the end is on scr
 const RETRY_MS = 4000; // a request Python did not answer (it was busy) may be asked again after this
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { data, parentElement, setStateValue } = component;
   let s = STATES.get(parentElement);
   if (!s) {
     s = setup(parentElement);
     STATES.set(parentElement, s);
   }
-  s.trigger = setTriggerValue;
+  // Events are state values stamped with a fresh `t`, not triggers: two triggers sent before the server
+  // starts the first rerun are folded into one (the older lost), while each state key keeps its newest
+  // value and fires its own callback.
+  s.trigger = (name, value) => setStateValue(name, { ...value, t: `${Date.now()}.${++s.stamp}` });
   render(s, data || {});
   return () => teardown(s, parentElement);
 }
@@ -59,6 +61,7 @@ function setup(host) {
     epoch: null,
     data: {},
     trigger: null,
+    stamp: 0,
   };
   s.onClick = (event) => clickTile(s, event);
   s.onBar = (event) => clickBar(s, event);
@@ -166,7 +169,7 @@ function render(s, data) {
 function askMissing(s, tries) {
   clearTimeout(s.missingTimer);
   if (!s.missing.length || !s.root.isConnected) return;
-  s.trigger("missing", s.missing);
+  s.trigger("missing", { keys: s.missing });
   if (tries < 2) s.missingTimer = setTimeout(() => askMissing(s, tries + 1), RETRY_MS);
 }
 
@@ -320,7 +323,7 @@ function clickTile(s, event) {
     s.anchor = key;
   } else {
     s.anchor = key;
-    s.trigger("open", key);
+    s.trigger("open", { key });
     return;
   }
   paintSelection(s);
@@ -334,7 +337,7 @@ function keyOnTile(s, event) {
   const key = tile.dataset.k;
   if (event.key === "Enter") {
     s.anchor = key;
-    s.trigger("open", key);
+    s.trigger("open", { key });
     return;
   }
   if (event.shiftKey && s.anchor && s.order.includes(s.anchor)) {
