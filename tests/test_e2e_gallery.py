@@ -73,8 +73,17 @@ def open_gallery(page, url: str, query: str = "") -> None:
     page.locator(".g-tile").nth(47).wait_for(timeout=30_000)
 
 
+HOST = '[data-testid="stBidiComponentIsolated"]'  # the grid element's shadow host
+
+
+def scroll_to(page, which: str) -> None:
+    """Bring the grid's first or last tile into view, as a user scrolling would (tiles come and go meanwhile)."""
+    page.evaluate(f"""() => {{ const tiles = document.querySelector('{HOST}').shadowRoot.querySelectorAll('.g-tile');
+        const tile = tiles['{which}' === 'last' ? tiles.length - 1 : 0]; if (tile) tile.scrollIntoView({{block: 'center'}}); }}""")
+
+
 def scroll_down(page) -> None:
-    page.locator(".g-tile").last.scroll_into_view_if_needed()
+    scroll_to(page, "last")
     page.mouse.wheel(0, 3000)
 
 
@@ -103,7 +112,7 @@ def test_scrolling_appends_pages_and_keeps_the_window_bounded(server, page) -> N
     page.get_by_text("the end of this view", exact=False).wait_for(timeout=10_000)
     # Scrolling back up brings the dropped pages back.
     for _ in range(40):
-        page.locator(".g-tile").first.scroll_into_view_if_needed()
+        scroll_to(page, "first")
         page.mouse.wheel(0, -3000)
         page.wait_for_timeout(250)
         if first[0] in tile_keys(page):
