@@ -75,6 +75,7 @@ def grid_element(library: GalleryService, window: GalleryWindow, on_action: Call
     data = window.data() | {
         "ack": st.session_state.get("g_ack", 0), "cleared": st.session_state.get("g_cleared", 0),
         "done": st.session_state.get("g_done", 0),
+        "paused": "open" in st.query_params,  # the image dialog covers the grid: no prefetch meanwhile
         "extra": [{"op": op, "label": label} for op, (label, _) in EXTRA_ACTIONS.items()],
     }
     for page in data["pages"]:

@@ -1,7 +1,8 @@
 // The Gallery's grid element (Streamlit components v2, no iframe): every thumbnail of the window of
 // pages Python holds, selection in the browser, and requests for the next or previous keyset page.
 //
-// Python sends `data` = {epoch, pages: [{index, tiles}], has_next, has_prev, count, ack, cleared, done, extra}.
+// Python sends `data` = {epoch, pages: [{index, tiles}], has_next, has_prev, count, ack, cleared, done,
+// paused, extra}; `paused` while the image dialog is open (a prefetch would rerun it under the user's keys).
 // This function runs again whenever that data changes; the DOM (and each decoded <img>) is kept and
 // only what changed is touched. Events back to Python (state values, one fragment rerun each):
 //   more    {dir: "next" | "prev", index, seq}  near an end of the window
@@ -273,7 +274,7 @@ function near(el) {
 }
 
 function check(s) {
-  if (!s.trigger || !s.root.isConnected) return;
+  if (!s.trigger || !s.root.isConnected || s.data.paused) return;
   if (s.pending && Date.now() - s.pending.at < RETRY_MS) return;
   const pages = s.data.pages || [];
   if (!pages.length) return;
