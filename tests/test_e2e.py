@@ -65,7 +65,7 @@ def test_prompts_with_markup_show_literally(studio_env, demo_server, tmp_path):
             page.get_by_text(MARKUP, exact=True).first.wait_for(timeout=30_000)
             assert_nothing_live(page)
         # The detail dialog: the prompt diff, the facts table and the caption.
-        page.locator("[class*='st-key-open-'] button").first.click()  # a tile's Open (the select boxes have one too)
+        page.locator(".g-tile").first.click()  # a tile of the grid opens it
         dialog = page.get_by_role("dialog")
         dialog.get_by_text("revised_prompt").first.wait_for(timeout=30_000)
         dialog.get_by_role("button", name="Compare tiers").wait_for(timeout=10_000)

@@ -1,9 +1,11 @@
-"""The Gallery's detail dialog for one image or failed request: the picture, prompt against
-revised_prompt, every field, and what can be done with it."""
+"""The Gallery's lightbox: a dialog for one image or failed request with the picture, prompt against
+revised_prompt, every field and what can be done with it; ← and → step to the previous or next item of
+the current view (loading the next keyset page when the window ends there), f toggles the favourite,
+Esc closes. Other features add buttons to its action row through DETAIL_ACTIONS."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import streamlit as st
 
@@ -14,7 +16,8 @@ from studio.services.gallery_choices import edit_captions
 from studio.services.prompt_diff import diff_html
 from studio.services.reuse import request_settings
 from studio.services.studio import Studio
-from views.components.gallery_grid import close_item
+from studio.services.gallery_tiles import parse_key
+from views.components.gallery_grid import close_item, held_window, keys, mark_changed, open_item, rerun_fragment
 from views.components.handoff import hand_off
 from views.components.literal import literal
 from views.components.prompt_versions import prompt_versions_section
@@ -22,15 +25,40 @@ from views.components.prompt_versions import prompt_versions_section
 DIFF_STYLE = "<style>del{background:#ffd7d5;text-decoration:line-through}ins{background:#ccffd8;text-decoration:none}</style>"
 
 
-def open_detail(studio: Studio, library: GalleryService, opened: tuple[int, int | None] | None) -> None:
-    """The detail dialog stays open across reruns (the item is in the URL) until it is closed or its item deleted."""
-    if opened is not None:
-        detail_dialog(studio, library, *opened)
+# Buttons other features add to the action row: each is called with (studio, library, detail).
+DETAIL_ACTIONS: list[Callable[[Studio, GalleryService, Any], None]] = []
+
+
+def open_detail(studio: Studio, library: GalleryService, opened: str | None) -> None:
+    """The dialog stays open across reruns (the item is in the URL) until it is closed or its item deleted."""
+    if opened is not None and parse_key(opened) is not None:
+        detail_dialog(studio, library)
+
+
+def _step(library: GalleryService, key: str, pressed: Any) -> str:
+    """The key of the item to show after a key press (the same one at either end of the view)."""
+    window = held_window()
+    if pressed in ("prev", "next") and window is not None:
+        moved = window.neighbour(library, key, 1 if pressed == "next" else -1)
+        if moved:
+            open_item(moved)
+            return moved
+    if pressed == "fav":
+        opened = parse_key(key)
+        if opened and opened[1] is not None:
+            image = library.detail(*opened).image
+            library.favourite([opened[1]], not image.favourite)
+            mark_changed()
+    return key
 
 
 @st.dialog("Image", width="large", on_dismiss=close_item)
-def detail_dialog(studio: Studio, library: GalleryService, generation_id: int, image_id: int | None) -> None:
+def detail_dialog(studio: Studio, library: GalleryService) -> None:
+    key = st.query_params.get("open") or ""
+    pressed = keys(key="g_keys", on_key_change=lambda: None).get("key")
     try:
+        key = _step(library, key, pressed)
+        generation_id, image_id = parse_key(key) or (0, None)
         detail = library.detail(generation_id, image_id)
     except StudioError as exc:
         st.warning(literal(exc.message))
@@ -98,7 +126,8 @@ def _actions(studio: Studio, library: GalleryService, generation: Any, image: An
         label = "★ Unfavourite" if image.favourite else "☆ Favourite"
         if row[0].button(label, key="d_fav"):
             library.favourite([image.id], not image.favourite)
-            st.rerun()
+            mark_changed()
+            rerun_fragment()
         if detail.file_exists:
             download = image_download(generation.id, image.batch_index, image.format, detail.absolute_path)
             row[1].download_button("Download original", data=download.data, file_name=download.file_name,
@@ -119,12 +148,15 @@ def _actions(studio: Studio, library: GalleryService, generation: Any, image: An
         yes, no = st.columns(2)
         if yes.button("Yes, delete", type="primary", key="d_confirm"):
             removed = library.delete([item])
+            mark_changed()
             close_item()
             st.session_state["gallery_notice"] = f"Deleted from generation #{generation.id} ({removed} file(s) removed; files other images share are kept)."
             st.rerun()
         if no.button("Keep it", key="d_keep"):
             st.session_state.pop("confirm_delete", None)
             st.rerun()
+    for action in DETAIL_ACTIONS:
+        action(studio, library, detail)
     if image is not None:
         with st.form("d_collection", border=False):
             name = st.text_input("Add to collection", placeholder="collection name (new or existing)")
