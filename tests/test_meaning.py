@@ -26,6 +26,7 @@ from studio.services.gallery_link import parse_view, view_params
 from studio.services.meaning_index import backfill, coverage, wait_for_vectors
 from studio.services.studio import Studio
 from tests.conftest import ROOT
+from tests.test_gallery_page import prompts
 
 sqlite_and_postgres = pytest.mark.parametrize("backend", ["sqlite+local", "postgres+local"], indirect=True)
 
@@ -217,14 +218,14 @@ def test_the_gallery_searches_by_meaning_and_finds_more_like_an_image(studio: St
     assert any("Nothing matches" in i.value for i in at.info)  # no word in common
     at.radio(key="g_mode").set_value("meaning").run()
     assert at.query_params["mode"] == "meaning" and at.query_params["q"] == "misty harbour"
-    assert [t.value for t in at.text][0] == "foggy port at dawn"
+    assert prompts(at)[0] == "foggy port at dawn"
     assert any("Closest in meaning first" in i.value for i in at.info)
     reopened = gallery_page(dict(at.query_params))  # a shared link keeps the mode
-    assert reopened.radio(key="g_mode").value == "meaning" and [t.value for t in reopened.text][0] == "foggy port at dawn"
+    assert reopened.radio(key="g_mode").value == "meaning" and prompts(reopened)[0] == "foggy port at dawn"
     damaged = gallery_page({**at.query_params, "after": "not-a-cursor"})
-    assert any("damaged" in w.value for w in damaged.warning) and [t.value for t in damaged.text][0] == "foggy port at dawn"
+    assert any("damaged" in w.value for w in damaged.warning) and prompts(damaged)[0] == "foggy port at dawn"
     at.text_input(key="g_q").input("").run()  # nothing to go on: say what to type; every item is listed
-    assert any("needs a description" in w.value for w in at.warning) and len(at.text) == 4
+    assert any("needs a description" in w.value for w in at.warning) and len(prompts(at)) == 4
 
     fox = ids["a red fox in the snow"]
     image = studio.outcome(fox).images[0]
@@ -232,14 +233,14 @@ def test_the_gallery_searches_by_meaning_and_finds_more_like_an_image(studio: St
     links = [link.proto for link in detail.get("page_link")]
     assert any(link.label == "More like this" and f"like={fox}" in link.query_string for link in links)
     like = gallery_page({"like": str(fox)})
-    shown = [t.value for t in like.text]
+    shown = prompts(like)
     assert "a red fox in the snow" not in shown and shown  # the others, nearest first
     assert any(f"generation #{fox}'s, closest first" in i.value for i in like.info)
     like.button(key="g_like_clear").click().run()
-    assert "like" not in like.query_params and len(like.text) == 4
+    assert "like" not in like.query_params and len(prompts(like)) == 4
     like = gallery_page({"like": str(fox)})
     like.text_input(key="g_q").input("ramen").run()  # new words replace "more like this"
-    assert "like" not in like.query_params and [t.value for t in like.text] == ["a bowl of ramen"]
+    assert "like" not in like.query_params and prompts(like) == ["a bowl of ramen"]
     gone = gallery_page({"like": "999"})
     assert any("#999 is no longer in the gallery" in w.value for w in gone.warning)
 

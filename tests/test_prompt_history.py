@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from studio.core.config import load_settings
 from studio.core.request import ImageRequest
+from studio.services.jobs import wait_for_jobs
 from studio.db.models import Generation, utcnow
 from studio.services.gallery import GalleryService
 from studio.services.prompt_history import prompt_history, prompt_versions
@@ -94,6 +95,8 @@ def generate(at: AppTest, prompt: str) -> AppTest:
     at.text_area(key="prompt").input(prompt)
     at.toggle(key="live_preview").set_value(False)
     next(b for b in at.button if b.label == "Generate").click()
+    at.run()
+    assert wait_for_jobs(60)  # a Generate runs as a background job: its result shows once it has landed
     return at.run()
 
 
@@ -129,8 +132,8 @@ def test_the_picker_fills_the_prompt_and_iterating_from_the_gallery_records_vers
 def test_use_these_settings_then_edit_three_times_shows_four_versions_in_the_detail_view(studio: Studio) -> None:
     first = studio.generate(ImageRequest(prompt="a red fox in snow", model=studio.settings.model))
     at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["open"] = f"{first.generation_id}-{first.images[0].id}"  # a tile clicked in the grid
     at.switch_page("views/gallery.py").run()
-    at.button(key=f"open-{first.generation_id}-{first.images[0].id}").click().run()
     at.button(key="d_use").click().run()  # "use these settings": Generate, with this prompt
     assert prompt_box(at) == "a red fox in snow"
     at.switch_page("views/generate.py")  # where st.switch_page took the browser (AppTest would rerun the Gallery)

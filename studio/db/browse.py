@@ -17,6 +17,10 @@ Every filter and word stays fast at 1,000,000 items (issue 11) by choosing, per 
 SQLite checks a row's words with `studio_has_words` (db/search_words.py), PostgreSQL with `search_vector @@`.
 
 Only reads live here (pages, filter values, collections, comparisons, counts); every change is in `images.py`.
+
+Longer than 350 lines because the page's reading plan (`_plan`, `_walk`, `_segment`) and the lists the
+filters offer share one class and its dialect checks; the lists (collections, comparisons, edit inputs) are
+the next thing to move into a records class of their own.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 
 Every cell is a normal generation made through `Studio.generate`, so it lands in the gallery like any
 other; the grid itself is kept as a compare group that can be re-opened and given a winner (`comparisons.py`).
+
+Longer than 350 lines because a grid's spec, axes, validation, estimate and run (on threads or as jobs of the
+job pool) are one use case whose parts share CellSpec/CellResult/GridRun; the run cannot move out without
+an import cycle. The next thing added here should split the run into its own module with those types.
 """
 
 from __future__ import annotations
