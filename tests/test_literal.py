@@ -12,6 +12,7 @@ from studio.core.request import ImageRequest
 from studio.services.jobs import wait_for_jobs
 from studio.services.studio import Studio
 from tests.conftest import ROOT
+from tests.test_gallery_page import tiles
 from views.components.literal import WORD_JOINER, literal
 
 APP = str(ROOT / "app.py")
@@ -92,8 +93,10 @@ def test_prompt_model_and_collection_from_the_gallery_show_literally(studio: Stu
     outcome = studio.generate(ImageRequest(prompt=HOSTILE, model=HOSTILE, quality="low"))
     image = outcome.images[0]
     at = page("gallery")
-    assert_shown_literally(at, HOSTILE)  # the tile's caption names the model
-    at.button(key=f"open-{outcome.generation_id}-{image.id}").click().run()
+    assert not at.exception
+    # The grid gets prompt and model as data and sets them as text (grid.js: textContent, never innerHTML).
+    assert [(tile["p"], tile["m"]) for tile in tiles(at)] == [(HOSTILE, HOSTILE)]
+    at = page("gallery", {"open": f"{outcome.generation_id}-{image.id}"})  # a tile clicked
     assert_shown_literally(at, HOSTILE)  # the dialog's caption
     assert not at.table  # st.table would render Markdown in its cells; a dataframe shows them as text
     fields = dict(zip(at.dataframe[0].value["field"], at.dataframe[0].value["value"]))

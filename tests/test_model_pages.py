@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from studio.core.config import load_settings
 from studio.core.request import ImageRequest
 from studio.services.studio import Studio
+from tests.test_gallery_page import prompts as grid_prompts
 from tests.conftest import LEGACY_CATALOG, ROOT
 
 APP = str(ROOT / "app.py")
@@ -119,7 +120,7 @@ def test_the_gallery_filters_by_complexity_and_frame_count(studio_env: Path):
     studio.generate(ImageRequest(prompt="planned hard", model="gpt-image-2.6-flare", output_format="gif", frame_count=6, complexity="high"))
     studio.generate(ImageRequest(prompt="planned lightly", model="gpt-image-2.6-flare", complexity="low"))
     at = page("views/gallery.py")
-    prompts = lambda: [t.value for t in at.text]  # noqa: E731 - each card shows its prompt as text
+    prompts = lambda: grid_prompts(at)  # noqa: E731 - the prompts of the grid's tiles
     assert sorted(prompts()) == ["planned hard", "planned lightly"]
     at.selectbox(key="g_complexity").select("high").run()
     assert prompts() == ["planned hard"] and at.query_params["complexity"] == "high"

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from studio.core.request import ImageRequest, ValidationError
+from studio.services.jobs import wait_for_jobs
 from studio.services.studio import Studio
 from studio.services.templates import preview_template, run_template
 from tests.conftest import ROOT
@@ -23,7 +24,10 @@ def type_prompt(at: AppTest, text: str) -> AppTest:
 
 
 def press(at: AppTest, label: str) -> AppTest:
+    """Click; a Generate queues background jobs: wait for them, then look again as the page's refresh does."""
     next(b for b in at.button if b.label == label).click()
+    at.run()
+    assert wait_for_jobs(60)
     return at.run()
 
 

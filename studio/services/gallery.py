@@ -18,6 +18,7 @@ from studio.files.storage import Location
 from studio.services import meaning, thumbnails
 from studio.services.archive import Archive, ExportReport, ImportReport
 from studio.services.doctor import DoctorReport, doctor
+from studio.services.results import note_change
 from studio.services.studio import Studio
 
 
@@ -96,6 +97,7 @@ class GalleryService:
     def delete(self, items: Sequence[tuple[int, int | None]]) -> int:
         """Delete the items (rows first, then the files no other row shares); returns files removed."""
         unused = self.images.delete(items)
+        note_change()  # the spend totals count the images that are left
         for path in unused:
             self.storage.delete(path)
         return len(unused)

@@ -6,6 +6,7 @@ images exactly the same way."""
 from __future__ import annotations
 
 import concurrent.futures
+import itertools
 import functools
 import re
 import time
@@ -82,6 +83,22 @@ class Keeper(Protocol):
     def saved_images(self, generation: Generation) -> list[SavedImage]: ...
 
 
+_committed = itertools.count(1)
+_last_commit = 0
+
+
+def commits_so_far() -> int:
+    """How many changes to the gallery's rows this process has made (generations committed, items deleted):
+    what a cache of gallery totals is checked against."""
+    return _last_commit
+
+
+def note_change() -> None:
+    """A change to the gallery's rows other than a commit (a delete, an import)."""
+    global _last_commit
+    _last_commit = next(_committed)
+
+
 def redact(text: str, secret: str | None) -> str:
     """Belt and braces: a provider may echo part of the key in an error message."""
     return text.replace(secret, "[redacted]") if secret and len(secret) >= 4 else text
@@ -98,9 +115,11 @@ def save_files(studio: Keeper, result: ApiResult, request: ImageRequest,
 def commit(studio: Keeper, pending: Generation, result: ApiResult, rows: Sequence[dict[str, Any]],
            note: StudioError | None, written: Sequence[str]) -> Outcome:
     """The generation as succeeded with its images, in one transaction; then its thumbnails, off this path."""
+    global _last_commit
     try:
         with database_errors():
             generation = studio.records.finish_generation(pending, result, rows, note)
+        _last_commit = next(_committed)
     except StudioError:
         # The rows could not be committed: take the new files back; the pending row is settled
         # as interrupted at the next start (or its task polled again), so the prompt stays in the history.

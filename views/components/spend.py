@@ -10,6 +10,7 @@ import streamlit as st
 from studio.core.config import ConfigError
 from studio.core.pricing import SpendRow, format_usd
 from studio.services.comparisons import spend
+from studio.services.spend_cache import sidebar_spend
 from studio.services.studio import Studio
 from views.components.literal import literal
 
@@ -21,7 +22,7 @@ def spend_sidebar(studio: Studio, rows: Sequence[SpendRow] | None = None) -> Non
     with st.sidebar:
         st.subheader("Spend (estimates)")
         try:
-            totals = spend(studio, rows)
+            totals = spend(studio, rows) if rows is not None else sidebar_spend(studio)
         except ConfigError as exc:
             st.warning(f"The price table needs a change: {literal(exc)}")
             return

@@ -21,6 +21,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("generations") as batch:
-        batch.drop_column("frame_count")
-        batch.drop_column("complexity")
+    # In place, not a batch copy: on SQLite a copy loses the expression index of 0007 and, with foreign keys
+    # on, dropping the old table would cascade-delete every image (SQLite 3.35+ drops a column in place).
+    for name in ("frame_count", "complexity"):
+        op.execute(f"ALTER TABLE generations DROP COLUMN {name}")

@@ -25,6 +25,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("generations") as batch_op:
-        for name in ("task_expires_at", "task_submitted_at", "task_status", "task_poll_path", "task_id"):
-            batch_op.drop_column(name)
+    # In place, not a batch copy (see 08_0008): a copy would lose 0007's expression index and could
+    # cascade-delete the images on SQLite.
+    for name in ("task_expires_at", "task_submitted_at", "task_status", "task_poll_path", "task_id"):
+        op.execute(f"ALTER TABLE generations DROP COLUMN {name}")
