@@ -3,6 +3,7 @@ edit started from a gallery image with a mask painted on the canvas keeps its li
 
 from PIL import Image
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from studio.core.config import load_settings
 from studio.core.request import ImageRequest
@@ -43,7 +44,8 @@ def test_edit_from_the_gallery_with_a_painted_mask(studio_env, demo_server, tmp_
     with streamlit_server(server_env(studio_env, demo_server), tmp_path) as url, browser_page() as page:
         page.goto(url)
         page.get_by_role("link", name="Gallery", exact=True).click()
-        edit_link = page.locator("[data-testid='stPageLink']").get_by_role("link", name="Edit", exact=True).first
+        page.locator(".g-tile").first.click()  # a tile of the grid opens the image view, whose actions include Edit
+        edit_link = page.get_by_role("dialog").get_by_role("link", name="Edit this image", exact=True).first
         edit_link.wait_for(timeout=30_000)
         edit_link.click()
         page.get_by_text(f"1 · edited · gallery #{root.id} · 1024x1024").wait_for(timeout=30_000)
@@ -53,14 +55,23 @@ def test_edit_from_the_gallery_with_a_painted_mask(studio_env, demo_server, tmp_
         page.get_by_text("Nothing painted yet").wait_for(timeout=30_000)
         canvas = page.locator("canvas").last
         canvas.wait_for(timeout=30_000)
-        box = canvas.bounding_box()
-        # Paint a thick band across the top-left quarter of the (640 px wide) canvas.
-        page.mouse.move(box["x"] + 20, box["y"] + 60)
-        page.mouse.down()
-        for step in range(1, 11):
-            page.mouse.move(box["x"] + 20 + step * 25, box["y"] + 60, steps=2)
-        page.mouse.up()
-        page.get_by_text("The painted area is").wait_for(timeout=30_000)
+        painted = page.get_by_text("The painted area is")
+        # The canvas (an iframe component) may still be settling when it first shows: a stroke drawn before it
+        # listens is lost, so draw again until the page says what was painted (the same band each time).
+        for _attempt in range(3):
+            box = canvas.bounding_box()
+            # Paint a thick band across the top-left quarter of the (640 px wide) canvas.
+            page.mouse.move(box["x"] + 20, box["y"] + 60)
+            page.mouse.down()
+            for step in range(1, 11):
+                page.mouse.move(box["x"] + 20 + step * 25, box["y"] + 60, steps=2)
+            page.mouse.up()
+            try:
+                painted.wait_for(timeout=10_000)
+                break
+            except PlaywrightTimeout:
+                continue
+        painted.wait_for(timeout=10_000)
 
         page.get_by_label("Prompt").fill("a window on the left")
         page.get_by_role("button", name="Edit image", exact=True).click()

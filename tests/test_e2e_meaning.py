@@ -28,9 +28,9 @@ def test_search_by_meaning_in_a_real_browser(studio, studio_env, demo_server, tm
         search.press("Enter")
         page.get_by_text("Closest in meaning first").wait_for(timeout=30_000)
         page.wait_for_url("**mode=meaning**", timeout=10_000)
-        expect(page.locator("[data-testid='stText']").first).to_have_text("foggy port at dawn", timeout=15_000)
+        expect(page.locator(".g-tile .g-cap").first).to_have_text("foggy port at dawn", timeout=15_000)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "gallery-meaning.png"), full_page=True)
         page.goto(f"{url}/gallery?like=1")  # "More like this" for the fox
         page.get_by_text("closest first").wait_for(timeout=30_000)
-        expect(page.locator("[data-testid='stText']").first).to_have_text("a crimson vulpine in winter", timeout=15_000)
+        expect(page.locator(".g-tile .g-cap").first).to_have_text("a crimson vulpine in winter", timeout=15_000)

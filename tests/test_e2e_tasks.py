@@ -63,7 +63,7 @@ def test_a_task_in_flight_when_the_server_stops_is_in_the_gallery_after_a_restar
                 assert time.monotonic() < deadline, "the task was not resumed"
                 time.sleep(0.2)
             page.reload()
-            page.locator("[data-testid='stImage'] img").first.wait_for(timeout=20_000)
+            page.locator(".g-tile img").first.wait_for(timeout=20_000)  # its thumbnail in the grid
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "task-resumed.png"), full_page=True)
     assert row(database)[0:3:2] == ("succeeded", "succeeded")
