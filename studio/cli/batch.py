@@ -10,7 +10,8 @@ from pathlib import Path
 
 from studio.core.config import load_settings
 from studio.core.errors import StudioError
-from studio.core.request import ImageRequest, ValidationError
+from studio.core.request import ValidationError
+from studio.cli.images import add_request_options, request_from_args
 from studio.services.batch import LineResult, read_batch, run_batch
 from studio.services.jobs import JobPool
 from studio.services.studio import Studio
@@ -20,15 +21,7 @@ def add_batch_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("batch", help="run every line of a prompts file (.txt, or .csv with request columns)")
     parser.add_argument("file", help="a text file (one prompt per line; # comments) or a CSV with a prompt column "
                                      "and any request field as a column (an empty cell takes the option's value)")
-    parser.add_argument("--model", help="model name (default: STUDIO_MODEL or the provider's first model)")
-    parser.add_argument("--size")
-    parser.add_argument("--quality")
-    parser.add_argument("--n", type=int)
-    parser.add_argument("--background")
-    parser.add_argument("--output-format", dest="output_format")
-    parser.add_argument("--output-compression", dest="output_compression", type=int)
-    parser.add_argument("--moderation")
-    parser.add_argument("--response-format", dest="response_format")
+    add_request_options(parser)
     parser.add_argument("--concurrency", type=int, help="requests at once (default: STUDIO_JOBS_PER_PROVIDER, 3)")
 
 
@@ -43,9 +36,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not 1 <= concurrency <= 64:
         raise StudioError(f"--concurrency {concurrency} is out of range; use 1 to 64.", "bad_concurrency")
     studio = Studio.open(settings)
-    defaults = ImageRequest(prompt="", model=args.model or settings.model, n=args.n, size=args.size, quality=args.quality,
-                            background=args.background, moderation=args.moderation, output_format=args.output_format,
-                            output_compression=args.output_compression, response_format=args.response_format)
+    defaults = request_from_args(args, settings.model, prompt="")  # what a line's empty cells take
     try:
         batch = read_batch(studio, str(path.resolve()), path.name, data, defaults)
     except ValidationError as exc:  # every bad line, one per line; nothing was sent

@@ -20,6 +20,11 @@ from studio.services.tasks import resume_pending_tasks
 
 def add_request_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("prompt")
+    add_request_options(parser)
+
+
+def add_request_options(parser: argparse.ArgumentParser) -> None:
+    """Every request field as an option, named as the API names it (the batch command takes them too)."""
     parser.add_argument("--model", help="model name (default: STUDIO_MODEL or the provider's first model)")
     parser.add_argument("--size")
     parser.add_argument("--quality")
@@ -33,9 +38,9 @@ def add_request_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frame-count", dest="frame_count", type=int, help="frames of an animated gif, 2 to 16 (with --output-format gif)")
 
 
-def request_from_args(args: argparse.Namespace, default_model: str) -> ImageRequest:
+def request_from_args(args: argparse.Namespace, default_model: str, prompt: str | None = None) -> ImageRequest:
     return ImageRequest(
-        prompt=args.prompt,
+        prompt=args.prompt if prompt is None else prompt,
         model=args.model or default_model,
         n=args.n,
         size=args.size,

@@ -25,7 +25,7 @@ from studio.core.wire import PartialCallback
 from studio.db.errors import database_errors
 from studio.db.jobs import ACTIVE, JobRecords
 from studio.db.models import Job
-from studio.services.edits import EditImage, check_inputs
+from studio.services.edits import EditImage
 from studio.services.job_link import CANCELLED_RUNNING, JobLink
 from studio.services.studio import Outcome, Studio
 
@@ -91,17 +91,7 @@ class JobPool:
             request, on_partial, prompt_parent_id, job=link), batch, label)
 
     def submit_edit(self, studio: Studio, request: ImageRequest, images: Sequence[EditImage], mask: bytes | None) -> int:
-        problems: list[str] = []
-        try:
-            request = validate(request, studio.settings.provider.accepts_response_format, edit=True, catalog=studio.catalog)
-        except ValidationError as exc:
-            problems.extend(exc.problems)
-        try:
-            check_inputs(images, mask)
-        except ValidationError as exc:
-            problems.extend(exc.problems)
-        if problems:
-            raise ValidationError(problems)
+        request = studio.check_edit(request, images, mask)  # every problem said now, before a job is recorded
         return self._submit(studio, "edit", request, lambda on_partial, link: studio.edit(request, images, mask, on_partial, job=link))
 
     def submit_work(self, studio: Studio, kind: str, request: ImageRequest, work: Work,

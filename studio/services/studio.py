@@ -102,7 +102,13 @@ class Studio:
     ) -> Outcome:
         """An edit of one or more reference images (the first one is the one edited), with an optional mask
         in the API's convention (see studio.mask). Saved like a generation, with links to its sources."""
-        problems: list[str] = []  # the fields' and the files' problems are reported together
+        request = self.check_edit(request, images, mask)
+        return self._run(request, "edits", images, mask, on_partial, job=job)
+
+    def check_edit(self, request: ImageRequest, images: Sequence[EditImage], mask: bytes | None) -> ImageRequest:
+        """The edit's request, validated; raises ValidationError with the fields' and the files' problems
+        together, before anything is recorded or sent."""
+        problems: list[str] = []
         try:
             request = validate(request, self.settings.provider.accepts_response_format, edit=True, catalog=self.catalog)
         except ValidationError as exc:
@@ -115,7 +121,7 @@ class Studio:
             problems.append("gif output takes no mask; remove the mask or pick another output_format.")
         if problems:
             raise ValidationError(problems)
-        return self._run(request, "edits", images, mask, on_partial, job=job)
+        return request
 
     def lineage(self, image_id: int) -> Lineage:
         return self.records.lineage(image_id)
