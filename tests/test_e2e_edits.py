@@ -53,7 +53,8 @@ def test_edit_from_the_gallery_with_a_painted_mask(studio_env, demo_server, tmp_
 
         page.get_by_text("Draw on the first image").click()
         page.get_by_text("Nothing painted yet").wait_for(timeout=30_000)
-        canvas = page.locator("canvas").last
+        # The drawing surface is fabric's upper canvas; a page that was re-drawn may still hold a hidden one.
+        canvas = page.locator("canvas.upper-canvas:visible").last
         canvas.wait_for(timeout=30_000)
         painted = page.get_by_text("The painted area is")
         # The canvas (an iframe component) may still be settling when it first shows: a stroke drawn before it
