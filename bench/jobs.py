@@ -36,12 +36,12 @@ GOAL_PRESS_MS = 300
 def pool_figures(base_url: str, jobs: int, limit: int, delay: float) -> float:
     with tempfile.TemporaryDirectory(prefix="studio-bench-jobs-") as data_dir:
         env = {"OPENAI_API_KEY": "bench-key", "OPENAI_BASE_URL": base_url, "STUDIO_DATA_DIR": data_dir,
-               "STUDIO_MAX_RETRIES": "0", "STUDIO_MODEL": "gpt-image-1"}
+               "STUDIO_MAX_RETRIES": "0", "STUDIO_MODEL": "gpt-image-2"}
         studio = Studio.open(load_settings(env, secrets_path=Path(data_dir) / "no-secrets.toml"))
-        studio.generate(ImageRequest(prompt="warm-up [demo:delay=0]", model="gpt-image-1"))  # builds the client once
+        studio.generate(ImageRequest(prompt="warm-up [demo:delay=0]", model="gpt-image-2"))  # builds the client once
         pool = JobPool(studio, per_provider=limit)
         started = time.perf_counter()
-        ids = [pool.submit_generate(studio, ImageRequest(prompt=f"bench job {n}", model="gpt-image-1", size="1024x1024",
+        ids = [pool.submit_generate(studio, ImageRequest(prompt=f"bench job {n}", model="gpt-image-2", size="1024x1024",
                                                          quality="low")) for n in range(jobs)]
         submitted = time.perf_counter() - started
         pool.wait(ids)
