@@ -122,6 +122,27 @@ def studio(studio_env: Path) -> Studio:
 LEGACY_CATALOG = '[models."gpt-image-1"]\nshutdown = ""\n[models."gpt-image-1-mini"]\nshutdown = ""\n'
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database nothing has been migrated into, on SQLite and on PostgreSQL (the migration tests)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/studio.db"
+        return
+    server = request.getfixturevalue("postgres_server")
+    url = server.create_database(migrated=False)
+    try:
+        yield url
+    finally:
+        server.drop_database(url)
+
+
+def task_preset(timeout_s: float, mode: str = "async", poll_interval_s: float = 0.05, max_interval_s: float | None = 0.2) -> str:
+    """A providers.toml sending the custom provider's gpt-image-2 as a provider task (core/task_api.py), polled fast."""
+    spaced = f"max_interval_s = {max_interval_s}\n" if max_interval_s is not None else ""
+    return (f'[providers.custom.tasks]\nmode = "{mode}"\nmodels = ["gpt-image-2"]\n'
+            f"poll_interval_s = {poll_interval_s}\n{spaced}timeout_s = {timeout_s}\n")
+
+
 @pytest.fixture
 def legacy_models(studio_env: Path) -> Path:
     studio_env.mkdir(parents=True, exist_ok=True)

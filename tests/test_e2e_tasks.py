@@ -13,17 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.browser import ARTIFACTS, browser_page, streamlit_server
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, task_preset
 
 pytestmark = pytest.mark.browser
 
-PRESET = """
-[providers.custom.tasks]
-mode = "async"
-models = ["gpt-image-2"]
-poll_interval_s = 0.2
-timeout_s = 60
-"""
 
 
 def row(database: Path) -> tuple | None:
@@ -36,7 +29,7 @@ def row(database: Path) -> tuple | None:
 
 def test_a_task_in_flight_when_the_server_stops_is_in_the_gallery_after_a_restart(studio_env, demo_server, tmp_path):
     studio_env.mkdir(parents=True, exist_ok=True)
-    (studio_env / "providers.toml").write_text(PRESET)
+    (studio_env / "providers.toml").write_text(task_preset(60, poll_interval_s=0.2, max_interval_s=None))
     database = studio_env / "studio.db"
     env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url, "STUDIO_DATA_DIR": str(studio_env),
            "STUDIO_MAX_RETRIES": "0", "STUDIO_MODEL": "gpt-image-2"}

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Iterator
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -22,19 +20,6 @@ from tests.conftest import ROOT
 # succeeded batch of two (one a favourite, both in a collection, one with a thumbnail), a failed request,
 # an edit of the first image, and a comparison with a winner.
 GALLERY_0003 = ROOT / "tests" / "fixtures" / "gallery_0003.sql"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/studio.db"
-        return
-    server = request.getfixturevalue("postgres_server")
-    url = server.create_database(migrated=False)
-    try:
-        yield url
-    finally:
-        server.drop_database(url)
 
 
 def head() -> str:

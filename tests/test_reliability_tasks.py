@@ -16,18 +16,10 @@ from studio.db.models import Generation
 from studio.provider.demo import DemoConfig, DemoServer, start_demo_server
 from studio.services.studio import Studio
 from studio.services.tasks import resume_pending_tasks, wait_for_resumed
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, task_preset
 from tests.reliability_table import assert_message, assert_rows_match, section_rows
 
 SECTION = "Provider tasks"
-PRESET = """
-[providers.custom.tasks]
-mode = "{mode}"
-models = ["gpt-image-2"]
-poll_interval_s = 0.05
-max_interval_s = 0.2
-timeout_s = {timeout}
-"""
 
 
 def doc_rows() -> dict[str, tuple[str, str]]:
@@ -48,7 +40,7 @@ class Run:
 
     def open(self, mode: str = "async", timeout: float = 5, extra: str = "") -> Studio:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / "providers.toml").write_text(PRESET.format(mode=mode, timeout=timeout) + extra)
+        (self.data_dir / "providers.toml").write_text(task_preset(timeout, mode) + extra)
         self.studio = Studio.open(load_settings())
         return self.studio
 

@@ -20,15 +20,8 @@ import pytest
 from studio.core.config import load_settings
 from studio.services.studio import Studio
 from studio.services.tasks import resume_and_wait, resume_pending_tasks, wait_for_resumed
-from tests.conftest import ROOT, TEST_KEY
+from tests.conftest import ROOT, TEST_KEY, task_preset
 
-PRESET = """
-[providers.custom.tasks]
-mode = "async"
-models = ["gpt-image-2"]
-poll_interval_s = 0.1
-timeout_s = 30
-"""
 
 
 @pytest.fixture
@@ -63,7 +56,7 @@ def stored_task(database: Path) -> str | None:
 def gallery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, demo_process: str) -> Path:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    (data_dir / "providers.toml").write_text(PRESET)
+    (data_dir / "providers.toml").write_text(task_preset(30, poll_interval_s=0.1, max_interval_s=None))
     for key in ("STUDIO_PROVIDER", "STUDIO_MODEL", "STUDIO_TIMEOUT_S", "STUDIO_DATABASE_URL", "STUDIO_STORAGE_URL"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)

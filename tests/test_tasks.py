@@ -18,16 +18,8 @@ from studio.provider.demo import DemoConfig, DemoServer, start_demo_server
 from studio.provider.tasks import normalise_status
 from studio.services.studio import Studio
 from studio.services.tasks import resume_pending_tasks, wait_for_resumed
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, task_preset
 
-ASYNC_PRESET = """
-[providers.custom.tasks]
-mode = "async"
-models = ["gpt-image-2"]
-poll_interval_s = 0.05
-max_interval_s = 0.2
-timeout_s = {timeout}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +32,7 @@ def task_server() -> Iterator[DemoServer]:
 
 def open_studio(data_dir: Path, timeout: float = 5) -> Studio:
     data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "providers.toml").write_text(ASYNC_PRESET.format(timeout=timeout))
+    (data_dir / "providers.toml").write_text(task_preset(timeout))
     return Studio.open(load_settings())
 
 
