@@ -210,11 +210,16 @@ def every_search_and_filter(library: GalleryService) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=100_000, help="gallery items to seed (failed requests included)")
+    add_database_options(parser)
+    args = parser.parse_args()
+    return on_database(args, "gallery-bench-", lambda root, url: run(root, args.images, url))
+
+
+def add_database_options(parser: argparse.ArgumentParser) -> None:
+    """The options every seeding bench takes to pick its database (read by `on_database`)."""
     parser.add_argument("--keep", help="seed into this folder and keep it (default: a temp folder)")
     parser.add_argument("--database-url", help="run on this database instead of SQLite in the folder (e.g. PostgreSQL)")
     parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL server and run on it")
-    args = parser.parse_args()
-    return on_database(args, "gallery-bench-", lambda root, url: run(root, args.images, url))
 
 
 def on_database(args: argparse.Namespace, prefix: str, bench: Callable[[Path, str], int]) -> int:
@@ -230,7 +235,7 @@ def on_database(args: argparse.Namespace, prefix: str, bench: Callable[[Path, st
             return bench(root, server.create_database(migrated=False))
         finally:
             server.stop()
-    return bench(root, getattr(args, "database_url", None) or f"sqlite:///{root / 'studio.db'}")
+    return bench(root, args.database_url or f"sqlite:///{root / 'studio.db'}")
 
 
 def database_size_mb(library: GalleryService, root: Path) -> float:

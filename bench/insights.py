@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select, update  # noqa: E402
 
-from bench.gallery import after_bulk_load, on_database, seed, timed  # noqa: E402
+from bench.gallery import add_database_options, after_bulk_load, on_database, seed, timed  # noqa: E402
 from studio.core.config import load_settings  # noqa: E402
 from studio.db.generations import GenerationRecords  # noqa: E402
 from studio.db.insights import InsightFilter  # noqa: E402
@@ -97,8 +97,7 @@ def run(root: Path, count: int, database_url: str) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--generations", type=int, default=100_000)
-    parser.add_argument("--keep", help="seed into this folder and keep it (default: a temp folder)")
-    parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL server and run on it")
+    add_database_options(parser)
     args = parser.parse_args()
     return on_database(args, "insights-bench-", lambda root, url: run(root, args.generations, url))
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from bench.gallery import on_database, seed, timed  # noqa: E402
+from bench.gallery import add_database_options, on_database, seed, timed  # noqa: E402
 from studio.core.config import load_settings  # noqa: E402
 from studio.db.generations import GenerationRecords  # noqa: E402
 from studio.db.models import Generation  # noqa: E402
@@ -76,8 +76,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=100_000)
     parser.add_argument("--depth", type=int, default=50)
-    parser.add_argument("--keep", help="seed into this folder and keep it (default: a temp folder)")
-    parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL server and run on it")
+    add_database_options(parser)
     args = parser.parse_args()
     folders: list[Path] = []
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from bench.gallery import after_bulk_load, database_size_mb, on_database, seed  # noqa: E402
+from bench.gallery import add_database_options, after_bulk_load, database_size_mb, on_database, seed  # noqa: E402
 from studio.core.browsing import GalleryFilter  # noqa: E402
 from studio.core.config import load_settings  # noqa: E402
 from studio.db.generations import GenerationRecords  # noqa: E402
@@ -178,9 +178,7 @@ def run(root: Path, images: int, database_url: str) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=100_000, help="gallery items to seed (failed requests included)")
-    parser.add_argument("--keep", help="seed into this folder and keep it (default: a temp folder)")
-    parser.add_argument("--database-url", help="run on this database instead of SQLite in the folder")
-    parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL server and run on it")
+    add_database_options(parser)
     args = parser.parse_args()
     return on_database(args, "semantic-bench-", lambda root, url: run(root, args.images, url))
 
