@@ -10,6 +10,7 @@ import streamlit as st
 from studio.core.errors import StudioError
 from studio.services.jobs import JobPool, JobView, shared_pool
 from studio.services.studio import Studio
+from views.components.fragments import in_fragment_rerun
 from views.components.literal import literal
 from views.components.session import current_studio
 
@@ -49,9 +50,10 @@ def _tray(pool: JobPool, refreshing: bool) -> None:
         st.caption("No job queued or running.")
     for job in jobs:
         _job_card(pool, job)
-    if refreshing and (ended or not jobs):
+    if refreshing and (ended or not jobs) and in_fragment_rerun():
         # A result landed: the whole page runs again so it shows there (the Gallery, a page's results), the
-        # toast with it; and when no job is left, that run stops the refreshing.
+        # toast with it; and when no job is left, that run stops the refreshing. Not during the page's own
+        # run: it has just drawn the page (a press of Generate would otherwise wait for a second run).
         st.session_state["jobs_tray_toasts"] = ended
         st.rerun()
     for message in st.session_state.pop("jobs_tray_notes", []):  # what a Cancel did

@@ -19,6 +19,7 @@ from studio.core.request import ValidationError
 from studio.services.jobs import JobView
 from studio.services.studio import Outcome, Studio
 from views.components.jobs_tray import job_pool
+from views.components.fragments import in_fragment_rerun
 from views.components.literal import literal
 
 Submit = Callable[[], int]  # records the job and returns its id; raises for bad input, nothing recorded then
@@ -181,7 +182,7 @@ def live(page: str, studio: Studio, show: Callable[[list[Outcome]], None]) -> No
 
 
 def _ticking(page: str, studio: Studio) -> None:
-    if _refresh(page, studio):
+    if _refresh(page, studio) and in_fragment_rerun():
         st.rerun()  # a job ended: the whole page, so that its result shows
     follow(page)
 
