@@ -5,8 +5,10 @@ images exactly the same way."""
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import itertools
+import threading
 import functools
 import re
 import time
@@ -85,6 +87,11 @@ class Keeper(Protocol):
 
 _committed = itertools.count(1)
 _last_commit = 0
+# (change number, gallery database URL, the generation committed there), or (change number, None, None) for
+# any other change, newest last: lets a cache of gallery totals add what was committed since its read
+# instead of reading everything again.
+_changes: collections.deque[tuple[int, str | None, int | None]] = collections.deque(maxlen=4096)
+_changes_lock = threading.Lock()
 
 
 def commits_so_far() -> int:
@@ -95,8 +102,26 @@ def commits_so_far() -> int:
 
 def note_change() -> None:
     """A change to the gallery's rows other than a commit (a delete, an import)."""
+    _note(None, None)
+
+
+def committed_since(change: int, database_url: str) -> list[int] | None:
+    """The generations this process committed to that gallery after change number `change` (each once), or
+    None when something else changed meanwhile (a delete, an import) or that far back is no longer known."""
+    with _changes_lock:
+        if _last_commit == change:
+            return []
+        later = [entry for entry in _changes if entry[0] > change]
+        if not later or later[0][0] != change + 1 or any(generation_id is None for _, _, generation_id in later):
+            return None
+        return [generation_id for _, url, generation_id in later if url == database_url and generation_id is not None]
+
+
+def _note(database_url: str | None, generation_id: int | None) -> None:
     global _last_commit
-    _last_commit = next(_committed)
+    with _changes_lock:
+        _last_commit = next(_committed)
+        _changes.append((_last_commit, database_url, generation_id))
 
 
 def redact(text: str, secret: str | None) -> str:
@@ -115,11 +140,10 @@ def save_files(studio: Keeper, result: ApiResult, request: ImageRequest,
 def commit(studio: Keeper, pending: Generation, result: ApiResult, rows: Sequence[dict[str, Any]],
            note: StudioError | None, written: Sequence[str]) -> Outcome:
     """The generation as succeeded with its images, in one transaction; then its thumbnails, off this path."""
-    global _last_commit
     try:
         with database_errors():
             generation = studio.records.finish_generation(pending, result, rows, note)
-        _last_commit = next(_committed)
+        _note(studio.settings.database_url, generation.id)
     except StudioError:
         # The rows could not be committed: take the new files back; the pending row is settled
         # as interrupted at the next start (or its task polled again), so the prompt stays in the history.
