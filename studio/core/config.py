@@ -7,6 +7,7 @@ the same configuration without importing Streamlit.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -201,7 +202,23 @@ def _provider_entries(path: Path) -> dict[str, dict]:
 
 
 def load_providers(data_dir: Path | None = None) -> dict[str, Provider]:
-    """The shipped presets, with entries from `<data_dir>/providers.toml` layered over them."""
+    """The shipped presets, with entries from `<data_dir>/providers.toml` layered over them. Every page run
+    asks: the files are parsed again only when one of them changed (a broken file is said every time)."""
+    own = data_dir / "providers.toml" if data_dir is not None else None
+    return dict(_providers(data_dir, file_signature(PRESETS_FILE), file_signature(own) if own else None))
+
+
+def file_signature(path: Path) -> tuple[int, int] | None:
+    """What changes when a person edits the file (None: there is no such file)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+@functools.lru_cache(maxsize=32)
+def _providers(data_dir: Path | None, presets: tuple[int, int] | None, own: tuple[int, int] | None) -> dict[str, Provider]:
     raw = tomllib.loads(PRESETS_FILE.read_text())["providers"]
     if data_dir is not None and (data_dir / "providers.toml").is_file():
         for key, entry in _provider_entries(data_dir / "providers.toml").items():
@@ -227,7 +244,12 @@ def load_providers(data_dir: Path | None = None) -> dict[str, Provider]:
 
 
 def read_secrets(path: Path) -> dict[str, str]:
-    if not path.is_file():
+    return dict(_secrets(path.resolve(), file_signature(path)))
+
+
+@functools.lru_cache(maxsize=8)
+def _secrets(path: Path, signature: tuple[int, int] | None) -> dict[str, str]:
+    if signature is None or not path.is_file():
         return {}
     data = read_toml(path)
     return {k: str(v) for k, v in data.items() if k in SETTING_KEYS}
