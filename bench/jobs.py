@@ -2,8 +2,9 @@
 
 Prints the wall time from the first submit to the last job settled against the ideal ceil(20/4) x 2 s
 (goal: ratio <= 1.15), how long submitting all 20 took, the most jobs the records show running at once; and,
-unless --no-browser, the time from pressing Generate in Chromium to the page being usable again (its run
-ended: the jobs tray, drawn last, shows the new job), median of a few presses (goal < 300 ms).
+unless --no-browser, the time from pressing Generate in Chromium to the page being usable again (no script
+run going on, the new job's status box on the page) and to the job showing in the sidebar's tray, median of a
+few presses (goal < 300 ms).
 
     .venv/bin/python bench/jobs.py [--jobs 20] [--limit 4] [--delay 2.0] [--presses 5] [--no-browser]
 """
@@ -63,13 +64,20 @@ def pool_figures(base_url: str, jobs: int, limit: int, delay: float) -> float:
     return ratio
 
 
+IDLE = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
+# The page is usable again: no script run is going on, and the new job's status box is on the page.
+SHOWN_ON_PAGE = f"""n => {{ const text = document.querySelector('[data-testid=stMain]')?.innerText || '';
+  return ({IDLE})() && (text.includes(`job #${{n}})`) || text.includes(`job #${{n}},`)); }}"""
+REFUSED_SHOWN = f"""() => ({IDLE})() && (document.querySelector('[data-testid=stMain]')?.innerText || '').includes('The prompt is empty')"""
+
+
 def press_figures(base_url: str, presses: int) -> float:
     from tests.browser import browser_page, streamlit_server  # noqa: PLC0415 - only with the browser part
 
     with tempfile.TemporaryDirectory(prefix="studio-bench-press-") as data_dir:
         env = {"OPENAI_API_KEY": "bench-key", "OPENAI_BASE_URL": base_url, "STUDIO_DATA_DIR": data_dir,
                "STUDIO_MAX_RETRIES": "0", "STUDIO_JOBS_PER_PROVIDER": "64"}
-        times, reference = [], []
+        times, trays, reference = [], [], []
         with streamlit_server(env, Path(data_dir)) as url, browser_page() as page:
             page.goto(url)
             prompt = page.get_by_role("textbox", name="Prompt")
@@ -81,23 +89,27 @@ def press_figures(base_url: str, presses: int) -> float:
                 page.wait_for_timeout(700)
                 started = time.perf_counter()
                 page.get_by_role("button", name="Generate").click()
-                page.get_by_text("The prompt is empty; describe the image you want.").wait_for(timeout=10_000)
+                page.wait_for_function(REFUSED_SHOWN, timeout=10_000, polling="raf")
                 refused = (time.perf_counter() - started) * 1000
                 prompt.fill(f"press {number}")
                 prompt.blur()  # the text is sent now, not as part of the press
                 page.wait_for_timeout(700)
                 started = time.perf_counter()
                 page.get_by_role("button", name="Generate").click()
-                page.locator(f".st-key-job_card_{number}").wait_for(timeout=20_000)
+                page.wait_for_function(SHOWN_ON_PAGE, arg=number, timeout=20_000, polling="raf")
                 took = (time.perf_counter() - started) * 1000
+                page.locator(f".st-key-job_card_{number}").wait_for(timeout=20_000)
+                tray = (time.perf_counter() - started) * 1000
                 if number > 1:  # the first press also builds the process's pool
                     times.append(took)
+                    trays.append(tray)
                     reference.append(refused)
         median, base = statistics.median(times), statistics.median(reference)
-        print(f"press Generate -> page usable again (the run ended, the new job in the tray), Chromium: median {median:.0f} ms, "
-              f"max {max(times):.0f} ms over {len(times)} presses (goal < {GOAL_PRESS_MS} ms: "
-              f"{'met' if median < GOAL_PRESS_MS else 'NOT met'}); the same press refused before any job (empty prompt): "
-              f"median {base:.0f} ms, so queueing a job adds {median - base:.0f} ms · ratio {median / base:.2f}")
+        print(f"press Generate -> page usable again (no run going on, the new job's status box on the page), Chromium: "
+              f"median {median:.0f} ms, max {max(times):.0f} ms over {len(times)} presses (goal < {GOAL_PRESS_MS} ms: "
+              f"{'met' if median < GOAL_PRESS_MS else 'NOT met'}); the job in the sidebar's tray: median "
+              f"{statistics.median(trays):.0f} ms; the same press refused before any job (empty prompt): median {base:.0f} ms "
+              f"· ratio {median / base:.2f}")
         return median
 
 

@@ -18,6 +18,7 @@ from views.components.jobs_tray import job_pool
 from views.components.running import is_running, live, send, send_many, session_results
 from views.components.session import current_studio, sidebar
 from views.components.template_preview import ask_to_confirm, blocked, confirmation, template_plan, template_toggle
+from studio.services.templates import TemplatePreview
 
 restore_form("generate")  # what was typed before a look at another page
 replaced = apply_pending_settings("generate")  # "use these settings" from the Gallery, before any widget is drawn
@@ -66,27 +67,6 @@ def send_all(requests: list[ImageRequest]) -> bool:
     return False
 
 
-if st.button("Generate", type="primary") and not blocked():
-    if plan is not None and plan.needs_confirmation:
-        ask_to_confirm(plan)
-    else:
-        send_all(plan.requests if plan is not None else [request])
-confirmation(plan, send_all)  # above the limit: sent once the user says so
-
-with st.expander("Batch: every line of a prompts file"):
-    upload = st.file_uploader("Batch file (.txt or .csv)", type=["txt", "csv"], key="batch_file",
-                              help="One prompt per line (.txt, # comments), or a CSV with a prompt column and any request "
-                                   "field as a column; the fields above apply where a row leaves a cell empty. The same "
-                                   "file again skips the lines already done (as `python -m studio batch` does).")
-    if st.button("Run every line", key="batch_run", disabled=upload is None) and upload is not None:
-        def queue_file() -> list[tuple[int, str]]:
-            queued = queue_upload(job_pool(studio), studio, upload.name, upload.getvalue(), replace(request, prompt=""))
-            st.session_state["batch_note"] = f"{literal(upload.name)}: {len(queued.jobs)} line(s) queued, {queued.skipped} already done."
-            return [(job_id, f"Line {line.line}: {literal(line.request.prompt[:60])}") for job_id, line in queued.jobs]
-
-        send_many("generate", studio, queue_file)
-    if st.session_state.get("batch_note"):
-        st.caption(st.session_state["batch_note"])
 
 
 def show_results(finished: list[Outcome]) -> None:
@@ -115,4 +95,36 @@ def show_results(finished: list[Outcome]) -> None:
         show_outcome(last)
 
 
-live("generate", studio, show_results)
+@st.fragment
+def send_and_follow(request: ImageRequest, plan: TemplatePreview | None) -> None:
+    """The Generate button, the batch file, and what was sent: a press reruns only this part of the page, so
+    the page is usable again as soon as the job is queued (the form above was drawn by the last full run,
+    which any change to a field starts, so `request` holds what is typed)."""
+    if st.button("Generate", type="primary") and not blocked():
+        if plan is not None and plan.needs_confirmation:
+            ask_to_confirm(plan)
+        else:
+            send_all(plan.requests if plan is not None else [request])
+    confirmation(plan, send_all)  # above the limit: sent once the user says so
+    batch_file(request)
+    live("generate", studio, show_results)
+
+
+def batch_file(request: ImageRequest) -> None:
+    with st.expander("Batch: every line of a prompts file"):
+        upload = st.file_uploader("Batch file (.txt or .csv)", type=["txt", "csv"], key="batch_file",
+                                  help="One prompt per line (.txt, # comments), or a CSV with a prompt column and any request "
+                                       "field as a column; the fields above apply where a row leaves a cell empty. The same "
+                                       "file again skips the lines already done (as `python -m studio batch` does).")
+        if st.button("Run every line", key="batch_run", disabled=upload is None) and upload is not None:
+            def queue_file() -> list[tuple[int, str]]:
+                queued = queue_upload(job_pool(studio), studio, upload.name, upload.getvalue(), replace(request, prompt=""))
+                st.session_state["batch_note"] = f"{literal(upload.name)}: {len(queued.jobs)} line(s) queued, {queued.skipped} already done."
+                return [(job_id, f"Line {line.line}: {literal(line.request.prompt[:60])}") for job_id, line in queued.jobs]
+
+            send_many("generate", studio, queue_file)
+        if st.session_state.get("batch_note"):
+            st.caption(st.session_state["batch_note"])
+
+
+send_and_follow(request, plan)

@@ -1,9 +1,14 @@
 """The jobs tray, in the sidebar of every page: the gallery's queued and running jobs with their elapsed time
-and newest partial image, a cancel button each, and a toast when one this session saw finishes. A fragment
-refreshes only the tray, once a second while any job is active; when one ends the whole page runs once, so
-its result shows wherever the user is (the Gallery lists it)."""
+and newest partial image, a cancel button each, and a toast when one this session saw finishes. The tray is
+a fragment with a small clock element (jobs_clock/clock.js) that reruns only the tray, once a second while
+any job is active, and at once when a page's own fragment sent a job (`jobs_sent_signal`): pressing
+Generate reruns that fragment, not the page, and the tray still shows the new job. When a job ends the
+whole page runs once, so its result shows wherever the user is (the Gallery lists it)."""
 
 from __future__ import annotations
+
+import functools
+from pathlib import Path
 
 import streamlit as st
 
@@ -15,6 +20,25 @@ from views.components.literal import literal
 from views.components.session import current_studio
 
 REFRESH_S = 1.0
+SENT = "jobs_sent_seq"  # how many jobs this session sent: the signal's count
+
+
+@functools.cache
+def _clock_js() -> str:
+    return (Path(__file__).parent / "jobs_clock" / "clock.js").read_text(encoding="utf-8")
+
+
+_clock = st.components.v2.component("studio_jobs_clock", html="<span hidden></span>", js=_clock_js())
+
+
+def note_sent() -> None:
+    """A page queued a job for this session (drawn by its next `jobs_sent_signal`)."""
+    st.session_state[SENT] = st.session_state.get(SENT, 0) + 1
+
+
+def jobs_sent_signal(page: str) -> None:
+    """In a page's fragment: tells the tray, in the browser, that a job was just sent from it."""
+    _clock(key=f"jobs_signal_{page}", data={"role": "signal", "seq": st.session_state.get(SENT, 0)}, height=0)
 
 
 def job_pool(studio: Studio) -> JobPool:
@@ -30,19 +54,19 @@ def session_jobs_tray() -> None:
 def jobs_tray(studio: Studio) -> None:
     try:
         pool = job_pool(studio)
-        every = REFRESH_S if pool.active() else None
     except StudioError as exc:  # the database is away: the page itself says so; the tray says it briefly
         st.sidebar.caption(f"Jobs: {literal(exc.message)}")
         return
     with st.sidebar:
-        st.fragment(_tray, run_every=every)(pool, every is not None)
+        st.fragment(_tray)(pool)
 
 
-def _tray(pool: JobPool, refreshing: bool) -> None:
+def _tray(pool: JobPool) -> None:
     try:
         jobs = pool.active()
     except StudioError as exc:
         st.caption(f"Jobs: {literal(exc.message)}")
+        _tick(False)
         return
     ended = _note_ended(pool, jobs)
     st.subheader("Jobs")
@@ -50,18 +74,25 @@ def _tray(pool: JobPool, refreshing: bool) -> None:
         st.caption("No job queued or running.")
     for job in jobs:
         _job_card(pool, job)
-    if refreshing and (ended or not jobs) and in_fragment_rerun():
+    if ended and in_fragment_rerun():
         # A result landed: the whole page runs again so it shows there (the Gallery, a page's results), the
-        # toast with it; and when no job is left, that run stops the refreshing. Not during the page's own
-        # run: it has just drawn the page (a press of Generate would otherwise wait for a second run).
+        # toast with it. Not during the page's own run: it has just drawn the page.
         st.session_state["jobs_tray_toasts"] = ended
         st.rerun()
+    _tick(bool(jobs))
     for message in st.session_state.pop("jobs_tray_notes", []):  # what a Cancel did
         st.toast(message, icon=":material/cancel:")
     cancelled_here: set[int] = st.session_state.setdefault("jobs_cancelled_here", set())
     for view in st.session_state.pop("jobs_tray_toasts", []) + ended:
         if view.id not in cancelled_here:  # its Cancel already said what happened
             _toast(view)
+
+
+def _tick(active: bool) -> None:
+    """The tray's clock: another look in REFRESH_S while a job is active (or when a page sends one)."""
+    runs = st.session_state["jobs_tray_runs"] = st.session_state.get("jobs_tray_runs", 0) + 1  # new data: armed again
+    _clock(key="jobs_clock", data={"role": "clock", "active": active, "every_ms": int(REFRESH_S * 1000), "n": runs},
+           on_tick_change=lambda: None, height=0)
 
 
 def _job_card(pool: JobPool, job: JobView) -> None:

@@ -18,7 +18,7 @@ from studio.core.errors import StudioError
 from studio.core.request import ValidationError
 from studio.services.jobs import JobView
 from studio.services.studio import Outcome, Studio
-from views.components.jobs_tray import job_pool
+from views.components.jobs_tray import job_pool, jobs_sent_signal, note_sent
 from views.components.fragments import in_fragment_rerun
 from views.components.literal import literal
 
@@ -55,6 +55,7 @@ def start(page: str, label: str, fingerprint: Hashable, submit: Submit) -> None:
         _problems(page).append(exc.message)
         return
     _sent(page).append(Sent(job_id, label, fingerprint))
+    note_sent()
 
 
 def send_many(page: str, studio: Studio, submit: Callable[[], list[tuple[int, str]]]) -> None:
@@ -73,6 +74,8 @@ def send_many(page: str, studio: Studio, submit: Callable[[], list[tuple[int, st
         _problems(page).append(exc.message)
         return
     _sent(page).extend(Sent(job_id, label, ("batch", job_id)) for job_id, label in queued)
+    if queued:
+        note_sent()
 
 
 def is_running(page: str, fingerprint: Hashable | None = None) -> bool:
@@ -173,6 +176,7 @@ def live(page: str, studio: Studio, show: Callable[[list[Outcome]], None]) -> No
     for problem in _problems(page):  # said once, in the run after the click
         st.error(literal(problem))
     _problems(page).clear()
+    jobs_sent_signal(page)  # a job just sent from the page's fragment: the tray shows it without a page run
     _refresh(page, studio)
     if is_running(page):
         st.fragment(_ticking, run_every=1.0)(page, studio)
