@@ -28,7 +28,8 @@ def _clock_js() -> str:
     return (Path(__file__).parent / "jobs_clock" / "clock.js").read_text(encoding="utf-8")
 
 
-_clock = st.components.v2.component("studio_jobs_clock", html="<span hidden></span>", js=_clock_js())
+# Not style-isolated: it shows nothing, and needs no shadow root (the Gallery's grid is the page's one).
+_clock = st.components.v2.component("studio_jobs_clock", html="<span hidden></span>", js=_clock_js(), isolate_styles=False)
 
 
 def note_sent() -> None:
