@@ -11,7 +11,7 @@ from studio.services.gallery_link import GalleryView
 from studio.services.gallery_window import day_cursor
 from studio.services.studio import Studio
 from views.components.gallery_detail import open_detail
-from views.components.gallery_filters import controls, current_view, lineage_filter, write_url
+from views.components.gallery_filters import chosen_view, controls, current_view, lineage_filter, write_url
 from views.components.gallery_grid import current_window, grid_element, opened_key
 from views.components.gallery_toolbar import on_action, pending
 from views.components.importer import importer
@@ -42,18 +42,24 @@ studio = current_studio()
 st.title("Gallery")
 
 library = GalleryService(studio)
-view = controls(studio, current_view())
-shown = lineage_filter(studio, view)  # ?lineage=ID from an edit's "Lineage" link
+view = chosen_view(current_view())
+# The search, filters and the jump row sit above the grid but are drawn after it: the grid's thumbnails
+# are on their way to the browser while it still loads the code of those widgets.
+head, notes = st.container(), st.container()
+with notes:
+    shown = lineage_filter(studio, view)  # ?lineage=ID from an edit's "Lineage" link
 write_url(replace(view, filters=replace(view.filters, lineage=shown.filters.lineage)))
-with st.container(horizontal=True, vertical_alignment="bottom"):
-    st.date_input("Jump to date", value=None, key="g_jump", on_change=jump, args=(view,), width=180,
-                  disabled=view.sort == "favourites", help="Newest first: that day and older. Oldest first: that day and newer.")
-    if view.after and st.button("Back to the top", key="g_top"):
-        write_url(replace(view, after=None, before=None, page=1))
-        st.rerun()
-    st.caption("Click a tile to open it (← → step, f favourites, Esc closes); "
-               "click its circle, Ctrl/Cmd-click or Shift-click to select several.")
 gallery_grid(studio, library, view, shown)
+with head:
+    controls(studio, view)
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.date_input("Jump to date", value=None, key="g_jump", on_change=jump, args=(view,), width=180,
+                      disabled=view.sort == "favourites", help="Newest first: that day and older. Oldest first: that day and newer.")
+        if view.after and st.button("Back to the top", key="g_top"):
+            write_url(replace(view, after=None, before=None, page=1))
+            st.rerun()
+        st.caption("Click a tile to open it (← → step, f favourites, Esc closes); "
+                   "click its circle, Ctrl/Cmd-click or Shift-click to select several.")
 importer(library)
 # Last: its spend totals read every generation (about a second at 100,000 on SQLite); drawn after the
 # grid, they never hold the thumbnails back. The provider and model it offers are in the session already.

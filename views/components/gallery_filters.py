@@ -42,8 +42,9 @@ def _widgets_from(view: GalleryView) -> None:
     })
 
 
-def controls(studio: Studio, view: GalleryView) -> GalleryView:
-    """Search, filters, sort and page size; a change starts again at page 1."""
+def controls(studio: Studio, view: GalleryView) -> None:
+    """Search, filters, sort and page size (what they say is read by `chosen_view`, before they are drawn), and
+    what a search by meaning shows. `view` is the chosen view."""
     top = st.columns([4, 1.3, 1.4, 1])
     top[0].text_input("Search prompts", key="g_q", placeholder="words from the prompt, or what the picture showed",
                       help="words: every word must appear (as the start of a word), in the prompt or the revised_prompt. "
@@ -71,7 +72,19 @@ def controls(studio: Studio, view: GalleryView) -> GalleryView:
         runs = comparisons(studio)
         row[3].selectbox("Comparison", [0, *runs], key="g_compare", format_func=lambda c: ALL if not c else runs.get(c, f"#{c}"),
                          help="The images of one run of the Compare page.")
+    _meaning_notes(studio, view)
+
+
+WIDGETS = ("g_q", "g_model", "g_quality", "g_size", "g_background", "g_output_format", "g_complexity", "g_status",
+           "g_fav", "g_sort", "g_per")
+
+
+def chosen_view(view: GalleryView) -> GalleryView:
+    """The view the search, filters and sort say (a change starts again at page 1), read from their state, so
+    the grid can be drawn before them: its thumbnails are on their way while the widgets load."""
     state = st.session_state
+    if any(key not in state for key in WIDGETS):  # back from another page: the widgets take the URL's view again
+        _widgets_from(view)
     dates = state.get("g_dates") or ()
     dates = dates if isinstance(dates, (tuple, list)) else (dates,)
     filters = GalleryFilter(
@@ -90,7 +103,6 @@ def controls(studio: Studio, view: GalleryView) -> GalleryView:
     chosen = replace(view, filters=filters, sort=state["g_sort"], per_page=int(state["g_per"]))
     if (chosen.filters, chosen.sort, chosen.per_page) != (view.filters, view.sort, view.per_page):
         chosen = chosen.first_page()
-    _meaning_notes(studio, chosen)
     return chosen
 
 
