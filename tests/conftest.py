@@ -148,3 +148,13 @@ def legacy_models(studio_env: Path) -> Path:
     studio_env.mkdir(parents=True, exist_ok=True)
     (studio_env / "catalog.toml").write_text(LEGACY_CATALOG)
     return studio_env
+
+
+def run_comparison(at: "AppTest") -> "AppTest":
+    """Press Run comparison on the Compare page (AppTest): its cells are background jobs the page follows in a
+    fragment, so look again once they have all landed."""
+    from studio.services.jobs import wait_for_jobs
+
+    at.button(key="compare_run").click().run()
+    assert wait_for_jobs(60)
+    return at.run()

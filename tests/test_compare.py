@@ -17,6 +17,7 @@ from studio.provider.demo import DemoServer
 from studio.core.pricing import load_prices
 from studio.core.request import ImageRequest, ValidationError
 from studio.services.studio import Studio
+from tests.conftest import run_comparison
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 SAFETY = "The provider's safety system refused this prompt"
@@ -181,7 +182,7 @@ def test_page_shows_the_estimate_then_the_grid_with_a_failing_cell_beside_the_ot
     assert any("6 cell(s), 6 image(s): This grid costs about \\$0.55" in i.value for i in at.info)
     at.toggle(key="compare_live_preview").set_value(False)  # streamed results carry no revised_prompt at the API
 
-    at.button(key="compare_run").click().run()
+    run_comparison(at)
     assert not at.exception
     assert [m.value for m in at.markdown if m.value.startswith("**quality")] == [
         f"**quality {q} · size {s}**" for s in ("1024x1024", "1536x1024") for q in ("low", "medium", "high")
@@ -201,7 +202,7 @@ def test_page_shows_the_estimate_then_the_grid_with_a_failing_cell_beside_the_ot
 def test_page_marks_a_winner_zooms_two_cells_and_reopens_a_past_comparison(compare_page: AppTest, studio_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = compare_page
     at.text_area(key="compare_prompt").input("a fox")
-    at.button(key="compare_run").click().run()
+    run_comparison(at)
     at.button(key="compare_win_1_2").click().run()
     assert [s.value for s in at.success] == ["Winner: quality high"]
     assert "compare_win_1_2" not in [b.key for b in at.button]
@@ -228,7 +229,7 @@ def test_page_says_no_price_known_for_a_model_without_one(studio_env: Path, monk
     at.switch_page("views/compare.py").run()
     assert any("No price known for relay-model-x, so this grid has no estimate" in i.value for i in at.info)
     at.text_area(key="compare_prompt").input("a fox")
-    at.button(key="compare_run").click().run()
+    run_comparison(at)
     facts = [c.value for c in at.caption if " tokens · " in c.value]
     assert len(facts) == 3 and all(f.endswith("· no price known") for f in facts)
     assert not any("$" in f for f in facts)

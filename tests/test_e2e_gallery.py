@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from bench.gallery import seed
 from studio.core.config import load_settings
@@ -186,7 +187,8 @@ def test_the_url_restores_the_search_after_a_reload(server, page) -> None:
         timeout=15_000)
     page.reload()
     page.locator(".g-tile").first.wait_for(timeout=30_000)
-    assert page.get_by_role("textbox", name="Search prompts").input_value() == "lighthouse"
+    # The grid is drawn before the search box (its thumbnails first): the box shows the search once it is drawn.
+    expect(page.get_by_role("textbox", name="Search prompts")).to_have_value("lighthouse", timeout=15_000)
     captions = page.locator(".g-tile .g-cap").all_text_contents()
     assert captions and all(re.search(r"lighthouse", c) for c in captions)
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from studio.core.request import ImageRequest
 from studio.services.jobs import wait_for_jobs
 from studio.services.studio import Studio
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_comparison
 from tests.test_gallery_page import tiles
 from views.components.literal import WORD_JOINER, literal
 
@@ -137,7 +137,7 @@ def test_a_typed_model_shows_literally_in_messages_and_compare_cells(studio: Stu
     assert HOSTILE in at.multiselect(key="compare_values_model").value  # the sidebar's model is one of the defaults
     at.toggle(key="compare_live_preview").set_value(False)
     at.text_area(key="compare_prompt").input("a fox").run()
-    at.button(key="compare_run").click().run()
+    run_comparison(at)
     assert_shown_literally(at, HOSTILE)
     assert f"**quality low · model {literal(HOSTILE)}**" in [m.value for m in at.markdown]
 

@@ -14,7 +14,7 @@ from studio.core.config import load_settings
 from studio.core.request import ImageRequest
 from studio.services.studio import Studio
 from tests.test_gallery_page import prompts as grid_prompts
-from tests.conftest import LEGACY_CATALOG, ROOT
+from tests.conftest import LEGACY_CATALOG, ROOT, run_comparison
 
 APP = str(ROOT / "app.py")
 
@@ -108,7 +108,7 @@ def test_compare_runs_complexity_at_xhigh(studio_env: Path, monkeypatch: pytest.
     assert at.multiselect(key="compare_values_complexity").value == ["low", "medium", "high"]
     assert any("no price known for gpt-image-2.6-flare with complexity set" in i.value.lower() for i in at.info)
     at.text_area(key="compare_prompt").input("a fox logo").run()
-    at.button(key="compare_run").click().run()
+    run_comparison(at)
     assert not at.exception
     generations = [Studio.open(load_settings()).records.get(i) for i in range(1, 4)]
     assert sorted((g.quality, g.complexity, g.status) for g in generations) == [

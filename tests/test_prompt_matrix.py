@@ -13,7 +13,7 @@ from studio.provider.demo import DemoServer
 from studio.services.compare import GridSpec, prompt_grid, run_grid, start_grid
 from studio.services.comparisons import open_comparison, recent_comparisons
 from studio.services.studio import Studio
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_comparison
 
 APP = str(ROOT / "app.py")
 TEMPLATE = "a {red|green} fox in {snow|rain}"
@@ -74,7 +74,7 @@ def test_the_page_lays_prompts_against_quality(compare_page: AppTest, demo_serve
     assert not at.exception and not at.error
     assert "red: a red fox\ngreen: a green fox" in [t.value for t in at.text]
     assert any("4 cell(s), 4 image(s)" in i.value for i in at.info)
-    at.button(key="compare_run").click().run()
+    run_comparison(at)
     assert not at.exception and not at.error
     assert [m.value for m in at.markdown if m.value.startswith("**quality")] == [
         f"**quality {q} · prompt {p}**" for p in ("red", "green") for q in ("low", "high")]  # a row per prompt

@@ -13,7 +13,7 @@ from studio.core.config import load_settings
 from studio.provider.demo import DemoConfig, DemoServer, start_demo_server
 from studio.core.request import ImageRequest, ValidationError
 from studio.services.studio import Studio
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, run_comparison
 
 
 def open_png(data: bytes) -> Image.Image:
@@ -203,7 +203,7 @@ def test_compare_streams_every_cell_when_live_preview_is_on(studio_env, demo_ser
     assert at.toggle(key="compare_live_preview").value is True
     at.text_area(key="compare_prompt").input("a streamed grid [demo:partial_delay=0.4]")
     before = demo_server.config.stream_requests
-    at.button(key="compare_run").click().run()
+    run_comparison(at)
     assert not at.exception and not at.error
     assert demo_server.config.stream_requests == before + 3  # low, medium, high
     generations = [o.generation for o in Studio.open(load_settings()).recent(3)]

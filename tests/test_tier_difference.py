@@ -17,6 +17,7 @@ from studio.services.comparisons import open_comparison
 from studio.core.request import ImageRequest
 from studio.services.studio import SavedImage, Studio
 from studio.services.tier_difference import compare_images, row_differences
+from tests.conftest import run_comparison
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -107,7 +108,7 @@ def test_a_saved_comparison_shows_the_difference_under_its_row(studio_env: Path,
     at.switch_page("views/compare.py").run()
     at.text_area(key="compare_prompt").input("a fox")
     at.toggle(key="compare_live_preview").set_value(False)
-    at.button(key="compare_run").click().run()
+    run_comparison(at)
     assert not at.exception
     differences = [c.value for c in at.caption if c.value.startswith("Difference between tiers")]
     assert len(differences) == 1

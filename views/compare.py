@@ -11,7 +11,7 @@ from studio.core.request import COMPRESSIBLE_FORMATS, MODERATIONS, ImageRequest,
 from studio.services.compare import (AXES, MAX_WORKERS, PROMPT_AXIS, GridSpec, axis_choices, default_qualities, default_workers,
                                      estimate_grid, prompt_grid, start_grid)
 from studio.services.comparisons import open_comparison, recent_comparisons
-from views.components.compare_grid import run_live, show_comparison
+from views.components.compare_grid import follow_run, show_comparison
 from views.components.handoff import apply_pending_settings
 from views.components.links import link_id
 from views.components.form_memory import restore_form
@@ -19,6 +19,8 @@ from views.components.jobs_tray import job_pool
 from views.components.literal import literal
 from views.components.request_form import live_preview_controls, model_fields, response_format_field
 from views.components.session import current_studio, sidebar
+
+RUNNING = "compare_running"  # this session's run under way: (GridRun, rows, columns)
 
 restore_form("compare")  # what was typed before a look at another page
 replaced = apply_pending_settings("compare")  # "compare tiers" from the Gallery, before any widget
@@ -121,11 +123,14 @@ elif clicked:
         # Remembered first: if the user leaves mid-run, the cells still finish and are saved, and this re-opens them.
         st.session_state["compare_group"] = run.group_id
         st.query_params["compare"] = str(run.group_id)
-        with view:
-            st.subheader(f"Comparison #{run.group_id}")
-            run_live(run, spec)
-        st.rerun()  # show it as saved: with winner buttons, the zoom, and fresh spend totals
-else:
+        st.session_state[RUNNING] = (run, len(spec.qualities), len(spec.columns))
+running = st.session_state.get(RUNNING)
+if running is not None and running[0].group_id == st.session_state.get("compare_group") and len(running[0].finished_so_far()) < running[0].total:
+    with view:  # the page is usable while the cells run: a fragment follows them
+        st.subheader(f"Comparison #{running[0].group_id}")
+        follow_run(*running)
+elif not (clicked and template_problems):
+    st.session_state.pop(RUNNING, None)
     opened = link_id("compare") or st.session_state.get("compare_group")
     if opened:
         try:

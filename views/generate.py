@@ -25,28 +25,32 @@ replaced = apply_pending_settings("generate")  # "use these settings" from the G
 studio = current_studio()
 sidebar(studio)
 st.title("Generate")
-if replaced:
-    st.info("  \n".join(literal(line) for line in replaced))
+# Everything above the send-and-follow fragment in one container: lines that come and go here (a handoff's note,
+# a template's preview) then never move the fragment, whose id is its position: a press on a moved fragment's
+# button is dropped by Streamlit as the click of a fragment that no longer exists.
+with st.container():
+    if replaced:
+        st.info("  \n".join(literal(line) for line in replaced))
 
-prompt_tools(studio, "prompt", origin=True)  # the history picker, and which generation this prompt is a version of
-prompt = st.text_area("Prompt", height=140, key="prompt", placeholder="A watercolor fox reading a map by lantern light")
-expand = template_toggle()
-fields = image_fields(studio=studio)
-moderation = fields.third.selectbox("moderation", MODERATIONS, key="moderation")
-output_compression = output_compression_field(fields.output_format)
-stream, partial_images = live_preview_controls(studio)
-with st.expander("Advanced"):
-    response_format = response_format_field(studio)
-if size_is_experimental(fields.size):
-    st.caption("Sizes above 2560x1440 are experimental at the API.")
+    prompt_tools(studio, "prompt", origin=True)  # the history picker, and which generation this prompt is a version of
+    prompt = st.text_area("Prompt", height=140, key="prompt", placeholder="A watercolor fox reading a map by lantern light")
+    expand = template_toggle()
+    fields = image_fields(studio=studio)
+    moderation = fields.third.selectbox("moderation", MODERATIONS, key="moderation")
+    output_compression = output_compression_field(fields.output_format)
+    stream, partial_images = live_preview_controls(studio)
+    with st.expander("Advanced"):
+        response_format = response_format_field(studio)
+    if size_is_experimental(fields.size):
+        st.caption("Sizes above 2560x1440 are experimental at the API.")
 
-request = ImageRequest(
-    prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
-    background=fields.background, moderation=moderation, output_format=fields.output_format,
-    output_compression=output_compression, response_format=response_format, stream=stream, partial_images=partial_images,
-    **fields.model_fields,
-)
-plan = template_plan(studio, request, expand)  # a template's prompts and cost, shown as it is typed
+    request = ImageRequest(
+        prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
+        background=fields.background, moderation=moderation, output_format=fields.output_format,
+        output_compression=output_compression, response_format=response_format, stream=stream, partial_images=partial_images,
+        **fields.model_fields,
+    )
+    plan = template_plan(studio, request, expand)  # a template's prompts and cost, shown as it is typed
 
 
 def send_all(requests: list[ImageRequest]) -> bool:

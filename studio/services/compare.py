@@ -264,6 +264,15 @@ class GridRun:
                 self._executor.shutdown(wait=False)
         self.finished = time.perf_counter()
 
+    def finished_so_far(self) -> list[CellResult]:
+        """The cells that have finished, without waiting (a page drawing the run as it goes)."""
+        done = [future.result() for future in self._futures if future.done()]
+        if len(done) == len(self._futures) and self.finished is None:
+            self.finished = time.perf_counter()
+            if self._executor is not None:
+                self._executor.shutdown(wait=False)
+        return done
+
     @property
     def wall_s(self) -> float:
         return (self.finished or time.perf_counter()) - self.started

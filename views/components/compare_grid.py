@@ -11,6 +11,7 @@ from studio.services.comparisons import Comparison, mark_winner
 from studio.services.result_files import missing_images, missing_message
 from studio.services.studio import Studio
 from studio.services.tier_difference import PairDifference, row_differences
+from views.components.fragments import in_fragment_rerun
 from views.components.handoff import hand_off
 from views.components.literal import literal
 from views.components.results import NOT_RETURNED
@@ -73,32 +74,32 @@ def grid_slots(quality_count: int, column_count: int,
     return slots
 
 
-def run_live(run: GridRun, spec: GridSpec) -> None:
-    progress = st.progress(0.0, text=f"0 of {run.total} done")
-    slots = grid_slots(len(spec.qualities), len(spec.columns))
+def follow_run(run: GridRun, rows: int, columns: int) -> None:
+    """A run under way: the grid redrawn by a fragment twice a second (each cell's partial image, then its
+    result) while the page stays usable; once every cell has finished the whole page runs again and shows it
+    as saved (winner buttons, zoom, spend)."""
+    st.fragment(_follow, run_every=0.5)(run, rows, columns)
+
+
+def _follow(run: GridRun, rows: int, columns: int) -> None:
+    results = {result.position: result for result in run.finished_so_far()}
+    text = (f"{run.total} of {run.total} done in {run.wall_s:.1f} s" if len(results) == run.total
+            else f"{len(results)} of {run.total} done · {run.wall_s:.0f} s")
+    st.progress(len(results) / run.total, text=text)
+    slots = grid_slots(rows, columns)
     for cell in run.cells:
         with slots[cell.position].container():
+            if cell.position in results:
+                show_cell(results[cell.position])
+                continue
             st.markdown(f"**{literal(cell.label)}**")
-            st.caption("waiting for the provider…")
-    done = 0
-    finished: set[int] = set()
-    shown: dict[int, tuple[int, bytes]] = {}
-    labels = {cell.position: cell.label for cell in run.cells}
-    for result in run.results_or_ticks(0.3):
-        if result is None:  # nothing finished yet: show the partial images that arrived (live preview)
-            for position, partial in list(run.partials.items()):
-                if position not in finished and shown.get(position) is not partial:
-                    with slots[position].container():
-                        st.markdown(f"**{literal(labels[position])}**")
-                        st.image(partial[1], caption=f"Live preview: partial image {partial[0] + 1}", width="stretch")
-                    shown[position] = partial
-            continue
-        finished.add(result.position)
-        done += 1
-        progress.progress(done / run.total, text=f"{done} of {run.total} done")
-        with slots[result.position].container():
-            show_cell(result)
-    progress.progress(1.0, text=f"{run.total} of {run.total} done in {run.wall_s:.1f} s")
+            partial = run.partials.get(cell.position)
+            if partial is not None:  # a streamed cell's live preview
+                st.image(partial[1], caption=f"Live preview: partial image {partial[0] + 1}", width="stretch")
+            else:
+                st.caption("waiting for the provider…")
+    if len(results) == run.total and in_fragment_rerun():
+        st.rerun()
 
 
 def show_comparison(studio: Studio, comparison: Comparison) -> None:
