@@ -8,14 +8,16 @@ and in headless Chromium time
   (c) a search (typed, Enter, until the grid's first tiles are the ones GalleryService returns for that
       search and their thumbnails are decoded),
   (d) a step in the image view (the lightbox opened at the 44th item, → pressed 10 times, crossing the
-      first keyset page's end on the 5th: each until the next item's full image is decoded),
+      first keyset page's end on the 5th: each until the next item's full image is decoded), in a small
+      gallery of its own whose images are --lightbox-px wide PNGs of a few MB, as a model makes them
+      (the seeded gallery's are 384 px PNGs of 3 KB),
 
 beside the same 48 thumbnail files in a static HTML page served by `python -m http.server` (the floor),
 and for (d) also a static page that swaps one <img> to the next full image file (the lightbox floor),
 all in one run. Prints medians and studio/floor ratios, the server's RSS growth while scrolling through
 1,000 images, and that 1,000 distinct images were reached by scrolling alone.
 
-    .venv/bin/python bench/gallery_browser.py [--images 100000] [--keep DIR] [--rounds 5] [--scroll 1000] [--only abcd]
+    .venv/bin/python bench/gallery_browser.py [--images 100000] [--keep DIR] [--rounds 5] [--scroll 1000] [--only abcd] [--lightbox-px 1024]
 
 Goals (issue 11): ratio <= 3 for (a) and (b); RSS growth < 50 MB after 1,000 images.
 """
@@ -23,6 +25,7 @@ Goals (issue 11): ratio <= 3 for (a) and (b); RSS growth < 50 MB after 1,000 ima
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import random
@@ -39,12 +42,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from PIL import Image as PILImage  # noqa: E402
+from sqlalchemy import func, select, update  # noqa: E402
 
 from bench.gallery import seed  # noqa: E402
 from studio.core.browsing import GalleryFilter  # noqa: E402
 from studio.core.config import load_settings  # noqa: E402
-from studio.db.models import Generation  # noqa: E402
+from studio.db.models import Generation, Image  # noqa: E402
 from studio.services.gallery import GalleryService  # noqa: E402
 from studio.services.gallery_tiles import item_key  # noqa: E402
 from studio.services.gallery_window import CHUNK  # noqa: E402
@@ -90,7 +94,9 @@ SCROLL_TO_END = f"""() => {{
 
 STEPS = 10  # presses of → per round in (d)
 OPEN_AT = CHUNK - 5  # the lightbox opens at the 44th item: the 5th step crosses the first keyset page's end
-FULL_IMAGES = STEPS + 1  # the lightbox floor's files: as many swaps as steps
+LIGHTBOX_ITEMS = 100  # (d)'s own gallery (with --lightbox-px): newest first, items 44-54 are stepped through
+LIGHTBOX_FILES = 16  # distinct full images in it
+FULL_IMAGES = min(STEPS + 1, LIGHTBOX_FILES)  # the lightbox floor's files: as many swaps as steps
 
 
 def free_port() -> int:
@@ -133,8 +139,10 @@ def seeded(root: Path, images: int) -> GalleryService:
     return library
 
 
-def floor_folder(library: GalleryService, target: Path) -> Path:
-    """The first page's 48 thumbnail files, copied beside an index.html that shows them as plain <img>."""
+def floor_folder(library: GalleryService, lightbox: GalleryService, target: Path) -> Path:
+    """The first page's 48 thumbnail files, copied beside an index.html that shows them as plain <img>;
+    and (d)'s full images beside a lightbox.html that shows one."""
+    target.mkdir()
     page = library.page(GalleryFilter(), limit=60)
     names = []
     for number, item in enumerate(i for i in page.items if i.thumbnail_path):
@@ -146,9 +154,9 @@ def floor_folder(library: GalleryService, target: Path) -> Path:
     tags = "".join(f'<img src="{n}" width="128" height="128">' for n in names)
     (target / "index.html").write_text(f"<!doctype html><html><body>{tags}</body></html>")
     # The lightbox floor: FULL_IMAGES distinct full images (the files of the items (d) steps through), one shown at a time.
-    full = [item.path for item in library.page(GalleryFilter(), limit=OPEN_AT + STEPS + 60).items[OPEN_AT:] if item.path]
+    full = [item.path for item in lightbox.page(GalleryFilter(), limit=OPEN_AT + STEPS + 60).items[OPEN_AT:] if item.path]
     for number, path in enumerate(list(dict.fromkeys(full))[:FULL_IMAGES]):
-        (target / f"full-{number:02d}.png").write_bytes(library.storage.read(path))
+        (target / f"full-{number:02d}.png").write_bytes(lightbox.storage.read(path))
     (target / "lightbox.html").write_text('<!doctype html><html><body><img id="full" src="full-00.png" '
                                           'style="max-width:860px;width:100%"></body></html>')
     return target
@@ -170,37 +178,82 @@ def timed_open(browser, url: str, ready: str, arg: int) -> float:
         context.close()
 
 
+def start_studio(root: Path, work: Path, name: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "STUDIO_DATA_DIR": str(root), "OPENAI_API_KEY": "sk-bench-unused",
+           "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "STUDIO_DATABASE_URL": "", "STUDIO_STORAGE_URL": "", "STUDIO_PASSWORD": ""}
+    log = work / f"{name}.log"
+    studio = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true", "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=work, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(f"{url}/_stcore/health", studio, log)
+    except RuntimeError:
+        studio.kill()
+        raise
+    return studio, url
+
+
+def full_size_gallery(root: Path, px: int) -> GalleryService:
+    """(d)'s gallery: LIGHTBOX_ITEMS items as bench/gallery.py seeds them, their images replaced by px x px
+    noisy PNGs (a few MB each, like a model's PNG; LIGHTBOX_FILES distinct, so neighbours differ)."""
+    settings = load_settings({"STUDIO_DATA_DIR": str(root)}, secrets_path=root / "no-secrets.toml")
+    library = GalleryService(Studio.open(settings))
+    seed(library, LIGHTBOX_ITEMS, random.Random(7))
+    stored = []
+    for number in range(LIGHTBOX_FILES):
+        picture = PILImage.merge("RGB", [PILImage.effect_noise((px, px), 24 + number + band) for band in range(3)])
+        buffer = io.BytesIO()
+        picture.save(buffer, "PNG", compress_level=1)
+        stored.append(library.storage.put(buffer.getvalue(), "png"))
+    with library.records.engine.begin() as connection:
+        ids = connection.scalars(select(Image.id).order_by(Image.id)).all()
+        for n, image_id in enumerate(ids):
+            file = stored[n % LIGHTBOX_FILES]
+            connection.execute(update(Image).where(Image.id == image_id).values(
+                path=file.path, sha256=file.sha256, bytes=file.bytes, width=px, height=px))
+    return library
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=100_000, help="gallery items to seed (when the folder is empty)")
     parser.add_argument("--keep", help="seed into this folder and keep it (or reuse it: bench/gallery.py --keep makes the same)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds of (a), (c) and the floor")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of (a), (c), (d) and the floor")
     parser.add_argument("--scroll", type=int, default=1000, help="images to reach by scrolling for (b) and the RSS figure")
     parser.add_argument("--only", default="abcd", help="the figures to measure, e.g. cd (the floor is always measured)")
+    parser.add_argument("--lightbox-px", type=int, default=1024,
+                        help="(d) steps through a small gallery of images this size (0: the gallery's own, 384 px)")
     args = parser.parse_args()
     root = Path(args.keep or tempfile.mkdtemp(prefix="gallery-browser-bench-"))
     root.mkdir(parents=True, exist_ok=True)
     library = seeded(root, args.images)
     work = Path(tempfile.mkdtemp(prefix="gallery-browser-floor-"))
-    floor = floor_folder(library, work)
+    lightbox, lightbox_root = library, root
+    if "d" in args.only and args.lightbox_px:
+        lightbox_root = work / "lightbox-gallery"
+        lightbox = full_size_gallery(lightbox_root, args.lightbox_px)
+    floor = floor_folder(library, lightbox, work / "floor")
 
-    port, static_port = free_port(), free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "STUDIO_DATA_DIR": str(root), "OPENAI_API_KEY": "sk-bench-unused",
-           "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "STUDIO_DATABASE_URL": "", "STUDIO_STORAGE_URL": "", "STUDIO_PASSWORD": ""}
-    log = work / "streamlit.log"
-    studio = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=work, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    static = subprocess.Popen([sys.executable, "-m", "http.server", str(static_port), "--bind", "127.0.0.1"],
-                              cwd=floor, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url, static_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{static_port}/index.html"
+    processes = []
     try:
-        wait_healthy(f"{url}/_stcore/health", studio, log)
-        wait_healthy(static_url, static, log)
-        return measure(url, static_url, studio.pid, args, library)
+        studio, url = start_studio(root, work, "streamlit")
+        processes.append(studio)
+        lightbox_url = url
+        if lightbox is not library:
+            second, lightbox_url = start_studio(lightbox_root, work, "streamlit-lightbox")
+            processes.append(second)
+        static_port = free_port()
+        static = subprocess.Popen([sys.executable, "-m", "http.server", str(static_port), "--bind", "127.0.0.1"],
+                                  cwd=floor, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(static)
+        static_url = f"http://127.0.0.1:{static_port}/index.html"
+        wait_healthy(static_url, static, work / "streamlit.log")
+        return measure(url, static_url, studio.pid, args, library, lightbox, lightbox_url)
     finally:
-        for process in (studio, static):
+        for process in processes:
             process.terminate()
             try:
                 process.wait(timeout=10)
@@ -209,7 +262,8 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def measure(url: str, static_url: str, server_pid: int, args: argparse.Namespace, library: GalleryService) -> int:
+def measure(url: str, static_url: str, server_pid: int, args: argparse.Namespace, library: GalleryService,
+            lightbox: GalleryService, lightbox_url: str) -> int:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -222,7 +276,7 @@ def measure(url: str, static_url: str, server_pid: int, args: argparse.Namespace
             if "c" in args.only:
                 measure_search(browser, url, library, args.rounds, floor)
             if "d" in args.only:
-                measure_steps(browser, url, static_url, library, args.rounds, floor)
+                measure_steps(browser, lightbox_url, static_url, lightbox, args.rounds, floor)
         finally:
             browser.close()
     return 0
