@@ -1,13 +1,18 @@
 """The Gallery's grid in a real headless Chromium against a real studio server and a seeded gallery of
 400 items: scrolling appends keyset pages (and drops far ones), Shift-click selects a range, a bulk
-action acts on it, the lightbox's keys step across a page boundary, the URL restores the view, and a
-browser that has not signed in receives no image."""
+action acts on it, the lightbox's keys step across a page boundary, the URL restores the view, a
+browser that has not signed in receives no image, and a full image's URL is a content hash that goes
+when no session shows it."""
 
 from __future__ import annotations
 
 import json
 import random
 import re
+import secrets
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -209,6 +214,69 @@ def test_a_browser_that_has_not_signed_in_gets_no_image(gallery_dir, demo_server
             page.get_by_label("Password", exact=True).fill("open sesame")
             page.get_by_role("button", name="Sign in").click()
             page.locator(".g-tile img").nth(47).wait_for(timeout=30_000)  # signed in: the thumbnails come
+        finally:
+            context.close()
+
+
+def _status(address: str) -> int:
+    """The HTTP status a plain client (no cookie, no session) gets for `address`."""
+    try:
+        with urllib.request.urlopen(address, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _gone(address: str, seconds: float = 15) -> bool:
+    """Whether `address` answers 404 within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while _status(address) != 404 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return _status(address) == 404
+
+
+def test_a_full_image_url_is_a_long_content_hash_and_goes_when_the_page_no_longer_shows_it(gallery_dir, demo_server, browser, tmp_path) -> None:
+    """Behind STUDIO_PASSWORD the lightbox's full image comes from Streamlit's /media/<id> URL, which is not
+    gated: its id is a 128-bit hash of the image's bytes, nothing near it is served, and it goes with the
+    page's first full run that no longer shows the image."""
+    env = _env(gallery_dir, demo_server, STUDIO_PASSWORD="open sesame")
+    with streamlit_server(env, tmp_path) as url:
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        try:
+            page = context.new_page()
+            page.goto(f"{url}/gallery")
+            page.get_by_label("Password", exact=True).fill("open sesame")
+            page.get_by_role("button", name="Sign in").click()
+            page.locator(".g-tile img").nth(47).wait_for(timeout=30_000)
+            key = tile_keys(page)[0]
+            page.locator(f".g-tile[data-k='{key}']").click()
+            dialog = page.get_by_role("dialog")
+            dialog.get_by_text(f"Generation #{key.split('-')[0]} ·").wait_for(timeout=15_000)
+            picture = dialog.locator('[data-testid="stImage"] img').first
+            picture.wait_for(timeout=15_000)
+            src = picture.get_attribute("src") or ""
+            found = re.fullmatch(re.escape(url) + r"/media/([0-9a-f]{32})\.png", src)
+            assert found, src  # 32 hex digits: a 128-bit BLAKE2b hash of the bytes, not a counter
+            with urllib.request.urlopen(src, timeout=10) as response:  # no cookie: the URL alone is enough
+                served = response.read()
+            image_id = int(key.split("-")[1])
+            library = GalleryService(Studio.open(load_settings({"STUDIO_DATA_DIR": str(gallery_dir)}, secrets_path=gallery_dir / "no-secrets.toml")))
+            original = library.detail(int(key.split("-")[0]), image_id).absolute_path.read_bytes()
+            assert served == original  # the original file, as it is (not a re-encoded copy)
+            digest = found.group(1)
+            neighbour = digest[:-1] + format((int(digest[-1], 16) + 1) % 16, "x")
+            assert _status(f"{url}/media/{neighbour}.png") == 404
+            assert _status(f"{url}/media/{secrets.token_hex(16)}.png") == 404
+            assert _status(src) == 200  # still shown
+            page.keyboard.press("Escape")
+            dialog.wait_for(state="detached", timeout=15_000)
+            page.wait_for_function("() => !location.search.includes('open=')", timeout=15_000)
+            # Closing the image view reruns the grid's fragment only, which keeps the session's media; the
+            # page's next full run (a search here) no longer shows the image, and Streamlit drops its URL.
+            page.get_by_role("textbox", name="Search prompts").fill("lighthouse")
+            page.get_by_role("textbox", name="Search prompts").press("Enter")
+            page.wait_for_function("() => location.search.includes('q=lighthouse')", timeout=15_000)
+            assert _gone(src)
         finally:
             context.close()
 
