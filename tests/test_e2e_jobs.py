@@ -75,3 +75,27 @@ def test_pressing_generate_gives_the_page_back_at_once(studio_env, demo_server, 
         assert page.get_by_role("button", name="Generate").is_enabled()
         assert time.monotonic() - started < 4  # long before the 5 s request could have ended
         page.get_by_text("a slow one [demo:delay=5]", exact=True).first.wait_for(timeout=30_000)
+
+
+def test_a_comparison_runs_while_the_page_stays_usable(studio_env, demo_server, tmp_path):
+    """Compare's cells are jobs: the page shows their progress and takes clicks while they run, then the saved grid."""
+    env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url, "STUDIO_DATA_DIR": str(studio_env),
+           "STUDIO_MAX_RETRIES": "0", "STUDIO_MODEL": "gpt-image-2"}
+    with streamlit_server(env, tmp_path) as url, browser_page() as page:
+        page.goto(f"{url}/compare")
+        page.get_by_label("Prompt", exact=True).fill("a slow lighthouse [demo:delay=6]")
+        page.get_by_label("Prompt", exact=True).blur()
+        cells = int(page.locator("[data-testid='stAlert']", has_text="cell(s)").first.inner_text().split(" cell(s)")[0])
+        started = time.monotonic()
+        page.get_by_role("button", name="Run comparison").click()
+        page.get_by_text(f"0 of {cells} done", exact=False).wait_for(timeout=5_000)
+        page.wait_for_function(  # no run holds the page: the cells run in the background
+            "() => document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state') === 'notRunning'",
+            timeout=5_000)
+        assert time.monotonic() - started < 5  # long before the 6 s requests could have ended
+        page.locator("[class*='st-key-job_card_']").first.wait_for(timeout=5_000)  # the cells are in the jobs tray
+        page.get_by_role("link", name="Gallery").click()  # leave and come back: the run goes on
+        page.get_by_role("heading", name="Gallery").wait_for(timeout=30_000)
+        page.get_by_role("link", name="Compare").click()
+        page.get_by_text(f"{cells} of {cells} done", exact=False).first.wait_for(timeout=60_000)  # the saved grid
+        page.get_by_role("button", name="Mark as winner").nth(cells - 1).wait_for(timeout=10_000)  # one under each cell
