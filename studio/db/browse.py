@@ -49,6 +49,13 @@ MANY = 200_000  # drivers are counted up to this many candidates (an index range
 MAX_COMBINATIONS = 64  # more combinations than this are not spelled out as conditions
 _BATCH = func.coalesce(Image.batch_index, -1)  # a generation without images sorts as batch -1
 
+# The sort key (created_at, generation id) as the generations have it, and as images carry it (migration 0014):
+# favourite images are walked in sort order through ix_images_favourite_sort.
+GEN_KEY = (Generation.created_at, Generation.id)
+FAV_KEY = (Image.generation_created_at, Image.generation_id)
+FAVOURITE = Image.favourite == true()
+NOT_FAVOURITE = or_(Image.id.is_(None), Image.favourite == false())
+
 # Fields a request sends and the API does not echo: what was sent is what the image is.
 SENT_ONLY = {"complexity": Generation.complexity, "frame_count": Generation.frame_count}
 
@@ -115,7 +122,7 @@ class BrowseRecords:
         if sort == "oldest":
             return [(None, False)]
         if sort == "favourites":
-            return [(Image.favourite == true(), True), (or_(Image.id.is_(None), Image.favourite == false()), True)]
+            return [(FAVOURITE, True), (NOT_FAVOURITE, True)]
         return [(None, True)]
 
     def _plan(self, connection: Any, f: GalleryFilter, search_mode: str) -> Plan | None:
@@ -146,14 +153,17 @@ class BrowseRecords:
         if f.status:
             conditions.append(Generation.status == f.status)
         if f.date_from:
-            conditions.append(Generation.created_at >= datetime.combine(f.date_from, time(), timezone.utc))
+            plan.dates.append((True, datetime.combine(f.date_from, time(), timezone.utc)))
+            conditions.append(Generation.created_at >= plan.dates[-1][1])
             walk.append(conditions[-1])
         if f.date_to:
-            conditions.append(Generation.created_at < datetime.combine(f.date_to + timedelta(days=1), time(), timezone.utc))
+            plan.dates.append((False, datetime.combine(f.date_to + timedelta(days=1), time(), timezone.utc)))
+            conditions.append(Generation.created_at < plan.dates[-1][1])
             walk.append(conditions[-1])
         if f.favourites:
-            conditions.append(Image.favourite == true())
+            conditions.append(FAVOURITE)
             drivers.append(FAVOURITES)
+            plan.favourites = True
         if f.collection_id is not None:
             conditions.append(exists().where(CollectionImage.image_id == Image.id, CollectionImage.collection_id == f.collection_id))
             members = select(Image.generation_id).join(CollectionImage, CollectionImage.image_id == Image.id).where(
@@ -225,6 +235,8 @@ class BrowseRecords:
         order = range(start, len(segments)) if not backward else range(start, -1, -1)
         for index in order:
             condition, descending = segments[index]
+            if plan.favourites and condition is NOT_FAVOURITE:  # favourites only: the rest has none
+                continue
             gen_descending = descending != backward  # walking a segment backward flips its order
             found = self._segment(connection, plan, condition, key if index == start else None, want - len(rows),
                                   gen_descending, backward)
@@ -239,15 +251,25 @@ class BrowseRecords:
         thousand generations show to be sparse is fetched whole through its smallest index and sorted."""
         conditions = plan.conditions + ([condition] if condition is not None and not any(
             condition.compare(c) for c in plan.conditions) else [])  # said twice, a planner counts it twice
-        drivers = plan.drivers + ([FAVOURITES] if condition is not None and condition.compare(Image.favourite == true()) else [])
-        start = [self._beyond(key, desc, backward)] if key is not None else []
-        gen_key = tuple_(Generation.created_at, Generation.id)
+        drivers = plan.drivers + ([FAVOURITES] if condition is FAVOURITE and not plan.favourites else [])
+        # Favourite images only: walk them in sort order through ix_images_favourite_sort (a fiftieth of the
+        # gallery), their sort key as the images carry it; else the generations' sort (or status/model) index.
+        favourites = plan.favourites or condition is FAVOURITE
+        sort_key = FAV_KEY if favourites else GEN_KEY
+        if favourites:
+            walk = [FAVOURITE, *(sort_key[0] >= moment if lower else sort_key[0] < moment for lower, moment in plan.dates)]
+            direct = all(c.compare(FAVOURITE) or any(c is d for d in plan.walk) for c in conditions)
+        else:
+            walk, direct = plan.walk, plan.direct and condition is None
+        order = self._order(sort_key, desc, backward)
+        start = [self._beyond(key, sort_key, desc, backward)] if key is not None else []
+        gen_key = tuple_(*sort_key)
 
         def fetch(*extra: ColumnElement[bool], limit: int) -> list[Any]:
-            query = plan.query.where(*conditions, *start, *extra).order_by(*self._order(desc, backward)).limit(limit)
+            query = plan.query.where(*conditions, *start, *extra).order_by(*order).limit(limit)
             return list(connection.execute(query))
 
-        if plan.direct and condition is None:
+        if direct:
             return fetch(limit=want)
         rows: list[Any] = []
         past: list[ColumnElement[bool]] = []  # the generations before the last round's end were walked already
@@ -267,13 +289,12 @@ class BrowseRecords:
                 # Nothing narrower than the walk (a filter no index serves, LIKE): walk on, in ever longer rounds.
                 size = size or WALK_ROUNDS[-1] * 4 ** min(walked_rows // (WALK_ROUNDS[-1] * want), 8)
             walked_rows += size * want
-            walked = select(Generation.created_at, Generation.id).where(*plan.walk, *(past or seek)).order_by(
-                *self._order(desc, backward)[:2]).offset(size * want - 1).limit(1)
+            walked = select(*sort_key).where(*walk, *(past or seek)).order_by(*order[:2]).offset(size * want - 1).limit(1)
             # One statement when the filter is dense: the round's end is a subquery (the gallery's end if none).
             last = (datetime.min if desc else datetime.max).replace(tzinfo=timezone.utc), 0 if desc else 2**31 - 1
-            end = tuple_(func.coalesce(walked.with_only_columns(Generation.created_at).scalar_subquery(),
+            end = tuple_(func.coalesce(walked.with_only_columns(sort_key[0]).scalar_subquery(),
                                        literal(last[0], Generation.created_at.type)),
-                         func.coalesce(walked.with_only_columns(Generation.id).scalar_subquery(), literal(last[1])))
+                         func.coalesce(walked.with_only_columns(sort_key[1]).scalar_subquery(), literal(last[1])))
             rows += fetch(*past, gen_key >= end if desc else gen_key <= end, limit=want - len(rows))
             if len(rows) >= want:
                 return rows
@@ -307,23 +328,23 @@ class BrowseRecords:
         return both, counted[0][0]
 
     @staticmethod
-    def _beyond(key: tuple, gen_descending: bool, backward: bool) -> ColumnElement[bool]:
+    def _beyond(key: tuple, sort_key: tuple, gen_descending: bool, backward: bool) -> ColumnElement[bool]:
         """Rows strictly past the cursor in walk direction. The generation part is a row-value range, so
         the index seeks to it; the batch part only trims images of the cursor's own generation."""
         created_at, generation_id, batch = key
-        gen_key = tuple_(Generation.created_at, Generation.id)
+        gen_key = tuple_(*sort_key)
         cursor = bound((created_at, generation_id))
         within = gen_key <= cursor if gen_descending else gen_key >= cursor
         # Images of one generation read batch 0, 1, 2... so a backward walk meets them in reverse.
         seen = _BATCH >= batch if backward else _BATCH <= batch
-        return and_(within, not_(and_(Generation.id == generation_id, seen)))
+        return and_(within, not_(and_(sort_key[1] == generation_id, seen)))
 
     @staticmethod
-    def _order(gen_descending: bool, backward: bool) -> list[Any]:
+    def _order(sort_key: tuple, gen_descending: bool, backward: bool) -> list[Any]:
         batch = _BATCH.desc() if backward else _BATCH.asc()
         if gen_descending:
-            return [Generation.created_at.desc(), Generation.id.desc(), batch]
-        return [Generation.created_at.asc(), Generation.id.asc(), batch]
+            return [sort_key[0].desc(), sort_key[1].desc(), batch]
+        return [sort_key[0].asc(), sort_key[1].asc(), batch]
 
     # --- facts for the filter widgets -------------------------------------------------------------
 

@@ -86,6 +86,8 @@ class Plan:
     facet_rows: int | None = None  # generations with the filters' combination (gallery_facets); None: no such filter
     direct: bool = False  # nothing to check beyond the walk's own conditions: read the page straight from the index
     checked_by: dict = field(default_factory=dict)  # id(driver) -> the row check that driver makes redundant
+    dates: list[tuple[bool, Any]] = field(default_factory=list)  # (a lower bound?, the moment) of the date filters
+    favourites: bool = False  # favourite images only (walked through ix_images_favourite_sort)
 
 
 def ahead(item: tuple, cursor: tuple | None, last: tuple | None, desc: bool, backward: bool) -> bool:
