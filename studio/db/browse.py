@@ -36,8 +36,8 @@ from studio.core.browsing import SORTS, GalleryFilter, GalleryItem, Page, decode
 from studio.core.errors import StudioError
 from studio.db.models import (FACETS, Collection, CollectionImage, CompareCell, CompareGroup, GalleryFacet, Generation,
                                GenerationSource, Image)
-from studio.db.browse_plan import (EFFECTIVE, FAVOURITES, WORD_RE, Plan, ahead, bound, bounded, combination, fts5_query, fts_count,
-                                   planned_rows, tsquery)
+from studio.db.browse_plan import (EFFECTIVE, FAVOURITES, WORD_RE, Plan, ahead, bound, bounded, combination, favourites_matching,
+                                   fts5_query, fts_count, planned_rows, tsquery)
 from studio.db.search_words import simple_words
 
 # A page first walks the sort order (or the status or model index) in rounds of this many generations per
@@ -144,6 +144,9 @@ class BrowseRecords:
                              ).bindparams(probe=fts5_query(f.search)) if self.dialect == "sqlite" else None
                 drivers.append((fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search)), driver, probe))
                 plan.checked_by[id(probe)] = checked
+                if self.dialect == "sqlite":  # the words among the generations with a favourite (migration 0014)
+                    plan.favourite_search = favourites_matching(fts5_query(f.search))
+                    plan.checked_by.update({id(d): checked for d in plan.favourite_search[1:]})
         if f.model:
             conditions.append(Generation.model == f.model)
         for name, column in (EFFECTIVE | SENT_ONLY).items():
@@ -251,10 +254,11 @@ class BrowseRecords:
         thousand generations show to be sparse is fetched whole through its smallest index and sorted."""
         conditions = plan.conditions + ([condition] if condition is not None and not any(
             condition.compare(c) for c in plan.conditions) else [])  # said twice, a planner counts it twice
-        drivers = plan.drivers + ([FAVOURITES] if condition is FAVOURITE and not plan.favourites else [])
         # Favourite images only: walk them in sort order through ix_images_favourite_sort (a fiftieth of the
         # gallery), their sort key as the images carry it; else the generations' sort (or status/model) index.
         favourites = plan.favourites or condition is FAVOURITE
+        drivers = ([plan.favourite_search] if favourites and plan.favourite_search else []) + plan.drivers + (
+            [FAVOURITES] if condition is FAVOURITE and not plan.favourites else [])  # counted in this order
         sort_key = FAV_KEY if favourites else GEN_KEY
         if favourites:
             walk = [FAVOURITE, *(sort_key[0] >= moment if lower else sort_key[0] < moment for lower, moment in plan.dates)]
@@ -278,12 +282,14 @@ class BrowseRecords:
         driver, candidates, walked_rows, last = None, None, 0, None
         while True:
             size = next(rounds, None)
-            if size is None or past:  # after a round short of a page: would fetching the candidates cost less?
+            still = (want - len(rows)) * walked_rows / max(len(rows), 1)  # generations left to walk, as far as seen
+            # After a round short of a page: would fetching the candidates cost less? (Not asked when the next
+            # round should fill the page: counting a common word's matches costs more than that round.)
+            if (size is None or past) and not (rows and size is not None and still <= size * want):
                 if candidates is None and len(drivers) == 1 and not rows:  # one way, and the walk found nothing: take it
                     driver, candidates = [drivers[0][1]], 0
                 if candidates is None:
                     driver, candidates = self._narrowest(connection, drivers)
-                still = (want - len(rows)) * walked_rows / max(len(rows), 1)  # generations left to walk, as far as seen
                 if driver is not None and (size is None or candidates < still):
                     break
                 # Nothing narrower than the walk (a filter no index serves, LIKE): walk on, in ever longer rounds.
@@ -319,11 +325,20 @@ class BrowseRecords:
     @staticmethod
     def _narrowest(connection: Any, drivers: list) -> tuple[list[ColumnElement[bool]] | None, int]:
         """The narrowest driver (counted up to MANY, an index range), and the next list of ids as a probe (id + 0:
-        a list to look up, not an index to drive by); (None, 0) when there is none and the walk goes on."""
-        counted = sorted((count(connection, MANY), number, driver, probe) for number, (count, driver, probe) in enumerate(drivers))
+        a list to look up, not an index to drive by); (None, 0) when there is none and the walk goes on. Once
+        one driver is counted, the next are counted only as far as could still matter (8 times it): counting
+        a common word's 200,000 matches costs more than fetching a short driver's few rows."""
+        counted, cap = [], MANY
+        for number, (count, driver, probe) in enumerate(drivers):
+            found = count(connection, cap)
+            counted.append((found, number, driver, probe if found < cap else None))  # a probe: a list counted whole
+            if found == 0:  # nothing to fetch: none can be narrower
+                break
+            cap = min(cap, 8 * found + 64)
+        counted.sort(key=lambda c: c[:2])
         if not counted:
             return None, 0
-        probes = [probe for n, _, _, probe in counted[1:] if probe is not None and n < MANY]
+        probes = [probe for _, _, _, probe in counted[1:] if probe is not None]
         both = [counted[0][2]] + probes[:1]
         return both, counted[0][0]
 

@@ -50,6 +50,17 @@ def planned_rows(query: str | None) -> Count:
     return estimate
 
 
+def favourites_matching(match: str | None) -> tuple:
+    """A driver (SQLite): the generations with a favourite image whose words match, from favourites_fts
+    (migration 0014), counted in that small index. A common word and the favourites may have nothing in
+    common; this says so without reading either long list."""
+    count: Count = lambda connection, cap: connection.scalar(text(
+        "SELECT count(*) FROM (SELECT rowid FROM favourites_fts WHERE favourites_fts MATCH :m LIMIT :cap)"), {"m": match, "cap": cap})
+    hits = "IN (SELECT rowid FROM favourites_fts WHERE favourites_fts MATCH :favourite_match)"
+    return (count, text(f"generations.id {hits}").bindparams(favourite_match=match),
+            text(f"(generations.id + 0) {hits}").bindparams(favourite_match=match))
+
+
 def combination(facet: Any, table: Any) -> ColumnElement[bool]:
     """One row of gallery_facets as conditions on ix_generations_facets ('' is a value never sent: NULL)."""
     columns = {"status": table.status, "model": table.model, **{
@@ -88,6 +99,7 @@ class Plan:
     checked_by: dict = field(default_factory=dict)  # id(driver) -> the row check that driver makes redundant
     dates: list[tuple[bool, Any]] = field(default_factory=list)  # (a lower bound?, the moment) of the date filters
     favourites: bool = False  # favourite images only (walked through ix_images_favourite_sort)
+    favourite_search: tuple | None = None  # the words among the favourites' generations, a driver (SQLite)
 
 
 def ahead(item: tuple, cursor: tuple | None, last: tuple | None, desc: bool, backward: bool) -> bool:
