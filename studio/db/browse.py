@@ -156,13 +156,15 @@ class BrowseRecords:
         if f.status:
             conditions.append(Generation.status == f.status)
         if f.date_from:
-            plan.dates.append((True, datetime.combine(f.date_from, time(), timezone.utc)))
-            conditions.append(Generation.created_at >= plan.dates[-1][1])
+            moment = datetime.combine(f.date_from, time(), timezone.utc)
+            conditions.append(Generation.created_at >= moment)
             walk.append(conditions[-1])
+            plan.dates.append((True, moment, conditions[-1]))
         if f.date_to:
-            plan.dates.append((False, datetime.combine(f.date_to + timedelta(days=1), time(), timezone.utc)))
-            conditions.append(Generation.created_at < plan.dates[-1][1])
+            moment = datetime.combine(f.date_to + timedelta(days=1), time(), timezone.utc)
+            conditions.append(Generation.created_at < moment)
             walk.append(conditions[-1])
+            plan.dates.append((False, moment, conditions[-1]))
         if f.favourites:
             conditions.append(FAVOURITE)
             drivers.append(FAVOURITES)
@@ -260,9 +262,12 @@ class BrowseRecords:
         drivers = ([plan.favourite_search] if favourites and plan.favourite_search else []) + plan.drivers + (
             [FAVOURITES] if condition is FAVOURITE and not plan.favourites else [])  # counted in this order
         sort_key = FAV_KEY if favourites else GEN_KEY
-        if favourites:
-            walk = [FAVOURITE, *(sort_key[0] >= moment if lower else sort_key[0] < moment for lower, moment in plan.dates)]
-            direct = all(c.compare(FAVOURITE) or any(c is d for d in plan.walk) for c in conditions)
+        read = conditions  # the conditions a read in sort order checks
+        if favourites:  # the dates as ranges of that index, the same moments
+            dates = [sort_key[0] >= moment if lower else sort_key[0] < moment for lower, moment, _ in plan.dates]
+            read = [c for c in conditions if not any(c is d for *_, d in plan.dates)] + dates
+            walk = [FAVOURITE, *dates]
+            direct = all(c.compare(FAVOURITE) or any(c is d for d in dates) for c in read)
         else:
             walk, direct = plan.walk, plan.direct and condition is None
         order = self._order(sort_key, desc, backward)
@@ -270,7 +275,7 @@ class BrowseRecords:
         gen_key = tuple_(*sort_key)
 
         def fetch(*extra: ColumnElement[bool], limit: int) -> list[Any]:
-            query = plan.query.where(*conditions, *start, *extra).order_by(*order).limit(limit)
+            query = plan.query.where(*read, *start, *extra).order_by(*order).limit(limit)
             return list(connection.execute(query))
 
         if direct:
@@ -313,8 +318,12 @@ class BrowseRecords:
         redundant = [plan.checked_by[id(d)] for d in driver if id(d) in plan.checked_by]
         needed = [c for c in conditions if not any(c is r for r in redundant)]
         ranged = self.dialect != "postgresql"  # with a range, PostgreSQL walks the sort index instead: cut here
+        # The range as the generations' sort key (the same values): on the favourites' sort index, SQLite would
+        # read every favourite instead of the driver's few rows.
+        cut = ([self._beyond(key, GEN_KEY, desc, backward)] if key is not None else []) + (
+            [tuple_(*GEN_KEY) < bound(last) if desc else tuple_(*GEN_KEY) > bound(last)] if past else [])
         keys = connection.execute(plan.query.with_only_columns(Generation.created_at, Generation.id, _BATCH).where(
-            *needed, *(start + past if ranged else []), *(d for d in driver if not any(d.compare(c) for c in needed)))).all()
+            *needed, *(cut if ranged else []), *(d for d in driver if not any(d.compare(c) for c in needed)))).all()
         keys = keys if ranged else [k for k in keys if ahead(tuple(k), key, last if past else None, desc, backward)]
         connection.execute(text("SET LOCAL enable_seqscan = on")) if not ranged else None
         keys.sort(key=lambda k: k[2], reverse=backward)

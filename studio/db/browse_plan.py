@@ -97,7 +97,7 @@ class Plan:
     facet_rows: int | None = None  # generations with the filters' combination (gallery_facets); None: no such filter
     direct: bool = False  # nothing to check beyond the walk's own conditions: read the page straight from the index
     checked_by: dict = field(default_factory=dict)  # id(driver) -> the row check that driver makes redundant
-    dates: list[tuple[bool, Any]] = field(default_factory=list)  # (a lower bound?, the moment) of the date filters
+    dates: list[tuple[bool, Any, Any]] = field(default_factory=list)  # (a lower bound?, the moment, the condition) of each date filter
     favourites: bool = False  # favourite images only (walked through ix_images_favourite_sort)
     favourite_search: tuple | None = None  # the words among the favourites' generations, a driver (SQLite)
 
