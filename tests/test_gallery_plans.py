@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import insert, select, text, true, update
 
 from studio.core.browsing import GalleryFilter, cursor_at
 from studio.db import browse
@@ -137,6 +137,21 @@ CASES = [
     GalleryFilter(search="lighthouse", status="failed"),
     GalleryFilter(collection_id=1, search="in"),
     GalleryFilter(date_from=date(2026, 1, 1), date_to=date(2026, 1, 1), search="the", model="gpt-image-1-mini"),
+    # Favourites through their own sort index (migration 0014), with searches and filters; every case above and
+    # below also runs favourites first, whose first walk is the favourites.
+    GalleryFilter(search="lighthouse", favourites=True),
+    GalleryFilter(search="cafe", favourites=True),
+    GalleryFilter(search="zeppelin", favourites=True),  # the words among the favourites: maybe none
+    GalleryFilter(search="in", favourites=True, quality="high"),
+    GalleryFilter(status="failed", favourites=True),  # failed requests have no images: none
+    GalleryFilter(favourites=True, date_from=date(2026, 1, 1), date_to=date(2026, 1, 1)),
+    GalleryFilter(favourites=True, collection_id=1),
+    GalleryFilter(date_from=date(2027, 1, 1)),  # after every item
+    # Several words, rare and common, and a collection alone.
+    GalleryFilter(search="glowing lighthouse"),
+    GalleryFilter(search="zeppelin the"),
+    GalleryFilter(search="motif03 harbour"),
+    GalleryFilter(collection_id=1),
 ]
 
 
@@ -160,6 +175,60 @@ def test_every_plan_pages_through_exactly_the_plain_result(studio: Studio, plan:
             assert [k for page in pages for k in keys(page)] == want, (filters, sort)
             for number in sorted({1, 2, len(pages) - 1} & set(range(1, len(pages)))):  # and back: the page seen before
                 assert keys(library.page(filters, sort, 11, before=pages[number].prev_cursor)) == keys(pages[number - 1]), (filters, sort, number)
+
+
+def pages_through(library: GalleryService, filters: GalleryFilter, sort: str) -> list[tuple[int, int | None]]:
+    seen, cursor = [], None
+    while True:
+        page = library.page(filters, sort, 11, after=cursor)
+        seen += keys(page)
+        if not page.next_cursor:
+            return seen
+        cursor = page.next_cursor
+
+
+@both_databases
+@pytest.mark.parametrize("plan", ["defaults", "walk-then-fetch"])
+def test_the_favourites_index_follows_every_write(studio: Studio, plan: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The favourites' copied sort key and (SQLite) favourites_fts are kept by triggers: favourites set and
+    cleared, a revised prompt changed, an image and a generation deleted, a generation's date moved, a new
+    generation added with a favourite: every favourites view still gives exactly the plain result."""
+    library = GalleryService(studio)
+    seed(library)
+    for name, value in PLANS[plan].items():
+        monkeypatch.setattr(browse, name, value)
+    engine = library.browse.engine
+    with engine.connect() as connection:
+        image_of = dict(connection.execute(select(Image.generation_id, Image.id).where(Image.batch_index == 0)).all())
+    library.favourite([image_of[18], image_of[131]])  # zeppelin: generations 18 and 131
+    library.favourite([image_of[8]], False)
+    with engine.begin() as connection:
+        connection.execute(update(Image).where(Image.id == image_of[22]).values(revised_prompt="a zeppelin at dawn", favourite=True))
+        connection.execute(update(Generation).where(Generation.id == 29).values(created_at=T0 + timedelta(days=3)))
+        connection.execute(update(Generation).where(Generation.id == 36).values(prompt="a quiet zeppelin"))
+    library.delete([(50, image_of[50]), (57, None)])
+    generation = library.images.add_generation({
+        "id": 1000, "created_at": T0 - timedelta(days=1), "status": "succeeded", "provider": "test", "base_url_host": "x",
+        "prompt": "zeppelin over the harbour", "model": MODELS[0]},
+        [{"batch_index": 0, "path": "images/new.png", "sha256": "1" * 64, "width": 8, "height": 8, "format": "png", "bytes": 10,
+          "revised_prompt": "A zeppelin", "favourite": True}])
+    with engine.connect() as connection:
+        copied = connection.execute(select(Image.generation_created_at, Generation.created_at).join(Generation)).all()
+        assert all(_utc(a) == _utc(b) for a, b in copied)
+        assert connection.scalar(select(Image.generation_created_at).where(Image.generation_id == generation)) is not None
+        if engine.dialect.name == "sqlite":  # favourites_fts holds exactly the generations with a favourite, with their words
+            listed = set(connection.scalars(text("SELECT rowid FROM favourites_fts WHERE favourites_fts MATCH 'zeppelin'")))
+            matching = set(connection.scalars(text("SELECT rowid FROM generations_fts WHERE generations_fts MATCH 'zeppelin'")))
+            with_favourite = set(connection.scalars(select(Image.generation_id).where(Image.favourite == true())))
+            assert listed == matching & with_favourite and generation in listed and 22 in listed
+    for filters in (GalleryFilter(favourites=True), GalleryFilter(search="zeppelin", favourites=True), GalleryFilter(search="zeppelin"),
+                    GalleryFilter(search="the", favourites=True), GalleryFilter(favourites=True, date_from=date(2026, 1, 4))):
+        for sort in ("newest", "oldest", "favourites"):
+            assert pages_through(library, filters, sort) == expected(library, filters, sort), (filters, sort)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 @both_databases
