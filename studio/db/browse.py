@@ -31,6 +31,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import ColumnElement, Engine, and_, exists, false, func, literal, not_, or_, select, text, true, tuple_
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.util import find_tables
 
 from studio.core.browsing import SORTS, GalleryFilter, GalleryItem, Page, decode_cursor
 from studio.core.errors import StudioError
@@ -320,15 +321,21 @@ class BrowseRecords:
         ranged = self.dialect != "postgresql"  # with a range, PostgreSQL walks the sort index instead: cut here
         # The range as the generations' sort key (the same values): on the favourites' sort index, SQLite would
         # read every favourite instead of the driver's few rows.
-        cut = ([self._beyond(key, GEN_KEY, desc, backward)] if key is not None else []) + (
-            [tuple_(*GEN_KEY) < bound(last) if desc else tuple_(*GEN_KEY) > bound(last)] if past else [])
-        keys = connection.execute(plan.query.with_only_columns(Generation.created_at, Generation.id, _BATCH).where(
+        # No condition on an image: the generations' keys alone, without the join (a generation gives at least one
+        # item, so `want` of them, and the cursor's own which may have none left, fill the page).
+        whole = not any(Image.__table__ in find_tables(c, check_columns=True) for c in needed)
+        gen_key = tuple_(*GEN_KEY)
+        cut = ([(gen_key <= bound(key[:2]) if desc else gen_key >= bound(key[:2])) if whole else self._beyond(key, GEN_KEY, desc, backward)]
+               if key is not None else []) + ([gen_key < bound(last) if desc else gen_key > bound(last)] if past else [])
+        query = select(Generation.created_at, Generation.id, literal(-2 if backward else 2**31)) if whole else \
+            plan.query.with_only_columns(Generation.created_at, Generation.id, _BATCH)  # a batch never trimmed: the cursor's generation stays
+        keys = connection.execute(query.where(
             *needed, *(cut if ranged else []), *(d for d in driver if not any(d.compare(c) for c in needed)))).all()
         keys = keys if ranged else [k for k in keys if ahead(tuple(k), key, last if past else None, desc, backward)]
         connection.execute(text("SET LOCAL enable_seqscan = on")) if not ranged else None
         keys.sort(key=lambda k: k[2], reverse=backward)
         keys.sort(key=lambda k: (k[0], k[1]), reverse=desc)
-        picked = {generation_id for _, generation_id, _ in keys[:want - len(rows)]}
+        picked = {generation_id for _, generation_id, _ in keys[:want - len(rows) + (1 if whole else 0)]}
         return rows + (fetch(*past, Generation.id.in_(picked), limit=want - len(rows)) if picked else [])
 
     @staticmethod
