@@ -145,9 +145,9 @@ class BrowseRecords:
                              ).bindparams(probe=fts5_query(f.search)) if self.dialect == "sqlite" else None
                 drivers.append((fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search)), driver, probe))
                 plan.checked_by[id(probe)] = checked
-                if self.dialect == "sqlite":  # the words among the generations with a favourite (migration 0014)
-                    plan.favourite_search = favourites_matching(fts5_query(f.search))
-                    plan.checked_by.update({id(d): checked for d in plan.favourite_search[1:]})
+                # the words among the generations with a favourite (migration 0014)
+                plan.favourite_search = favourites_matching(self.dialect, f.search)
+                plan.checked_by.update({id(d): checked for d in plan.favourite_search[1:] if d is not None})
         if f.model:
             conditions.append(Generation.model == f.model)
         for name, column in (EFFECTIVE | SENT_ONLY).items():

@@ -50,11 +50,18 @@ def planned_rows(query: str | None) -> Count:
     return estimate
 
 
-def favourites_matching(match: str | None) -> tuple:
-    """A driver (SQLite): the generations with a favourite image whose words match, from favourites_fts
-    (migration 0014), counted in that small index. A common word and the favourites may have nothing in
-    common; this says so without reading either long list."""
-    count: Count = lambda connection, cap: connection.scalar(text(
+def favourites_matching(dialect: str, search: str) -> tuple | None:
+    """A driver: the generations with a favourite image whose words match, from favourites_fts (SQLite) or
+    favourite_vector's partial GIN index (PostgreSQL; migration 0014), counted in that small index. A common
+    word and the favourites may have nothing in common; this says so without reading either long list."""
+    if dialect == "postgresql":
+        query = tsquery(search)
+        count: Count = lambda connection, cap: connection.scalar(text(
+            "SELECT count(*) FROM (SELECT 1 FROM generations WHERE favourite_vector @@ to_tsquery('simple', :q) LIMIT :cap) AS found"),
+            {"q": query, "cap": cap})
+        return (count, text("generations.favourite_vector @@ to_tsquery('simple', :favourite_q)").bindparams(favourite_q=query), None)
+    match = fts5_query(search)
+    count = lambda connection, cap: connection.scalar(text(
         "SELECT count(*) FROM (SELECT rowid FROM favourites_fts WHERE favourites_fts MATCH :m LIMIT :cap)"), {"m": match, "cap": cap})
     hits = "IN (SELECT rowid FROM favourites_fts WHERE favourites_fts MATCH :favourite_match)"
     return (count, text(f"generations.id {hits}").bindparams(favourite_match=match),
@@ -99,7 +106,7 @@ class Plan:
     checked_by: dict = field(default_factory=dict)  # id(driver) -> the row check that driver makes redundant
     dates: list[tuple[bool, Any, Any]] = field(default_factory=list)  # (a lower bound?, the moment, the condition) of each date filter
     favourites: bool = False  # favourite images only (walked through ix_images_favourite_sort)
-    favourite_search: tuple | None = None  # the words among the favourites' generations, a driver (SQLite)
+    favourite_search: tuple | None = None  # the words among the generations with a favourite, a driver
 
 
 def ahead(item: tuple, cursor: tuple | None, last: tuple | None, desc: bool, backward: bool) -> bool:

@@ -15,8 +15,10 @@ or fetched every favourite and sorted them (50-1,300 ms at 1,000,000 images, iss
 A common word with favourites ("the", favourites first) is the one pair neither index answers alone: 500,000
 matches and 20,000 favourites, maybe none in common, and reading either list whole is over 50 ms. On SQLite,
 `favourites_fts` is a second FTS5 table (same tokenizer, rowid = generation id) holding only the generations
-that have a favourite image, kept by triggers on images and generations; "these words among the favourites"
-is one small full-text query.
+that have a favourite image, kept by triggers on images and generations; on PostgreSQL,
+`generations.favourite_vector` is the generation's search_vector when it has a favourite image (else NULL)
+with a partial GIN index. Either way "these words among the favourites" is one small full-text query. Like
+generations_fts and search_vector, both are made here by hand, outside the models (db/engine.py include_name).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -88,6 +90,37 @@ POSTGRES_UP = [
     """CREATE TRIGGER images_sort_key_follow AFTER UPDATE OF created_at ON generations
          FOR EACH ROW WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at) EXECUTE FUNCTION studio_images_sort_key_follow()""",
 ]
+# The favourites' words (PostgreSQL): set on the generation row whenever it is written (after generations_search,
+# which sets search_vector: BEFORE triggers fire in name order), and the row is written again when an image of it
+# becomes or stops being a favourite (an insert or delete of an image already rewrites it: images_search).
+_FAVOURED = "EXISTS (SELECT 1 FROM images WHERE images.generation_id = {gid} AND images.favourite)"
+FAVOURITE_VECTOR_UP = [
+    "ALTER TABLE generations ADD COLUMN favourite_vector tsvector",
+    f"UPDATE generations SET favourite_vector = search_vector WHERE {_FAVOURED.format(gid='generations.id')}",
+    "CREATE INDEX ix_generations_favourite_vector ON generations USING gin (favourite_vector) WHERE favourite_vector IS NOT NULL",
+    f"""CREATE FUNCTION studio_favourite_vector() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           NEW.favourite_vector := CASE WHEN {_FAVOURED.format(gid='NEW.id')} THEN NEW.search_vector END;
+           RETURN NEW;
+         END $$""",
+    """CREATE TRIGGER generations_search_favourites BEFORE INSERT OR UPDATE ON generations
+         FOR EACH ROW EXECUTE FUNCTION studio_favourite_vector()""",
+    """CREATE FUNCTION studio_images_favourite() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           UPDATE generations SET favourite_vector = NULL WHERE id IN (OLD.generation_id, NEW.generation_id);  -- set again by studio_favourite_vector
+           RETURN NULL;
+         END $$""",
+    """CREATE TRIGGER images_favourite AFTER UPDATE OF favourite, generation_id ON images
+         FOR EACH ROW EXECUTE FUNCTION studio_images_favourite()""",
+]
+FAVOURITE_VECTOR_DOWN = [
+    "DROP TRIGGER IF EXISTS images_favourite ON images",
+    "DROP TRIGGER IF EXISTS generations_search_favourites ON generations",
+    "DROP FUNCTION IF EXISTS studio_images_favourite()",
+    "DROP FUNCTION IF EXISTS studio_favourite_vector()",
+    "DROP INDEX IF EXISTS ix_generations_favourite_vector",
+    "ALTER TABLE generations DROP COLUMN IF EXISTS favourite_vector",
+]
 POSTGRES_DOWN = [
     "DROP TRIGGER IF EXISTS images_sort_key_follow ON generations",
     "DROP TRIGGER IF EXISTS images_sort_key ON images",
@@ -105,13 +138,13 @@ def upgrade() -> None:
     else:
         op.execute(f"UPDATE images SET generation_created_at = {_COPY}")
     op.create_index("ix_images_favourite_sort", "images", SORT_INDEX, unique=False)
-    for statement in SQLITE_UP + FAVOURITES_FTS_UP if dialect == "sqlite" else POSTGRES_UP if dialect == "postgresql" else []:
+    for statement in SQLITE_UP + FAVOURITES_FTS_UP if dialect == "sqlite" else POSTGRES_UP + FAVOURITE_VECTOR_UP if dialect == "postgresql" else []:
         op.execute(statement)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for statement in SQLITE_DOWN + FAVOURITES_FTS_DOWN if dialect == "sqlite" else POSTGRES_DOWN if dialect == "postgresql" else []:
+    for statement in SQLITE_DOWN + FAVOURITES_FTS_DOWN if dialect == "sqlite" else POSTGRES_DOWN + FAVOURITE_VECTOR_DOWN if dialect == "postgresql" else []:
         op.execute(statement)
     op.drop_index("ix_images_favourite_sort", table_name="images")
     op.drop_column("images", "generation_created_at")  # in place on SQLite (3.35+): no table copy
