@@ -5,7 +5,9 @@ query is `generations LEFT JOIN images`. Pages are cut by keyset, never OFFSET: 
 key of the last item seen, so page 1,000 costs what page 1 costs and images that arrive while someone
 pages never shift what they see. Newest and oldest walk `ix_generations_created_at_id` (or the
 status/model variants when those filters are set); "favourites first" is two such walks, favourites
-then the rest, and the cursor says which one it is in.
+then the rest, and the cursor says which one it is in. Favourite images (that first walk, and the
+favourites filter) are walked through `ix_images_favourite_sort` instead: images carry their generation's
+created_at (migration 0014), so the favourites, a fiftieth of the gallery, come in sort order by themselves.
 
 Every filter and word stays fast at 1,000,000 items (issue 11) by choosing, per page, how to read:
 - equality filters are looked up in `gallery_facets` (migration 0013) first: no combination, no rows; a
@@ -13,7 +15,8 @@ Every filter and word stays fast at 1,000,000 items (issue 11) by choosing, per 
 - else a page walks the sort order in bounded rounds (4, 16, 64 generations per item wanted), checking
   every condition on that stretch only: a common word or a dense filter fills the page there;
 - a filter the rounds show to be sparse is fetched through its narrowest driver (the full-text index,
-  favourites, a collection, a comparison, the combinations; counted first), probing the next list of ids.
+  favourites, the words among the favourites, a collection, a comparison, the combinations; counted first,
+  each only as far as could matter), probing the next list of ids.
 SQLite checks a row's words with `studio_has_words` (db/search_words.py), PostgreSQL with `search_vector @@`.
 
 Only reads live here (pages, filter values, collections, comparisons, counts); every change is in `images.py`.
