@@ -41,7 +41,7 @@ from studio.core.errors import StudioError
 from studio.db.models import (FACETS, Collection, CollectionImage, CompareCell, CompareGroup, GalleryFacet, Generation,
                                GenerationSource, Image)
 from studio.db.browse_plan import (EFFECTIVE, FAVOURITES, WORD_RE, Plan, ahead, bound, bounded, combination, favourites_matching,
-                                   fts5_query, fts_count, planned_rows, tsquery)
+                                   fts5_query, fts_count, narrowest, planned_rows, tsquery)
 from studio.db.search_words import simple_words
 
 # A page first walks the sort order (or the status or model index) in rounds of this many generations per
@@ -298,7 +298,7 @@ class BrowseRecords:
                 if candidates is None and len(drivers) == 1 and not rows:  # one way, and the walk found nothing: take it
                     driver, candidates = [drivers[0][1]], 0
                 if candidates is None:
-                    driver, candidates = self._narrowest(connection, drivers)
+                    driver, candidates = narrowest(connection, drivers, MANY)
                 if driver is not None and (size is None or candidates < still):
                     break
                 # Nothing narrower than the walk (a filter no index serves, LIKE): walk on, in ever longer rounds.
@@ -340,26 +340,6 @@ class BrowseRecords:
         keys.sort(key=lambda k: (k[0], k[1]), reverse=desc)
         picked = {generation_id for _, generation_id, _ in keys[:want - len(rows) + (1 if whole else 0)]}
         return rows + (fetch(*past, Generation.id.in_(picked), limit=want - len(rows)) if picked else [])
-
-    @staticmethod
-    def _narrowest(connection: Any, drivers: list) -> tuple[list[ColumnElement[bool]] | None, int]:
-        """The narrowest driver (counted up to MANY, an index range), and the next list of ids as a probe (id + 0:
-        a list to look up, not an index to drive by); (None, 0) when there is none and the walk goes on. Once
-        one driver is counted, the next are counted only as far as could still matter (8 times it): counting
-        a common word's 200,000 matches costs more than fetching a short driver's few rows."""
-        counted, cap = [], MANY
-        for number, (count, driver, probe) in enumerate(drivers):
-            found = count(connection, cap)
-            counted.append((found, number, driver, probe if found < cap else None))  # a probe: a list counted whole
-            if found == 0:  # nothing to fetch: none can be narrower
-                break
-            cap = min(cap, 8 * found + 64)
-        counted.sort(key=lambda c: c[:2])
-        if not counted:
-            return None, 0
-        probes = [probe for _, _, _, probe in counted[1:] if probe is not None]
-        both = [counted[0][2]] + probes[:1]
-        return both, counted[0][0]
 
     @staticmethod
     def _beyond(key: tuple, sort_key: tuple, gen_descending: bool, backward: bool) -> ColumnElement[bool]:
