@@ -153,6 +153,7 @@ CASES = [
     GalleryFilter(search="glowing lighthouse"),
     GalleryFilter(search="zeppelin the"),
     GalleryFilter(search="motif03 harbour"),
+    GalleryFilter(search="lighthouse nowhere"),  # one word no prompt has: nothing
     GalleryFilter(collection_id=1),
 ]
 

@@ -41,7 +41,7 @@ from studio.core.errors import StudioError
 from studio.db.models import (FACETS, Collection, CollectionImage, CompareCell, CompareGroup, GalleryFacet, Generation,
                                GenerationSource, Image)
 from studio.db.browse_plan import (EFFECTIVE, FAVOURITES, WORD_RE, Plan, ahead, bound, bounded, combination, favourites_matching,
-                                   fts5_query, fts_count, narrowest, planned_rows, tsquery)
+                                   expected_rows, fts5_query, fts_count, narrowest, planned_rows, prefixes, tsquery)
 from studio.db.search_words import simple_words
 
 # A page first walks the sort order (or the status or model index) in rounds of this many generations per
@@ -88,7 +88,7 @@ class BrowseRecords:
         segments = self._segments(sort)
         with self.engine.connect() as connection:
             if self.dialect == "postgresql":  # a page reads a few hundred rows: starting workers costs more than it saves
-                connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+                connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"))  # nor compiling it
             plan = self._plan(connection, filters, search_mode)
             if before:
                 seg, *key = decode_cursor(before)
@@ -146,7 +146,19 @@ class BrowseRecords:
             if driver is not None:
                 probe = text("(generations.id + 0) IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :probe)"
                              ).bindparams(probe=fts5_query(f.search)) if self.dialect == "sqlite" else None
-                drivers.append((fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search)), driver, probe))
+                word_rows = None
+                if self.dialect == "postgresql" and len(prefixes(f.search)) > 1:
+                    # A word no generation has makes the whole search empty: said by that word alone (a rare
+                    # prefix is a quick GIN lookup), before GIN reads the common words' long lists to intersect.
+                    word_rows = [expected_rows(connection, word) for word in prefixes(f.search)]
+                    connection.execute(text("SET LOCAL enable_seqscan = off"))  # through GIN, not a scan hoping for an early row
+                    absent = any(rows < FEW and connection.scalar(text(
+                        "SELECT 1 FROM generations WHERE search_vector @@ to_tsquery('simple', :q) LIMIT 1"), {"q": word}) is None
+                        for rows, word in zip(word_rows, prefixes(f.search)))
+                    connection.execute(text("SET LOCAL enable_seqscan = on"))
+                    if absent:
+                        return None
+                drivers.append((fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search), word_rows), driver, probe))
                 plan.checked_by[id(probe)] = checked
                 # the words among the generations with a favourite (migration 0014)
                 plan.favourite_search = favourites_matching(self.dialect, f.search)
@@ -289,17 +301,18 @@ class BrowseRecords:
         seek = [gen_key <= bound(key[:2]) if desc else gen_key >= bound(key[:2])] if key is not None else []
         rounds = iter(() if plan.facet_rows is not None and plan.facet_rows <= FEW else WALK_ROUNDS)
         driver, candidates, walked_rows, last = None, None, 0, None
+        walking = self.dialect == "postgresql"
         while True:
             size = next(rounds, None)
             still = (want - len(rows)) * walked_rows / max(len(rows), 1)  # generations left to walk, as far as seen
             # After a round short of a page: would fetching the candidates cost less? (Not asked when the next
             # round should fill the page: counting a common word's matches costs more than that round.)
             if (size is None or past) and not (rows and size is not None and still <= size * want):
-                if candidates is None and len(drivers) == 1 and not rows:  # one way, and the walk found nothing: take it
-                    driver, candidates = [drivers[0][1]], 0
+                if candidates is None and len(drivers) == 1 and not rows and not walking:  # one way, and the walk found
+                    driver, candidates = [drivers[0][1]], 0  # nothing: take it (PostgreSQL's estimates cost nothing to ask)
                 if candidates is None:
                     driver, candidates = narrowest(connection, drivers, MANY)
-                if driver is not None and (size is None or candidates < still):
+                if driver is not None and (candidates < still or not walked_rows):  # else walk on, past the rounds too
                     break
                 # Nothing narrower than the walk (a filter no index serves, LIKE): walk on, in ever longer rounds.
                 size = size or WALK_ROUNDS[-1] * 4 ** min(walked_rows // (WALK_ROUNDS[-1] * want), 8)
@@ -310,13 +323,26 @@ class BrowseRecords:
             end = tuple_(func.coalesce(walked.with_only_columns(sort_key[0]).scalar_subquery(),
                                        literal(last[0], Generation.created_at.type)),
                          func.coalesce(walked.with_only_columns(sort_key[1]).scalar_subquery(), literal(last[1])))
-            rows += fetch(*past, gen_key >= end if desc else gen_key <= end, limit=want - len(rows))
-            if len(rows) >= want:
-                return rows
-            boundary = connection.execute(walked).first()
+            if walking:
+                # PostgreSQL: the round's end first, so the planner sees a short range of the sort index and reads it
+                # in order, never a GIN bitmap of every match of a word (sorted) nor a whole-table scan, which it may
+                # prefer when guessing the range's length.
+                boundary = connection.execute(walked).first()
+                end = bound(tuple(boundary) if boundary is not None else last)
+                connection.execute(text("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off"))
+                rows += fetch(*past, gen_key >= end if desc else gen_key <= end, limit=want - len(rows))
+                connection.execute(text("SET LOCAL enable_bitmapscan = on; SET LOCAL enable_seqscan = on"))
+                if len(rows) >= want:
+                    return rows
+            else:
+                rows += fetch(*past, gen_key >= end if desc else gen_key <= end, limit=want - len(rows))
+                if len(rows) >= want:
+                    return rows
+                boundary = connection.execute(walked).first()
             if boundary is None:
                 return rows
             past, last = [gen_key < bound(boundary) if desc else gen_key > bound(boundary)], tuple(boundary)
+
         # Sparse: every candidate's sort key through the driver's index, sorted here, then those rows.
         connection.execute(text("SET LOCAL enable_seqscan = off")) if self.dialect == "postgresql" else None  # the driver's index
         redundant = [plan.checked_by[id(d)] for d in driver if id(d) in plan.checked_by]
