@@ -302,6 +302,7 @@ class BrowseRecords:
         rounds = iter(() if plan.facet_rows is not None and plan.facet_rows <= FEW else WALK_ROUNDS)
         driver, candidates, walked_rows, last = None, None, 0, None
         walking = self.dialect == "postgresql"
+        upper = tuple(key[:2]) if key is not None else None  # where this round starts: the cursor, then the last round's end
         while True:
             size = next(rounds, None)
             still = (want - len(rows)) * walked_rows / max(len(rows), 1)  # generations left to walk, as far as seen
@@ -314,8 +315,10 @@ class BrowseRecords:
                     driver, candidates = narrowest(connection, drivers, MANY)
                 if driver is not None and (candidates < still or not walked_rows):  # else walk on, past the rounds too
                     break
-                # Nothing narrower than the walk (a filter no index serves, LIKE): walk on, in ever longer rounds.
-                size = size or WALK_ROUNDS[-1] * 4 ** min(walked_rows // (WALK_ROUNDS[-1] * want), 8)
+                # Nothing narrower than the walk (a filter no index serves, LIKE), or a driver dearer than the walk
+                # still looks: walk on, each round as long as all before it (a round sized by the items still
+                # wanted would grow without bound when one item is).
+                size = size or max(WALK_ROUNDS[-1], walked_rows // want)
             walked_rows += size * want
             walked = select(*sort_key).where(*walk, *(past or seek)).order_by(*order[:2]).offset(size * want - 1).limit(1)
             # One statement when the filter is dense: the round's end is a subquery (the gallery's end if none).
@@ -327,10 +330,13 @@ class BrowseRecords:
                 # PostgreSQL: the round's end first, so the planner sees a short range of the sort index and reads it
                 # in order, never a GIN bitmap of every match of a word (sorted) nor a whole-table scan, which it may
                 # prefer when guessing the range's length.
+                connection.execute(text("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off"))
                 boundary = connection.execute(walked).first()
                 end = bound(tuple(boundary) if boundary is not None else last)
-                connection.execute(text("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off"))
-                rows += fetch(*past, gen_key >= end if desc else gen_key <= end, limit=want - len(rows))
+                # The same range on created_at alone too: PostgreSQL cannot estimate a row-value range's length.
+                plain = [sort_key[0] >= edge[0] if lower else sort_key[0] <= edge[0] for edge, lower in
+                         ((boundary, desc), (upper, not desc)) if edge is not None]
+                rows += fetch(*past, *plain, gen_key >= end if desc else gen_key <= end, limit=want - len(rows))
                 connection.execute(text("SET LOCAL enable_bitmapscan = on; SET LOCAL enable_seqscan = on"))
                 if len(rows) >= want:
                     return rows
@@ -342,6 +348,7 @@ class BrowseRecords:
             if boundary is None:
                 return rows
             past, last = [gen_key < bound(boundary) if desc else gen_key > bound(boundary)], tuple(boundary)
+            upper = tuple(boundary)
 
         # Sparse: every candidate's sort key through the driver's index, sorted here, then those rows.
         connection.execute(text("SET LOCAL enable_seqscan = off")) if self.dialect == "postgresql" else None  # the driver's index
