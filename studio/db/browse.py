@@ -41,7 +41,7 @@ from studio.core.errors import StudioError
 from studio.db.models import (FACETS, Collection, CollectionImage, CompareCell, CompareGroup, GalleryFacet, Generation,
                                GenerationSource, Image)
 from studio.db.browse_plan import (EFFECTIVE, FAVOURITES, WORD_RE, Plan, ahead, bound, bounded, combination, favourites_matching,
-                                   expected_rows, fts5_query, fts_count, narrowest, planned_rows, prefixes, tsquery)
+                                   SMALL, expected_rows, fts5_query, fts_count, narrowest, planned_rows, prefixes, tsquery)
 from studio.db.search_words import simple_words
 
 # A page first walks the sort order (or the status or model index) in rounds of this many generations per
@@ -302,15 +302,18 @@ class BrowseRecords:
         rounds = iter(() if plan.facet_rows is not None and plan.facet_rows <= FEW else WALK_ROUNDS)
         driver, candidates, walked_rows, last = None, None, 0, None
         walking = self.dialect == "postgresql"
+        per = max(want, 16)  # rounds are sized per item wanted, as if at least 16 were: the end of a page may want 1
         upper = tuple(key[:2]) if key is not None else None  # where this round starts: the cursor, then the last round's end
         while True:
             size = next(rounds, None)
             still = (want - len(rows)) * walked_rows / max(len(rows), 1)  # generations left to walk, as far as seen
             # After a round short of a page: would fetching the candidates cost less? (Not asked when the next
             # round should fill the page: counting a common word's matches costs more than that round.)
-            if (size is None or past) and not (rows and size is not None and still <= size * want):
-                if candidates is None and len(drivers) == 1 and not rows and not walking:  # one way, and the walk found
-                    driver, candidates = [drivers[0][1]], 0  # nothing: take it (PostgreSQL's estimates cost nothing to ask)
+            if (size is None or past) and not (rows and size is not None and still <= size * per):
+                # One way, the walk found nothing and has far to go: take it uncounted (PostgreSQL's estimates cost
+                # nothing to ask; a few items wanted, at a page's end, are found sooner by walking on).
+                if candidates is None and len(drivers) == 1 and not rows and not walking and still > SMALL:
+                    driver, candidates = [drivers[0][1]], 0
                 if candidates is None:
                     driver, candidates = narrowest(connection, drivers, MANY)
                 if driver is not None and (candidates < still or not walked_rows):  # else walk on, past the rounds too
@@ -318,9 +321,9 @@ class BrowseRecords:
                 # Nothing narrower than the walk (a filter no index serves, LIKE), or a driver dearer than the walk
                 # still looks: walk on, each round as long as all before it (a round sized by the items still
                 # wanted would grow without bound when one item is).
-                size = size or max(WALK_ROUNDS[-1], walked_rows // want)
-            walked_rows += size * want
-            walked = select(*sort_key).where(*walk, *(past or seek)).order_by(*order[:2]).offset(size * want - 1).limit(1)
+                size = size or max(WALK_ROUNDS[-1], walked_rows // per)
+            walked_rows += size * per
+            walked = select(*sort_key).where(*walk, *(past or seek)).order_by(*order[:2]).offset(size * per - 1).limit(1)
             # One statement when the filter is dense: the round's end is a subquery (the gallery's end if none).
             last = (datetime.min if desc else datetime.max).replace(tzinfo=timezone.utc), 0 if desc else 2**31 - 1
             end = tuple_(func.coalesce(walked.with_only_columns(sort_key[0]).scalar_subquery(),

@@ -15,6 +15,7 @@ from studio.db.models import FACETS, Generation, Image
 
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 Count = Callable[[Any, int], int]  # (connection, cap) -> how many candidates, at most cap
+SMALL = 1000  # a driver with at most this many candidates is taken without counting the ones after it
 
 # What a request asked for may be unset ("auto" or not sent); the response says what the image is.
 EFFECTIVE = {
@@ -90,7 +91,7 @@ def narrowest(connection: Any, drivers: list, many: int) -> tuple[list[ColumnEle
     for number, (count, driver, probe) in enumerate(drivers):
         found = count(connection, cap)
         counted.append((found, number, driver, probe if found < cap else None))  # a probe: a list counted whole
-        if found == 0:  # nothing to fetch: none can be narrower
+        if found <= SMALL:  # few enough to fetch at once: counting the others would cost more than it could save
             break
         cap = min(cap, 8 * found + 64)
     counted.sort(key=lambda c: c[:2])
