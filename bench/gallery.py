@@ -3,6 +3,7 @@
     .venv/bin/python bench/gallery.py [--images 100000] [--keep DIR]
     .venv/bin/python bench/gallery.py --postgres                 # a throwaway PostgreSQL (Debian's package)
     .venv/bin/python bench/gallery.py --database-url postgresql+psycopg://user@host/db   # an empty database
+    .venv/bin/python bench/gallery.py --keep DIR --table-only [--only WORDS]   # a seeded folder: the search x filter table only
 
 Seeding uses bulk inserts through the real schema (the FTS triggers fire for every row) and a few
 dozen real image files that rows share, as content-addressed files may be shared. Goals (issue 4):
