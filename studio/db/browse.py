@@ -40,7 +40,7 @@ from studio.core.browsing import SORTS, GalleryFilter, GalleryItem, Page, decode
 from studio.core.errors import StudioError
 from studio.db.models import (FACETS, Collection, CollectionImage, CompareCell, CompareGroup, GalleryFacet, Generation,
                                GenerationSource, Image)
-from studio.db.browse_plan import (EFFECTIVE, FAVOURITES, WORD_RE, Plan, ahead, bound, bounded, combination, favourites_matching,
+from studio.db.browse_plan import (EFFECTIVE, FAVOURITES, WORD_RE, Plan, ahead, bound, bounded, combination, favourites_among, favourites_matching,
                                    SMALL, expected_rows, fts5_query, fts_count, narrowest, planned_rows, prefixes, tsquery)
 from studio.db.search_words import simple_words
 
@@ -158,7 +158,8 @@ class BrowseRecords:
                     connection.execute(text("SET LOCAL enable_seqscan = on"))
                     if absent:
                         return None
-                drivers.append((fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search), word_rows), driver, probe))
+                count = fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search), word_rows)
+                drivers.append((count, driver, probe))
                 plan.checked_by[id(probe)] = checked
                 # the words among the generations with a favourite (migration 0014)
                 plan.favourite_search = favourites_matching(self.dialect, f.search)
@@ -208,6 +209,8 @@ class BrowseRecords:
                 # Not a list of ids but conditions the planner reads through ix_generations_facets (as a list of its
                 # own, SQLite's statistics would have it scan the table): this driver is never paired.
                 drivers.append((lambda connection, cap, n=plan.facet_rows: n, or_(*(combination(c, Generation) for c in combinations)), None))
+                if self.dialect == "postgresql":  # the combinations among the generations with a favourite (migration 0014)
+                    plan.favourite_facets = favourites_among(drivers[-1][1])
         # A walk follows the status or the model index when one is set (its rows in sort order), else the sort index.
         if f.status:
             walk.append(Generation.status == f.status)
@@ -275,7 +278,7 @@ class BrowseRecords:
         # Favourite images only: walk them in sort order through ix_images_favourite_sort (a fiftieth of the
         # gallery), their sort key as the images carry it; else the generations' sort (or status/model) index.
         favourites = plan.favourites or condition is FAVOURITE
-        drivers = ([plan.favourite_search] if favourites and plan.favourite_search else []) + plan.drivers + (
+        drivers = [d for d in (plan.favourite_search, plan.favourite_facets) if favourites and d] + plan.drivers + (
             [FAVOURITES] if condition is FAVOURITE and not plan.favourites else [])  # counted in this order
         sort_key = FAV_KEY if favourites else GEN_KEY
         read = conditions  # the conditions a read in sort order checks

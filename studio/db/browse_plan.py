@@ -102,6 +102,14 @@ def narrowest(connection: Any, drivers: list, many: int) -> tuple[list[ColumnEle
     return both, counted[0][0]
 
 
+def favourites_among(combinations: ColumnElement[bool]) -> tuple:
+    """A driver (PostgreSQL): the generations with a favourite image in these combinations of the equality
+    filters, through ix_generations_favourite_facets (migration 0014; favourite_vector is set exactly on them),
+    counted there: "failed" and favourites is nothing, said without reading either list."""
+    among = and_(combinations, text("generations.favourite_vector IS NOT NULL"))
+    return (bounded(select(Generation.id).where(among)), among, None)
+
+
 def combination(facet: Any, table: Any) -> ColumnElement[bool]:
     """One row of gallery_facets as conditions on ix_generations_facets ('' is a value never sent: NULL)."""
     columns = {"status": table.status, "model": table.model, **{
@@ -141,6 +149,7 @@ class Plan:
     dates: list[tuple[bool, Any, Any]] = field(default_factory=list)  # (a lower bound?, the moment, the condition) of each date filter
     favourites: bool = False  # favourite images only (walked through ix_images_favourite_sort)
     favourite_search: tuple | None = None  # the words among the generations with a favourite, a driver
+    favourite_facets: tuple | None = None  # the equality filters among them, a driver (PostgreSQL)
 
 
 def ahead(item: tuple, cursor: tuple | None, last: tuple | None, desc: bool, backward: bool) -> bool:

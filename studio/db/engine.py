@@ -133,7 +133,8 @@ def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
     outside the models, so autogenerate must neither offer to drop them nor call them a difference."""
     name = name or ""
     return not (name.startswith(("generations_fts", "favourites_fts")) or name in (
-        "search_vector", "ix_generations_search_vector", "favourite_vector", "ix_generations_favourite_vector"))
+        "search_vector", "ix_generations_search_vector", "favourite_vector", "ix_generations_favourite_vector",
+        "ix_generations_favourite_facets"))
 
 
 def alembic_config(url: str) -> Config:

@@ -17,7 +17,8 @@ matches and 20,000 favourites, maybe none in common, and reading either list who
 `favourites_fts` is a second FTS5 table (same tokenizer, rowid = generation id) holding only the generations
 that have a favourite image, kept by triggers on images and generations; on PostgreSQL,
 `generations.favourite_vector` is the generation's search_vector when it has a favourite image (else NULL)
-with a partial GIN index. Either way "these words among the favourites" is one small full-text query. Like
+with a partial GIN index (and 0013's facet index over those generations alone, for the equality filters among the
+favourites). Either way "these words among the favourites" is one small full-text query. Like
 generations_fts and search_vector, both are made here by hand, outside the models (db/engine.py include_name).
 """
 from alembic import op
@@ -98,6 +99,10 @@ FAVOURITE_VECTOR_UP = [
     "ALTER TABLE generations ADD COLUMN favourite_vector tsvector",
     f"UPDATE generations SET favourite_vector = search_vector WHERE {_FAVOURED.format(gid='generations.id')}",
     "CREATE INDEX ix_generations_favourite_vector ON generations USING gin (favourite_vector) WHERE favourite_vector IS NOT NULL",
+    # The equality filters among the favourites ("failed" and favourites: none), 0013's facet index over them alone.
+    "CREATE INDEX ix_generations_favourite_facets ON generations (coalesce(response_background, background), "
+    "coalesce(response_output_format, output_format), coalesce(response_size, size), coalesce(response_quality, quality), "
+    "model, status, created_at, id) WHERE favourite_vector IS NOT NULL",
     f"""CREATE FUNCTION studio_favourite_vector() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN
            NEW.favourite_vector := CASE WHEN {_FAVOURED.format(gid='NEW.id')} THEN NEW.search_vector END;
@@ -119,6 +124,7 @@ FAVOURITE_VECTOR_DOWN = [
     "DROP FUNCTION IF EXISTS studio_images_favourite()",
     "DROP FUNCTION IF EXISTS studio_favourite_vector()",
     "DROP INDEX IF EXISTS ix_generations_favourite_vector",
+    "DROP INDEX IF EXISTS ix_generations_favourite_facets",
     "ALTER TABLE generations DROP COLUMN IF EXISTS favourite_vector",
 ]
 POSTGRES_DOWN = [
