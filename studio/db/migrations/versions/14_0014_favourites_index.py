@@ -146,6 +146,10 @@ def upgrade() -> None:
     op.create_index("ix_images_favourite_sort", "images", SORT_INDEX, unique=False)
     for statement in SQLITE_UP + FAVOURITES_FTS_UP if dialect == "sqlite" else POSTGRES_UP + FAVOURITE_VECTOR_UP if dialect == "postgresql" else []:
         op.execute(statement)
+    if dialect == "sqlite" and op.get_bind().execute(sa.text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first():
+        # A gallery whose statistics were gathered gets them for the new index too: without them SQLite guesses
+        # its favourite = 1 as selective as an id and reads every favourite for "failed" and favourites.
+        op.execute("ANALYZE images")
 
 
 def downgrade() -> None:
