@@ -159,6 +159,9 @@ class BrowseRecords:
                     if absent:
                         return None
                 count = fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search), word_rows)
+                if self.dialect == "postgresql":  # the share of generations the planner expects to match
+                    total = connection.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'generations'")) or 0
+                    plan.share = expected_rows(connection, tsquery(f.search)) / total if total > 0 else None
                 drivers.append((count, driver, probe))
                 plan.checked_by[id(probe)] = checked
                 # the words among the generations with a favourite (migration 0014)
@@ -310,6 +313,8 @@ class BrowseRecords:
         while True:
             size = next(rounds, None)
             still = (want - len(rows)) * walked_rows / max(len(rows), 1)  # generations left to walk, as far as seen
+            if walking and plan.share and len(rows) < 3 and walked_rows:  # too few seen to tell: as the planner expects
+                still = min(still, (want - len(rows)) / plan.share)  # (a walk too long is cut short by the next rounds)
             # After a round short of a page: would fetching the candidates cost less? (Not asked when the next
             # round should fill the page: counting a common word's matches costs more than that round.)
             if (size is None or past) and not (rows and size is not None and still <= size * per):

@@ -150,6 +150,7 @@ class Plan:
     favourites: bool = False  # favourite images only (walked through ix_images_favourite_sort)
     favourite_search: tuple | None = None  # the words among the generations with a favourite, a driver
     favourite_facets: tuple | None = None  # the equality filters among them, a driver (PostgreSQL)
+    share: float | None = None  # the share of generations a search matches, as PostgreSQL's statistics expect
 
 
 def ahead(item: tuple, cursor: tuple | None, last: tuple | None, desc: bool, backward: bool) -> bool:
