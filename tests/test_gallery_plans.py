@@ -8,11 +8,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import insert, select, text, update
+from alembic import command
+from sqlalchemy import insert, inspect, select, text, true, update
 
 from studio.core.browsing import GalleryFilter, cursor_at
 from studio.db import browse
 from studio.db.browse import fts5_query, tsquery
+from studio.db.engine import alembic_config, get_engine, migrate
 from studio.db.models import CollectionImage, Collection, Generation, Image
 from studio.services.gallery import GalleryService
 from studio.services.studio import Studio
@@ -137,6 +139,22 @@ CASES = [
     GalleryFilter(search="lighthouse", status="failed"),
     GalleryFilter(collection_id=1, search="in"),
     GalleryFilter(date_from=date(2026, 1, 1), date_to=date(2026, 1, 1), search="the", model="gpt-image-1-mini"),
+    # Favourites through their own sort index (migration 0014), with searches and filters; every case above and
+    # below also runs favourites first, whose first walk is the favourites.
+    GalleryFilter(search="lighthouse", favourites=True),
+    GalleryFilter(search="cafe", favourites=True),
+    GalleryFilter(search="zeppelin", favourites=True),  # the words among the favourites: maybe none
+    GalleryFilter(search="in", favourites=True, quality="high"),
+    GalleryFilter(status="failed", favourites=True),  # failed requests have no images: none
+    GalleryFilter(favourites=True, date_from=date(2026, 1, 1), date_to=date(2026, 1, 1)),
+    GalleryFilter(favourites=True, collection_id=1),
+    GalleryFilter(date_from=date(2027, 1, 1)),  # after every item
+    # Several words, rare and common, and a collection alone.
+    GalleryFilter(search="glowing lighthouse"),
+    GalleryFilter(search="zeppelin the"),
+    GalleryFilter(search="motif03 harbour"),
+    GalleryFilter(search="lighthouse nowhere"),  # one word no prompt has: nothing
+    GalleryFilter(collection_id=1),
 ]
 
 
@@ -160,6 +178,103 @@ def test_every_plan_pages_through_exactly_the_plain_result(studio: Studio, plan:
             assert [k for page in pages for k in keys(page)] == want, (filters, sort)
             for number in sorted({1, 2, len(pages) - 1} & set(range(1, len(pages)))):  # and back: the page seen before
                 assert keys(library.page(filters, sort, 11, before=pages[number].prev_cursor)) == keys(pages[number - 1]), (filters, sort, number)
+
+
+def pages_through(library: GalleryService, filters: GalleryFilter, sort: str) -> list[tuple[int, int | None]]:
+    seen, cursor = [], None
+    while True:
+        page = library.page(filters, sort, 11, after=cursor)
+        seen += keys(page)
+        if not page.next_cursor:
+            return seen
+        cursor = page.next_cursor
+
+
+@both_databases
+@pytest.mark.parametrize("plan", ["defaults", "walk-then-fetch"])
+def test_the_favourites_index_follows_every_write(studio: Studio, plan: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The favourites' copied sort key and (SQLite) favourites_fts are kept by triggers: favourites set and
+    cleared, a revised prompt changed, an image and a generation deleted, a generation's date moved, a new
+    generation added with a favourite: every favourites view still gives exactly the plain result."""
+    library = GalleryService(studio)
+    seed(library)
+    for name, value in PLANS[plan].items():
+        monkeypatch.setattr(browse, name, value)
+    engine = library.browse.engine
+    with engine.connect() as connection:
+        image_of = dict(connection.execute(select(Image.generation_id, Image.id).where(Image.batch_index == 0)).all())
+    library.favourite([image_of[18], image_of[131]])  # zeppelin: generations 18 and 131
+    library.favourite([image_of[8]], False)
+    with engine.begin() as connection:
+        connection.execute(update(Image).where(Image.id == image_of[22]).values(revised_prompt="a zeppelin at dawn", favourite=True))
+        connection.execute(update(Generation).where(Generation.id == 29).values(created_at=T0 + timedelta(days=3)))
+        connection.execute(update(Generation).where(Generation.id == 36).values(prompt="a quiet zeppelin"))
+    library.delete([(50, image_of[50]), (57, None)])
+    generation = library.images.add_generation({
+        "id": 1000, "created_at": T0 - timedelta(days=1), "status": "succeeded", "provider": "test", "base_url_host": "x",
+        "prompt": "zeppelin over the harbour", "model": MODELS[0]},
+        [{"batch_index": 0, "path": "images/new.png", "sha256": "1" * 64, "width": 8, "height": 8, "format": "png", "bytes": 10,
+          "revised_prompt": "A zeppelin", "favourite": True}])
+    with engine.connect() as connection:
+        copied = connection.execute(select(Image.generation_created_at, Generation.created_at).join(Generation)).all()
+        assert all(_utc(a) == _utc(b) for a, b in copied)
+        assert connection.scalar(select(Image.generation_created_at).where(Image.generation_id == generation)) is not None
+        if engine.dialect.name == "sqlite":  # favourites_fts holds exactly the generations with a favourite, with their words
+            listed = set(connection.scalars(text("SELECT rowid FROM favourites_fts WHERE favourites_fts MATCH 'zeppelin'")))
+            matching = set(connection.scalars(text("SELECT rowid FROM generations_fts WHERE generations_fts MATCH 'zeppelin'")))
+            with_favourite = set(connection.scalars(select(Image.generation_id).where(Image.favourite == true())))
+            assert listed == matching & with_favourite and generation in listed and 22 in listed
+        else:  # favourite_vector is the search_vector of exactly those generations
+            listed = set(connection.scalars(text("SELECT id FROM generations WHERE favourite_vector @@ to_tsquery('simple', 'zeppelin')")))
+            matching = set(connection.scalars(text("SELECT id FROM generations WHERE search_vector @@ to_tsquery('simple', 'zeppelin')")))
+            with_favourite = set(connection.scalars(select(Image.generation_id).where(Image.favourite == true())))
+            assert listed == matching & with_favourite and generation in listed and 22 in listed
+            assert connection.scalar(text("SELECT count(*) FROM generations WHERE favourite_vector IS DISTINCT FROM "
+                                          "CASE WHEN id IN (SELECT generation_id FROM images WHERE favourite) THEN search_vector END")) == 0
+    for filters in (GalleryFilter(favourites=True), GalleryFilter(search="zeppelin", favourites=True), GalleryFilter(search="zeppelin"),
+                    GalleryFilter(search="the", favourites=True), GalleryFilter(favourites=True, date_from=date(2026, 1, 4))):
+        for sort in ("newest", "oldest", "favourites"):
+            assert pages_through(library, filters, sort) == expected(library, filters, sort), (filters, sort)
+
+
+def test_migration_0014_goes_down_and_up_again_filling_in_what_it_keeps(empty_url: str) -> None:
+    """Down to 0013: the copied sort key, its index and the favourites' words are gone, rows intact, the
+    expression index of 0013 still there (no table copy on SQLite); up again: every image's key and the
+    favourites' words are filled in from the rows."""
+    migrate(empty_url)
+    engine = get_engine(empty_url)
+    with engine.begin() as connection:
+        connection.execute(insert(Generation), [{"id": n, "created_at": T0 + timedelta(minutes=n), "status": "succeeded", "provider": "t",
+                                                 "base_url_host": "x", "prompt": f"a lighthouse {n}", "model": MODELS[0]} for n in (1, 2)])
+        connection.execute(insert(Image), [{"generation_id": n, "batch_index": 0, "path": f"images/{n}.png", "sha256": "0" * 64, "width": 8,
+                                            "height": 8, "format": "png", "bytes": 10, "revised_prompt": "glowing", "favourite": n == 2} for n in (1, 2)])
+    command.downgrade(alembic_config(empty_url), "0013")
+    engine.dispose()
+    with engine.connect() as connection:
+        assert "generation_created_at" not in {c["name"] for c in inspect(connection).get_columns("images")}
+        assert "ix_images_favourite_sort" not in {i["name"] for i in inspect(connection).get_indexes("images")}
+        assert connection.scalar(text("SELECT count(*) FROM images")) == 2
+        if engine.dialect.name == "sqlite":
+            assert connection.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'favourites_fts'")) == 0
+            assert connection.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'ix_generations_facets'")) == 1
+        else:
+            assert "favourite_vector" not in {c["name"] for c in inspect(connection).get_columns("generations")}
+    command.upgrade(alembic_config(empty_url), "head")
+    engine.dispose()
+    with engine.connect() as connection:
+        assert all(_utc(a) == _utc(b) for a, b in connection.execute(select(Image.generation_created_at, Generation.created_at).join(Generation)))
+        if engine.dialect.name == "sqlite":
+            found = connection.scalars(text("SELECT rowid FROM favourites_fts WHERE favourites_fts MATCH '\"glow\"*'")).all()
+        else:
+            found = connection.scalars(text("SELECT id FROM generations WHERE favourite_vector @@ to_tsquery('simple', 'glow:*')")).all()
+        assert found == [2]
+    records = browse.BrowseRecords(engine)
+    assert [(i.generation_id, i.batch_index) for i in records.page(GalleryFilter(search="lighthouse", favourites=True)).items] == [(2, 0)]
+    engine.dispose()
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 @both_databases

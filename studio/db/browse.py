@@ -5,7 +5,9 @@ query is `generations LEFT JOIN images`. Pages are cut by keyset, never OFFSET: 
 key of the last item seen, so page 1,000 costs what page 1 costs and images that arrive while someone
 pages never shift what they see. Newest and oldest walk `ix_generations_created_at_id` (or the
 status/model variants when those filters are set); "favourites first" is two such walks, favourites
-then the rest, and the cursor says which one it is in.
+then the rest, and the cursor says which one it is in. Favourite images (that first walk, and the
+favourites filter) are walked through `ix_images_favourite_sort` instead: images carry their generation's
+created_at (migration 0014), so the favourites, a fiftieth of the gallery, come in sort order by themselves.
 
 Every filter and word stays fast at 1,000,000 items (issue 11) by choosing, per page, how to read:
 - equality filters are looked up in `gallery_facets` (migration 0013) first: no combination, no rows; a
@@ -13,7 +15,8 @@ Every filter and word stays fast at 1,000,000 items (issue 11) by choosing, per 
 - else a page walks the sort order in bounded rounds (4, 16, 64 generations per item wanted), checking
   every condition on that stretch only: a common word or a dense filter fills the page there;
 - a filter the rounds show to be sparse is fetched through its narrowest driver (the full-text index,
-  favourites, a collection, a comparison, the combinations; counted first), probing the next list of ids.
+  favourites, the words among the favourites, a collection, a comparison, the combinations; counted first,
+  each only as far as could matter), probing the next list of ids.
 SQLite checks a row's words with `studio_has_words` (db/search_words.py), PostgreSQL with `search_vector @@`.
 
 Only reads live here (pages, filter values, collections, comparisons, counts); every change is in `images.py`.
@@ -31,13 +34,14 @@ from typing import Any, Iterable
 
 from sqlalchemy import ColumnElement, Engine, and_, exists, false, func, literal, not_, or_, select, text, true, tuple_
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.util import find_tables
 
 from studio.core.browsing import SORTS, GalleryFilter, GalleryItem, Page, decode_cursor
 from studio.core.errors import StudioError
 from studio.db.models import (FACETS, Collection, CollectionImage, CompareCell, CompareGroup, GalleryFacet, Generation,
                                GenerationSource, Image)
-from studio.db.browse_plan import (EFFECTIVE, FAVOURITES, WORD_RE, Plan, ahead, bound, bounded, combination, fts5_query, fts_count,
-                                   planned_rows, tsquery)
+from studio.db.browse_plan import (EFFECTIVE, FAVOURITES, WORD_RE, Plan, ahead, bound, bounded, combination, favourites_among, favourites_matching,
+                                   SMALL, expected_rows, fts5_query, fts_count, narrowest, planned_rows, prefixes, tsquery)
 from studio.db.search_words import simple_words
 
 # A page first walks the sort order (or the status or model index) in rounds of this many generations per
@@ -48,6 +52,13 @@ FEW = 5000  # equality filters matching at most this many generations are fetche
 MANY = 200_000  # drivers are counted up to this many candidates (an index range, never more); no longer list is paired
 MAX_COMBINATIONS = 64  # more combinations than this are not spelled out as conditions
 _BATCH = func.coalesce(Image.batch_index, -1)  # a generation without images sorts as batch -1
+
+# The sort key (created_at, generation id) as the generations have it, and as images carry it (migration 0014):
+# favourite images are walked in sort order through ix_images_favourite_sort.
+GEN_KEY = (Generation.created_at, Generation.id)
+FAV_KEY = (Image.generation_created_at, Image.generation_id)
+FAVOURITE = Image.favourite == true()
+NOT_FAVOURITE = or_(Image.id.is_(None), Image.favourite == false())
 
 # Fields a request sends and the API does not echo: what was sent is what the image is.
 SENT_ONLY = {"complexity": Generation.complexity, "frame_count": Generation.frame_count}
@@ -77,7 +88,7 @@ class BrowseRecords:
         segments = self._segments(sort)
         with self.engine.connect() as connection:
             if self.dialect == "postgresql":  # a page reads a few hundred rows: starting workers costs more than it saves
-                connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+                connection.execute(text("SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off"))  # nor compiling it
             plan = self._plan(connection, filters, search_mode)
             if before:
                 seg, *key = decode_cursor(before)
@@ -115,7 +126,7 @@ class BrowseRecords:
         if sort == "oldest":
             return [(None, False)]
         if sort == "favourites":
-            return [(Image.favourite == true(), True), (or_(Image.id.is_(None), Image.favourite == false()), True)]
+            return [(FAVOURITE, True), (NOT_FAVOURITE, True)]
         return [(None, True)]
 
     def _plan(self, connection: Any, f: GalleryFilter, search_mode: str) -> Plan | None:
@@ -135,8 +146,27 @@ class BrowseRecords:
             if driver is not None:
                 probe = text("(generations.id + 0) IN (SELECT rowid FROM generations_fts WHERE generations_fts MATCH :probe)"
                              ).bindparams(probe=fts5_query(f.search)) if self.dialect == "sqlite" else None
-                drivers.append((fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search)), driver, probe))
+                word_rows = None
+                if self.dialect == "postgresql" and len(prefixes(f.search)) > 1:
+                    # A word no generation has makes the whole search empty: said by that word alone (a rare
+                    # prefix is a quick GIN lookup), before GIN reads the common words' long lists to intersect.
+                    word_rows = [expected_rows(connection, word) for word in prefixes(f.search)]
+                    connection.execute(text("SET LOCAL enable_seqscan = off"))  # through GIN, not a scan hoping for an early row
+                    absent = any(rows < FEW and connection.scalar(text(
+                        "SELECT 1 FROM generations WHERE search_vector @@ to_tsquery('simple', :q) LIMIT 1"), {"q": word}) is None
+                        for rows, word in zip(word_rows, prefixes(f.search)))
+                    connection.execute(text("SET LOCAL enable_seqscan = on"))
+                    if absent:
+                        return None
+                count = fts_count(fts5_query(f.search)) if self.dialect == "sqlite" else planned_rows(tsquery(f.search), word_rows)
+                if self.dialect == "postgresql":  # the share of generations the planner expects to match
+                    total = connection.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'generations'")) or 0
+                    plan.share = expected_rows(connection, tsquery(f.search)) / total if total > 0 else None
+                drivers.append((count, driver, probe))
                 plan.checked_by[id(probe)] = checked
+                # the words among the generations with a favourite (migration 0014)
+                plan.favourite_search = favourites_matching(self.dialect, f.search)
+                plan.checked_by.update({id(d): checked for d in plan.favourite_search[1:] if d is not None})
         if f.model:
             conditions.append(Generation.model == f.model)
         for name, column in (EFFECTIVE | SENT_ONLY).items():
@@ -146,14 +176,19 @@ class BrowseRecords:
         if f.status:
             conditions.append(Generation.status == f.status)
         if f.date_from:
-            conditions.append(Generation.created_at >= datetime.combine(f.date_from, time(), timezone.utc))
+            moment = datetime.combine(f.date_from, time(), timezone.utc)
+            conditions.append(Generation.created_at >= moment)
             walk.append(conditions[-1])
+            plan.dates.append((True, moment, conditions[-1]))
         if f.date_to:
-            conditions.append(Generation.created_at < datetime.combine(f.date_to + timedelta(days=1), time(), timezone.utc))
+            moment = datetime.combine(f.date_to + timedelta(days=1), time(), timezone.utc)
+            conditions.append(Generation.created_at < moment)
             walk.append(conditions[-1])
+            plan.dates.append((False, moment, conditions[-1]))
         if f.favourites:
-            conditions.append(Image.favourite == true())
+            conditions.append(FAVOURITE)
             drivers.append(FAVOURITES)
+            plan.favourites = True
         if f.collection_id is not None:
             conditions.append(exists().where(CollectionImage.image_id == Image.id, CollectionImage.collection_id == f.collection_id))
             members = select(Image.generation_id).join(CollectionImage, CollectionImage.image_id == Image.id).where(
@@ -177,6 +212,8 @@ class BrowseRecords:
                 # Not a list of ids but conditions the planner reads through ix_generations_facets (as a list of its
                 # own, SQLite's statistics would have it scan the table): this driver is never paired.
                 drivers.append((lambda connection, cap, n=plan.facet_rows: n, or_(*(combination(c, Generation) for c in combinations)), None))
+                if self.dialect == "postgresql":  # the combinations among the generations with a favourite (migration 0014)
+                    plan.favourite_facets = favourites_among(drivers[-1][1])
         # A walk follows the status or the model index when one is set (its rows in sort order), else the sort index.
         if f.status:
             walk.append(Generation.status == f.status)
@@ -225,6 +262,8 @@ class BrowseRecords:
         order = range(start, len(segments)) if not backward else range(start, -1, -1)
         for index in order:
             condition, descending = segments[index]
+            if plan.favourites and condition is NOT_FAVOURITE:  # favourites only: the rest has none
+                continue
             gen_descending = descending != backward  # walking a segment backward flips its order
             found = self._segment(connection, plan, condition, key if index == start else None, want - len(rows),
                                   gen_descending, backward)
@@ -239,91 +278,131 @@ class BrowseRecords:
         thousand generations show to be sparse is fetched whole through its smallest index and sorted."""
         conditions = plan.conditions + ([condition] if condition is not None and not any(
             condition.compare(c) for c in plan.conditions) else [])  # said twice, a planner counts it twice
-        drivers = plan.drivers + ([FAVOURITES] if condition is not None and condition.compare(Image.favourite == true()) else [])
-        start = [self._beyond(key, desc, backward)] if key is not None else []
-        gen_key = tuple_(Generation.created_at, Generation.id)
+        # Favourite images only: walk them in sort order through ix_images_favourite_sort (a fiftieth of the
+        # gallery), their sort key as the images carry it; else the generations' sort (or status/model) index.
+        favourites = plan.favourites or condition is FAVOURITE
+        drivers = [d for d in (plan.favourite_search, plan.favourite_facets) if favourites and d] + plan.drivers + (
+            [FAVOURITES] if condition is FAVOURITE and not plan.favourites else [])  # counted in this order
+        sort_key = FAV_KEY if favourites else GEN_KEY
+        read = conditions  # the conditions a read in sort order checks
+        if favourites:  # the dates as ranges of that index, the same moments
+            dates = [sort_key[0] >= moment if lower else sort_key[0] < moment for lower, moment, _ in plan.dates]
+            read = [c for c in conditions if not any(c is d for *_, d in plan.dates)] + dates
+            walk = [FAVOURITE, *dates]
+            direct = all(c.compare(FAVOURITE) or any(c is d for d in dates) for c in read)
+        else:
+            walk, direct = plan.walk, plan.direct and condition is None
+        order = self._order(sort_key, desc, backward)
+        start = [self._beyond(key, sort_key, desc, backward)] if key is not None else []
+        gen_key = tuple_(*sort_key)
 
         def fetch(*extra: ColumnElement[bool], limit: int) -> list[Any]:
-            query = plan.query.where(*conditions, *start, *extra).order_by(*self._order(desc, backward)).limit(limit)
+            query = plan.query.where(*read, *start, *extra).order_by(*order).limit(limit)
             return list(connection.execute(query))
 
-        if plan.direct and condition is None:
+        if direct:
             return fetch(limit=want)
         rows: list[Any] = []
         past: list[ColumnElement[bool]] = []  # the generations before the last round's end were walked already
         seek = [gen_key <= bound(key[:2]) if desc else gen_key >= bound(key[:2])] if key is not None else []
         rounds = iter(() if plan.facet_rows is not None and plan.facet_rows <= FEW else WALK_ROUNDS)
         driver, candidates, walked_rows, last = None, None, 0, None
+        walking = self.dialect == "postgresql"
+        per = max(want, 16)  # rounds are sized per item wanted, as if at least 16 were: the end of a page may want 1
+        upper = tuple(key[:2]) if key is not None else None  # where this round starts: the cursor, then the last round's end
         while True:
             size = next(rounds, None)
-            if size is None or past:  # after a round short of a page: would fetching the candidates cost less?
-                if candidates is None and len(drivers) == 1 and not rows:  # one way, and the walk found nothing: take it
+            still = (want - len(rows)) * walked_rows / max(len(rows), 1)  # generations left to walk, as far as seen
+            if walking and plan.share and len(rows) < 3 and walked_rows:  # too few seen to tell: as the planner expects
+                still = min(still, (want - len(rows)) / plan.share)  # (a walk too long is cut short by the next rounds)
+            # After a round short of a page: would fetching the candidates cost less? (Not asked when the next
+            # round should fill the page: counting a common word's matches costs more than that round.)
+            if (size is None or past) and not (rows and size is not None and still <= size * per):
+                # One way, the walk found nothing and has far to go: take it uncounted (PostgreSQL's estimates cost
+                # nothing to ask; a few items wanted, at a page's end, are found sooner by walking on).
+                if candidates is None and len(drivers) == 1 and not rows and not walking and still > SMALL:
                     driver, candidates = [drivers[0][1]], 0
                 if candidates is None:
-                    driver, candidates = self._narrowest(connection, drivers)
-                still = (want - len(rows)) * walked_rows / max(len(rows), 1)  # generations left to walk, as far as seen
-                if driver is not None and (size is None or candidates < still):
+                    driver, candidates = narrowest(connection, drivers, MANY)
+                if driver is not None and (candidates < still or not walked_rows):  # else walk on, past the rounds too
                     break
-                # Nothing narrower than the walk (a filter no index serves, LIKE): walk on, in ever longer rounds.
-                size = size or WALK_ROUNDS[-1] * 4 ** min(walked_rows // (WALK_ROUNDS[-1] * want), 8)
-            walked_rows += size * want
-            walked = select(Generation.created_at, Generation.id).where(*plan.walk, *(past or seek)).order_by(
-                *self._order(desc, backward)[:2]).offset(size * want - 1).limit(1)
+                # Nothing narrower than the walk (a filter no index serves, LIKE), or a driver dearer than the walk
+                # still looks: walk on, each round as long as all before it (a round sized by the items still
+                # wanted would grow without bound when one item is).
+                size = size or max(WALK_ROUNDS[-1], walked_rows // per)
+            walked_rows += size * per
+            walked = select(*sort_key).where(*walk, *(past or seek)).order_by(*order[:2]).offset(size * per - 1).limit(1)
             # One statement when the filter is dense: the round's end is a subquery (the gallery's end if none).
             last = (datetime.min if desc else datetime.max).replace(tzinfo=timezone.utc), 0 if desc else 2**31 - 1
-            end = tuple_(func.coalesce(walked.with_only_columns(Generation.created_at).scalar_subquery(),
+            end = tuple_(func.coalesce(walked.with_only_columns(sort_key[0]).scalar_subquery(),
                                        literal(last[0], Generation.created_at.type)),
-                         func.coalesce(walked.with_only_columns(Generation.id).scalar_subquery(), literal(last[1])))
-            rows += fetch(*past, gen_key >= end if desc else gen_key <= end, limit=want - len(rows))
-            if len(rows) >= want:
-                return rows
-            boundary = connection.execute(walked).first()
+                         func.coalesce(walked.with_only_columns(sort_key[1]).scalar_subquery(), literal(last[1])))
+            if walking:
+                # PostgreSQL: the round's end first, so the planner sees a short range of the sort index and reads it
+                # in order, never a GIN bitmap of every match of a word (sorted) nor a whole-table scan, which it may
+                # prefer when guessing the range's length.
+                connection.execute(text("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off"))
+                boundary = connection.execute(walked).first()
+                end = bound(tuple(boundary) if boundary is not None else last)
+                # The same range on created_at alone too: PostgreSQL cannot estimate a row-value range's length.
+                plain = [sort_key[0] >= edge[0] if lower else sort_key[0] <= edge[0] for edge, lower in
+                         ((boundary, desc), (upper, not desc)) if edge is not None]
+                rows += fetch(*past, *plain, gen_key >= end if desc else gen_key <= end, limit=want - len(rows))
+                connection.execute(text("SET LOCAL enable_bitmapscan = on; SET LOCAL enable_seqscan = on"))
+                if len(rows) >= want:
+                    return rows
+            else:
+                rows += fetch(*past, gen_key >= end if desc else gen_key <= end, limit=want - len(rows))
+                if len(rows) >= want:
+                    return rows
+                boundary = connection.execute(walked).first()
             if boundary is None:
                 return rows
             past, last = [gen_key < bound(boundary) if desc else gen_key > bound(boundary)], tuple(boundary)
+            upper = tuple(boundary)
+
         # Sparse: every candidate's sort key through the driver's index, sorted here, then those rows.
         connection.execute(text("SET LOCAL enable_seqscan = off")) if self.dialect == "postgresql" else None  # the driver's index
         redundant = [plan.checked_by[id(d)] for d in driver if id(d) in plan.checked_by]
         needed = [c for c in conditions if not any(c is r for r in redundant)]
         ranged = self.dialect != "postgresql"  # with a range, PostgreSQL walks the sort index instead: cut here
-        keys = connection.execute(plan.query.with_only_columns(Generation.created_at, Generation.id, _BATCH).where(
-            *needed, *(start + past if ranged else []), *(d for d in driver if not any(d.compare(c) for c in needed)))).all()
+        # The range as the generations' sort key (the same values): on the favourites' sort index, SQLite would
+        # read every favourite instead of the driver's few rows.
+        # No condition on an image: the generations' keys alone, without the join (a generation gives at least one
+        # item, so `want` of them, and the cursor's own which may have none left, fill the page).
+        whole = not any(Image.__table__ in find_tables(c, check_columns=True) for c in needed)
+        gen_key = tuple_(*GEN_KEY)
+        cut = ([(gen_key <= bound(key[:2]) if desc else gen_key >= bound(key[:2])) if whole else self._beyond(key, GEN_KEY, desc, backward)]
+               if key is not None else []) + ([gen_key < bound(last) if desc else gen_key > bound(last)] if past else [])
+        query = select(Generation.created_at, Generation.id, literal(-2 if backward else 2**31)) if whole else \
+            plan.query.with_only_columns(Generation.created_at, Generation.id, _BATCH)  # a batch never trimmed: the cursor's generation stays
+        keys = connection.execute(query.where(
+            *needed, *(cut if ranged else []), *(d for d in driver if not any(d.compare(c) for c in needed)))).all()
         keys = keys if ranged else [k for k in keys if ahead(tuple(k), key, last if past else None, desc, backward)]
         connection.execute(text("SET LOCAL enable_seqscan = on")) if not ranged else None
         keys.sort(key=lambda k: k[2], reverse=backward)
         keys.sort(key=lambda k: (k[0], k[1]), reverse=desc)
-        picked = {generation_id for _, generation_id, _ in keys[:want - len(rows)]}
+        picked = {generation_id for _, generation_id, _ in keys[:want - len(rows) + (1 if whole else 0)]}
         return rows + (fetch(*past, Generation.id.in_(picked), limit=want - len(rows)) if picked else [])
 
     @staticmethod
-    def _narrowest(connection: Any, drivers: list) -> tuple[list[ColumnElement[bool]] | None, int]:
-        """The narrowest driver (counted up to MANY, an index range), and the next list of ids as a probe (id + 0:
-        a list to look up, not an index to drive by); (None, 0) when there is none and the walk goes on."""
-        counted = sorted((count(connection, MANY), number, driver, probe) for number, (count, driver, probe) in enumerate(drivers))
-        if not counted:
-            return None, 0
-        probes = [probe for n, _, _, probe in counted[1:] if probe is not None and n < MANY]
-        both = [counted[0][2]] + probes[:1]
-        return both, counted[0][0]
-
-    @staticmethod
-    def _beyond(key: tuple, gen_descending: bool, backward: bool) -> ColumnElement[bool]:
+    def _beyond(key: tuple, sort_key: tuple, gen_descending: bool, backward: bool) -> ColumnElement[bool]:
         """Rows strictly past the cursor in walk direction. The generation part is a row-value range, so
         the index seeks to it; the batch part only trims images of the cursor's own generation."""
         created_at, generation_id, batch = key
-        gen_key = tuple_(Generation.created_at, Generation.id)
+        gen_key = tuple_(*sort_key)
         cursor = bound((created_at, generation_id))
         within = gen_key <= cursor if gen_descending else gen_key >= cursor
         # Images of one generation read batch 0, 1, 2... so a backward walk meets them in reverse.
         seen = _BATCH >= batch if backward else _BATCH <= batch
-        return and_(within, not_(and_(Generation.id == generation_id, seen)))
+        return and_(within, not_(and_(sort_key[1] == generation_id, seen)))
 
     @staticmethod
-    def _order(gen_descending: bool, backward: bool) -> list[Any]:
+    def _order(sort_key: tuple, gen_descending: bool, backward: bool) -> list[Any]:
         batch = _BATCH.desc() if backward else _BATCH.asc()
         if gen_descending:
-            return [Generation.created_at.desc(), Generation.id.desc(), batch]
-        return [Generation.created_at.asc(), Generation.id.asc(), batch]
+            return [sort_key[0].desc(), sort_key[1].desc(), batch]
+        return [sort_key[0].asc(), sort_key[1].asc(), batch]
 
     # --- facts for the filter widgets -------------------------------------------------------------
 

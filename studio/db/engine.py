@@ -128,10 +128,13 @@ def read_only(engine: Engine) -> bool:
 
 def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
     """What migrations and schema comparisons look at: not the full-text search objects (migration 0003:
-    SQLite's FTS5 tables, PostgreSQL's search_vector column and its GIN index), which are made by hand
+    SQLite's FTS5 tables, PostgreSQL's search_vector column and its GIN index; 0014's favourites_fts and
+    favourite_vector with its index), which are made by hand
     outside the models, so autogenerate must neither offer to drop them nor call them a difference."""
     name = name or ""
-    return not (name.startswith("generations_fts") or name in ("search_vector", "ix_generations_search_vector"))
+    return not (name.startswith(("generations_fts", "favourites_fts")) or name in (
+        "search_vector", "ix_generations_search_vector", "favourite_vector", "ix_generations_favourite_vector",
+        "ix_generations_favourite_facets"))
 
 
 def alembic_config(url: str) -> Config:

@@ -161,12 +161,16 @@ class Image(Base):
     # Gallery (migration 0003): a small WebP beside the original, and the user's mark.
     thumbnail_path: Mapped[str | None] = mapped_column(String(512))
     favourite: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The generation's created_at, copied by triggers on both tables (migration 0014; never set by the
+    # studio): with it, ix_images_favourite_sort gives the favourites in the Gallery's sort order.
+    generation_created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     generation: Mapped[Generation] = relationship(back_populates="images")
 
     __table_args__ = (
         Index("ix_images_generation_id_batch_index", "generation_id", "batch_index"),
         Index("ix_images_favourite_generation_id", "favourite", "generation_id"),
+        Index("ix_images_favourite_sort", "favourite", "generation_created_at", "generation_id", "batch_index"),
     )
 
 
