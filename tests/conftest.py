@@ -5,6 +5,8 @@ BACKENDS): then the same tests run on a real PostgreSQL and a real S3-compatible
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -158,3 +160,11 @@ def run_comparison(at: "AppTest") -> "AppTest":
     at.button(key="compare_run").click().run()
     assert wait_for_jobs(60)
     return at.run()
+
+
+def status_boxes(at: "AppTest") -> list[tuple[str, str]]:
+    """(state, label) of each job's status line on the page (views/components/running.py status_line: its colour
+    says the state)."""
+    states = {"blue": "running", "green": "complete", "orange": "error"}
+    lines = [re.match(r":(blue|green|orange)\[[●✔✖]\] (.*)", m.value, re.S) for m in at.markdown]
+    return [(states[line.group(1)], line.group(2)) for line in lines if line]

@@ -197,7 +197,7 @@ def test_cli_edit_explains_a_bad_mask_and_a_missing_file(studio_env, tmp_path):
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from studio.services.jobs import wait_for_jobs  # noqa: E402
-from tests.conftest import ROOT  # noqa: E402
+from tests.conftest import ROOT, status_boxes  # noqa: E402
 
 
 def open_edit_page(query: dict[str, str] | None = None) -> AppTest:
@@ -211,7 +211,7 @@ def press(at: AppTest, label: str) -> AppTest:
     """Click; an edit runs as a background job: wait for it and look again, as the page's refresh does."""
     next(b for b in at.button if b.label == label).click()
     at.run()
-    if any(box.state == "running" for box in at.get("status")):
+    if any(state == "running" for state, _ in status_boxes(at)):
         assert wait_for_jobs(60)
         at.run()
     return at

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from studio.core.request import ImageRequest
 from studio.services.jobs import wait_for_jobs
 from studio.services.studio import Studio
-from tests.conftest import ROOT, run_comparison
+from tests.conftest import ROOT, run_comparison, status_boxes
 from tests.test_gallery_page import tiles
 from views.components.literal import WORD_JOINER, literal
 
@@ -128,7 +128,7 @@ def test_a_typed_model_shows_literally_in_messages_and_compare_cells(studio: Stu
     assert at.selectbox(key="model").value == HOSTILE
     at.text_area(key="prompt").input("a fox")
     press(at, "Generate")
-    assert [e.proto.label.startswith(f"Generating 1 image(s) with {literal(HOSTILE)}… done") for e in at.get("status")] == [True]
+    assert [label.startswith(f"Generating 1 image(s) with {literal(HOSTILE)}… done") for _, label in status_boxes(at)] == [True]
     assert_shown_literally(at, HOSTILE)
 
     at.switch_page("views/compare.py").run()

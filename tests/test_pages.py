@@ -1,9 +1,10 @@
 """The Generate and Gallery pages, driven headlessly with Streamlit's AppTest."""
 
+
 from streamlit.testing.v1 import AppTest
 
 from studio.services.jobs import wait_for_jobs
-from tests.conftest import ROOT, TEST_KEY
+from tests.conftest import ROOT, TEST_KEY, status_boxes
 
 
 def open_app() -> AppTest:
@@ -15,7 +16,7 @@ def press(at: AppTest, label: str) -> AppTest:
     refresh does in a browser."""
     next(b for b in at.button if b.label == label).click()
     at.run()
-    if any(box.state == "running" for box in at.get("status")):  # a job was sent (bad input sends none)
+    if any(state == "running" for state, _ in status_boxes(at)):  # a job was sent (bad input sends none)
         assert wait_for_jobs(60)
         at.run()
     return at
@@ -130,11 +131,6 @@ def test_a_key_is_never_sent_to_another_provider(studio_env, demo_server):
     assert demo_server.config.requests_seen == before
     at.sidebar.selectbox(key="provider").select("custom").run()  # back to the host the key was set for
     assert "API key: set" in [c.value for c in at.sidebar.caption]
-
-
-def status_boxes(at: AppTest) -> list[tuple[str, str]]:
-    """(state, label) of each st.status on the page."""
-    return [(s.state, s.label) for s in at.get("status")]
 
 
 def test_a_refused_request_leaves_the_status_box_in_the_error_state(studio_env):

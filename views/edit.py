@@ -36,7 +36,10 @@ with st.container():
     choices = {image.id: f"#{image.id} · {outcome.generation.prompt[:50]}" for outcome in studio.recent(48) for image in outcome.images}
     for image_id in st.session_state.get("edit_gallery_ids", []):
         choices.setdefault(image_id, f"#{image_id}")
+    # `default` repeats the current value: a browser that draws the box late (its code still loading when the next
+    # run's copy arrives) starts from it instead of an empty box, which it would then send back.
     st.multiselect("Reference images from the gallery", list(choices), format_func=lambda i: choices[i], key="edit_gallery_ids",
+                   default=st.session_state.get("edit_gallery_ids") or None,
                    max_selections=MAX_EDIT_IMAGES, help="The first image is the one edited; the others guide the edit.")
     uploads = st.file_uploader("Upload reference images", type=["png", "jpg", "jpeg", "webp"], accept_multiple_files=True,
                                key=f"edit_uploads_{st.session_state.get('edit_uploads_round', 0)}",
