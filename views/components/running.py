@@ -3,9 +3,10 @@ show partial images, and their results shown as they land.
 
 A request is a job of the process's pool (studio.services.jobs), not of the script run that sent it: a click,
 a page switch or a closed tab ends that script run, but the job goes on and lands in the gallery. The page
-keeps the ids of the jobs it sent in the session; a fragment refreshes the status boxes and the results once
-a second while any of them runs, so the rest of the page stays usable. A second click on Generate while the
-same request still runs is asked about before it is sent again."""
+keeps the ids of the jobs it sent in the session. The button, the status lines and the results sit in the
+page's own fragment (a press reruns only that part), and a nested fragment refreshes the status lines once a
+second while any job runs. A second click on Generate while the same request still runs is asked about
+before it is sent again."""
 
 from __future__ import annotations
 
@@ -180,9 +181,9 @@ def status_line(state: str, label: str) -> None:
 
 
 def live(page: str, studio: Studio, show: Callable[[list[Outcome]], None]) -> None:
-    """The page's status boxes, refreshed once a second by a fragment while a job runs (only they: the
-    results, images and all, are drawn by the page's own run); when a job ends the whole page runs once more,
-    which shows its result and, once none runs, stops the refreshing."""
+    """The page's status lines, refreshed once a second by a nested fragment while a job runs (only they: the
+    results, images and all, are drawn by the calling run); when a job ends the whole page runs once more,
+    which shows its result and, once none runs, stops the refreshing. Called inside the page's fragment."""
     for problem in _problems(page):  # said once, in the run after the click
         st.error(literal(problem))
     _problems(page).clear()
