@@ -28,6 +28,7 @@ from studio.db.models import Job
 from studio.services.edits import EditImage
 from studio.services.job_link import CANCELLED_RUNNING, JobLink
 from studio.services.studio import Outcome, Studio
+from studio.services.tasks import resume_pending_tasks
 
 KEEP_ENDED = 1000  # ended jobs whose outcome this process keeps in memory (a batch reads it as each ends)
 CANCELLED_QUEUED = "Cancelled before it was sent: nothing was sent or billed."
@@ -311,10 +312,6 @@ def _resume_tasks_once(studio: Studio) -> None:
         if key in _resumed:
             return
         _resumed.add(key)
-    try:
-        from studio.services.tasks import resume_pending_tasks  # type: ignore[import-not-found]  # noqa: PLC0415
-    except ImportError:  # not merged yet: nothing to resume
-        return
     resume_pending_tasks(studio)
 
 
