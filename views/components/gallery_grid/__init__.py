@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from studio.core.errors import StudioError
 from studio.services.gallery import GalleryService
@@ -18,6 +17,7 @@ from studio.services.gallery_link import GalleryView
 from studio.services.gallery_tiles import parse_key
 from studio.services.gallery_window import CHUNK, GalleryWindow
 from studio.services.studio import Studio
+from views.components.fragments import in_fragment_rerun
 from views.components.literal import literal
 
 HERE = Path(__file__).parent
@@ -167,7 +167,4 @@ def opened_key(view: GalleryView) -> str | None:
 
 def rerun_fragment() -> None:
     """Rerun the fragment this run is (the grid, the dialog), or the page when the whole page is running."""
-    try:
-        st.rerun(scope="fragment")
-    except StreamlitAPIException:  # a full run (a test's, or the first one): not a fragment's rerun
-        st.rerun()
+    st.rerun(scope="fragment" if in_fragment_rerun() else "app")
