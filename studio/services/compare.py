@@ -222,7 +222,8 @@ class CellResult:
 
 @dataclass
 class GridRun:
-    """A grid under way: iterate `results()` to get each cell as soon as it finishes."""
+    """A grid under way: iterate `results()` to get each cell as soon as it finishes, or look at
+    `finished_so_far()` without waiting (a page following it)."""
 
     group_id: int
     cells: list[CellSpec]
@@ -237,22 +238,6 @@ class GridRun:
     @property
     def total(self) -> int:
         return len(self.cells)
-
-    def results_or_ticks(self, poll_s: float) -> Iterator[CellResult | None]:
-        """Like results(), but yields None every `poll_s` seconds while no cell finished, so a page can draw
-        the `partials` that arrived meanwhile."""
-        pending = set(self._futures)
-        try:
-            while pending:
-                done, pending = concurrent.futures.wait(pending, timeout=poll_s, return_when=concurrent.futures.FIRST_COMPLETED)
-                if not done:
-                    yield None
-                for future in done:
-                    yield future.result()
-        finally:
-            if self._executor is not None:
-                self._executor.shutdown(wait=False)
-        self.finished = time.perf_counter()
 
     def results(self) -> Iterator[CellResult]:
         """Each cell's result in the order they finish. Cells keep running (and are saved) even if the caller stops."""
