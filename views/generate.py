@@ -6,6 +6,7 @@ import streamlit as st
 
 from studio.services.batch import queue_upload
 from studio.services.studio import Outcome
+from studio.services.templates import TemplatePreview
 from studio.core.request import MODERATIONS, ImageRequest, size_is_experimental
 from views.components.handoff import apply_pending_settings
 from views.components.links import link_id
@@ -18,7 +19,6 @@ from views.components.jobs_tray import job_pool
 from views.components.running import is_running, live, send, send_many, session_results
 from views.components.session import current_studio, sidebar
 from views.components.template_preview import ask_to_confirm, blocked, confirmation, template_plan, template_toggle
-from studio.services.templates import TemplatePreview
 
 restore_form("generate")  # what was typed before a look at another page
 replaced = apply_pending_settings("generate")  # "use these settings" from the Gallery, before any widget is drawn
