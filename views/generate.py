@@ -33,7 +33,10 @@ with st.container():
         st.info("  \n".join(literal(line) for line in replaced))
 
     prompt_tools(studio, "prompt", origin=True)  # the history picker, and which generation this prompt is a version of
-    prompt = st.text_area("Prompt", height=140, key="prompt", placeholder="A watercolor fox reading a map by lantern light")
+    # `value` repeats the current text (as Edit's image box does): a box the browser draws late starts from it,
+    # not from an empty default it would then send back.
+    prompt = st.text_area("Prompt", height=140, key="prompt", value=st.session_state.get("prompt") or "",
+                          placeholder="A watercolor fox reading a map by lantern light")
     expand = template_toggle()
     fields = image_fields(studio=studio)
     moderation = fields.third.selectbox("moderation", MODERATIONS, key="moderation")
