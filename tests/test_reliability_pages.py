@@ -179,6 +179,7 @@ def second_click(answer: str, sent: int) -> Callable[[Run], str]:
             page.get_by_role("button", name="Generate").click()
             dialog = page.get_by_role("dialog")
             dialog.wait_for(timeout=10_000)
+            dialog.get_by_role("button", name=answer).wait_for(timeout=10_000)  # drawn after the question: all of it is there
             text = dialog.inner_text()
             dialog.get_by_role("button", name=answer).click()
             page.get_by_text(f"Generation #{sent}", exact=True).wait_for(timeout=30_000)
