@@ -6,7 +6,7 @@ BACKENDS): then the same tests run on a real PostgreSQL and a real S3-compatible
 from __future__ import annotations
 
 import re
-
+import time
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -168,3 +168,30 @@ def status_boxes(at: "AppTest") -> list[tuple[str, str]]:
     states = {"blue": "running", "green": "complete", "orange": "error"}
     lines = [re.match(r":(blue|green|orange)\[[●✔✖]\] (.*)", m.value, re.S) for m in at.markdown]
     return [(states[line.group(1)], line.group(2)) for line in lines if line]
+
+
+class StillClock:
+    """Stands in for the time module inside studio.core.auth, so the sign-in throttle's waits pass only when a test
+    moves this clock. On a loaded machine two AppTest runs can be over a second apart, which once let a guess that
+    should have come within the 1 s wait through it (a CI failure)."""
+
+    def __init__(self) -> None:
+        self.now = time.monotonic()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)  # the cookie's wall-clock expiry keeps real time
+
+
+@pytest.fixture
+def sign_in_clock(monkeypatch: pytest.MonkeyPatch) -> StillClock:
+    from studio.core import auth
+
+    clock = StillClock()
+    monkeypatch.setattr(auth, "time", clock)
+    return clock

@@ -1,6 +1,5 @@
 """Access: with STUDIO_PASSWORD set nothing shows before sign-in; without it a local studio opens directly."""
 
-import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -67,7 +66,7 @@ def test_old_records_are_forgotten():
     assert "x" not in throttle._records and "y" in throttle._records
 
 
-def test_a_third_wrong_password_on_the_page_asks_to_wait_and_a_guess_in_the_wait_is_not_checked(studio_env, monkeypatch):
+def test_a_third_wrong_password_on_the_page_asks_to_wait_and_a_guess_in_the_wait_is_not_checked(studio_env, monkeypatch, sign_in_clock):
     monkeypatch.setenv("STUDIO_PASSWORD", "correct horse")
     at = open_app()
     for _ in range(3):
@@ -79,7 +78,10 @@ def test_a_third_wrong_password_on_the_page_asks_to_wait_and_a_guess_in_the_wait
     at.button[0].click().run()
     assert [w.value for w in at.warning] == ["Too many wrong passwords. Wait 1 s before the next try."]
     assert not at.text_area
-    time.sleep(1.1)
+    sign_in_clock.advance(0.9)
+    at.button[0].click().run()
+    assert [w.value for w in at.warning] == ["Too many wrong passwords. Wait 1 s before the next try."]  # 0.1 s left
+    sign_in_clock.advance(0.2)
     at.button[0].click().run()
     assert [t.value for t in at.title] == ["Generate"]
 

@@ -19,7 +19,7 @@ from studio.core.browsing import encode_cursor
 from studio.db.models import Generation, Image
 from studio.services.studio import Studio
 from tests.browser import browser_page, streamlit_server
-from tests.conftest import ROOT, TEST_KEY
+from tests.conftest import ROOT, TEST_KEY, StillClock
 from tests.reliability_table import assert_message, assert_rows_match, section_rows
 
 APP = str(ROOT / "app.py")
@@ -37,6 +37,7 @@ class Run:
     demo_server: object
     tmp_path: Path
     monkeypatch: pytest.MonkeyPatch
+    sign_in_clock: StillClock
 
 
 def page(name: str, query: dict[str, str] | None = None) -> AppTest:
@@ -355,10 +356,10 @@ def test_every_row_has_a_scenario_and_every_scenario_a_row():
 
 
 @pytest.mark.parametrize("row", sorted(SCENARIOS))
-def test_row_holds(row, studio, demo_server, tmp_path, monkeypatch):
+def test_row_holds(row, studio, demo_server, tmp_path, monkeypatch, sign_in_clock):
     message, stored = doc_rows()[row]
     requests_before = demo_server.config.requests_seen
-    text = SCENARIOS[row](Run(studio, demo_server, tmp_path, monkeypatch))
+    text = SCENARIOS[row](Run(studio, demo_server, tmp_path, monkeypatch, sign_in_clock))
     assert_message(row, message, text)
     assert stored_state(studio) == stored
     if stored == "nothing":
