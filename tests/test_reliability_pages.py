@@ -281,9 +281,12 @@ def signed_in_browser(then: str) -> Callable[[Run], str]:
                          else make_cookie(session_key(PASSWORD, run.studio.settings.data_dir), now=time.time() - 10, lifetime_s=5))
                 page.context.add_cookies([{**cookie, "value": value}])
             page.reload()
-            page.wait_for_timeout(1500)
-            page.locator("h1").first.wait_for(timeout=30_000)
-            asked = page.get_by_label("Password", exact=True).count() == 1
+            password, generate = page.get_by_label("Password", exact=True), page.get_by_role("heading", name="Generate")
+            # Either answer, whichever the page draws: the page title alone can come before the form below it.
+            password.or_(generate).first.wait_for(timeout=30_000)
+            page.wait_for_function("document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'",
+                                   timeout=30_000)  # the run is over: every message it draws is on the page
+            asked = password.count() == 1
             assert asked == (then != "reload"), f"{then}: password asked: {asked}"
             if then == "reload":
                 assert page.get_by_role("heading", name="Generate").count() == 1
