@@ -63,6 +63,17 @@ def test_the_table_is_editable_from_the_data_dir(tmp_path: Path) -> None:
     assert prices.estimate("gpt-image-1", "auto", "1024x1024", 1) == pytest.approx(0.167)  # shipped models stay
 
 
+def test_an_edited_table_is_read_again_and_an_unchanged_one_is_not(tmp_path: Path) -> None:
+    own = tmp_path / "pricing.toml"
+    own.write_text('[models."gpt-image-2-official".per_image]\nhigh = { "1024x1024" = 0.2 }\n')
+    first = load_prices(tmp_path)
+    assert load_prices(tmp_path) is first  # every cost on a page asks: no file read while nothing changed
+    own.write_text('[models."gpt-image-2-official".per_image]\nhigh = { "1024x1024" = 0.25 }\n')
+    assert load_prices(tmp_path).estimate("gpt-image-2-official", "high", "1024x1024", 1) == pytest.approx(0.25)
+    own.unlink()
+    assert load_prices(tmp_path).estimate("gpt-image-2-official", "high", "1024x1024", 1) != pytest.approx(0.25)
+
+
 def test_a_broken_price_table_says_what_to_fix(tmp_path: Path) -> None:
     (tmp_path / "pricing.toml").write_text("[models.x\n")
     with pytest.raises(ConfigError, match="pricing.toml is not valid TOML"):

@@ -394,4 +394,4 @@ def test_a_submit_whose_answer_was_lost_is_retried_without_starting_a_second_tas
     assert outcome.status == "succeeded" and len(outcome.images) == 1
     assert task_server.config.tasks_submitted == submitted + 1
     assert task_server.config.tasks[outcome.generation.task_id].id == outcome.generation.task_id
-    assert f"lost:" in " ".join(task_server.config.task_keys)  # the first answer really was lost, and retried
+    assert "lost:" in " ".join(task_server.config.task_keys)  # the first answer really was lost, and retried

@@ -6,12 +6,14 @@ and the pages say "no price known", never a made-up figure.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Iterable, Literal, Mapping
 
-from studio.core.config import ConfigError, read_toml
+from studio.core.config import ConfigError, file_signature, read_toml
 
 PRICING_FILE = Path(__file__).with_name("pricing.toml")
 NO_PRICE = "no price known"
@@ -145,10 +147,18 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def load_prices(data_dir: Path | None = None) -> PriceTable:
-    """The shipped table, with models (and `[assume]`) from `<data_dir>/pricing.toml` replacing its entries."""
+    """The shipped table, with models (and `[assume]`) from `<data_dir>/pricing.toml` replacing its entries.
+    Every cost shown asks: the files are parsed again only when one of them changed (a broken file is said
+    every time)."""
+    own = data_dir / "pricing.toml" if data_dir is not None else None
+    return _prices(own, file_signature(PRICING_FILE), file_signature(own) if own else None)
+
+
+@functools.lru_cache(maxsize=32)
+def _prices(own: Path | None, shipped: tuple[int, int] | None, own_signature: tuple[int, int] | None) -> PriceTable:
     layers = [(PRICING_FILE, _read(PRICING_FILE))]
-    if data_dir is not None and (data_dir / "pricing.toml").is_file():
-        layers.append((data_dir / "pricing.toml", _read(data_dir / "pricing.toml")))
+    if own is not None and own_signature is not None and own.is_file():
+        layers.append((own, _read(own)))
     models: dict[str, ModelPrices] = {}
     assume: dict[str, Any] = {}
     for source, raw in layers:
@@ -158,7 +168,7 @@ def load_prices(data_dir: Path | None = None) -> PriceTable:
         assume.update(raw.get("assume") or {})
         for name, entry in (raw.get("models") or {}).items():
             models[name] = _model_prices(name, entry, source)
-    return PriceTable(models, str(assume.get("quality", "medium")), str(assume.get("size", "1024x1024")))
+    return PriceTable(MappingProxyType(models), str(assume.get("quality", "medium")), str(assume.get("size", "1024x1024")))
 
 
 def format_usd(usd: float | None) -> str:
