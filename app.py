@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from views.components.form_memory import remember_forms
 from views.components.jobs_tray import session_jobs_tray
 from views.components.session import settings
 from views.components.sign_in import cookie_updates, sign_in_form, sign_out_button, signed_in
@@ -22,7 +21,6 @@ if not signed_in(base):
     # The page a link asked for (and its query parameters) stays the page, unshown, until sign-in opens it.
     st.navigation(pages, position="hidden")
     sign_in_form(base)  # stops the run
-remember_forms()  # before any page: the fields of the page just left still hold their values
 sign_out_button(base)
 st.navigation(pages).run()
 session_jobs_tray()  # after the page, in the sidebar: a job the page just queued is already in it

@@ -101,6 +101,37 @@ def test_openai_preset_never_offers_response_format(studio_env):
     assert at.sidebar.selectbox(key="model").value == "gpt-image-2.6-flare"  # the newest model first (catalog.toml, presets.toml)
 
 
+def test_unsent_fields_of_every_form_survive_a_look_at_another_page(studio_env):
+    """What a user set on Generate, Edit and Compare is still there after a look at the Gallery, including a
+    field its page only draws for some choices (output_compression, for jpeg)."""
+    at = open_app()
+    at.text_area(key="prompt").input("typed, not sent")
+    at.selectbox(key="quality").select("high")
+    at.selectbox(key="output_format").select("jpeg").run()
+    at.slider(key="output_compression").set_value(70).run()
+    at.switch_page("views/edit.py").run()
+    at.text_area(key="edit_prompt").input("an edit, not sent")
+    at.selectbox(key="edit_quality").select("low").run()
+    at.switch_page("views/compare.py").run()
+    at.text_area(key="compare_prompt").input("compared, not sent")
+    at.multiselect(key="compare_quality").set_value(["low", "high"]).run()
+    at.switch_page("views/gallery.py").run()
+    assert not at.exception
+    at.switch_page("views/generate.py").run()
+    assert at.text_area(key="prompt").value == "typed, not sent"
+    assert (at.selectbox(key="quality").value, at.selectbox(key="output_format").value) == ("high", "jpeg")
+    assert at.slider(key="output_compression").value == 70
+    at.selectbox(key="output_format").select("png").run()  # the slider is no longer drawn...
+    at.selectbox(key="output_format").select("webp").run()  # ...and comes back as it was
+    assert at.slider(key="output_compression").value == 70
+    at.switch_page("views/edit.py").run()
+    assert (at.text_area(key="edit_prompt").value, at.selectbox(key="edit_quality").value) == ("an edit, not sent", "low")
+    at.switch_page("views/compare.py").run()
+    assert at.text_area(key="compare_prompt").value == "compared, not sent"
+    assert at.multiselect(key="compare_quality").value == ["low", "high"]
+    assert not at.exception
+
+
 def test_gallery_lists_successes_and_failures(studio_env):
     at = open_app()
     prompt = next(t for t in at.text_area if t.label == "Prompt")

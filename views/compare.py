@@ -14,7 +14,6 @@ from studio.services.comparisons import open_comparison, recent_comparisons
 from views.components.compare_grid import follow_run, show_comparison
 from views.components.handoff import apply_pending_settings
 from views.components.links import link_id
-from views.components.form_memory import restore_form
 from views.components.jobs_tray import job_pool
 from views.components.literal import literal
 from views.components.request_form import live_preview_controls, model_fields, response_format_field
@@ -22,7 +21,6 @@ from views.components.session import current_studio, sidebar
 
 RUNNING = "compare_running"  # this session's run under way: (GridRun, rows, columns)
 
-restore_form("compare")  # what was typed before a look at another page
 replaced = apply_pending_settings("compare")  # "compare tiers" from the Gallery, before any widget
 studio = current_studio()
 sidebar(studio)
@@ -37,7 +35,7 @@ except ConfigError as exc:
 st.title("Compare")
 st.caption("One prompt, several quality tiers (and optionally one more field) side by side, with what each costs.")
 
-prompt = st.text_area("Prompt", height=110, key="compare_prompt", placeholder="A watercolor fox reading a map by lantern light")
+prompt = st.text_area("Prompt", height=110, key="compare_prompt", persist_state="session", placeholder="A watercolor fox reading a map by lantern light")
 # Every choice is what the current model takes (the model catalog); a grid over models checks each cell's.
 model, catalog = studio.settings.model, studio.catalog
 rules = catalog.rules(model)
@@ -45,11 +43,11 @@ left, middle, right = st.columns(3)
 tiers = [q for q in rules.qualities if q in st.session_state.get("compare_quality", [])] if "compare_quality" in st.session_state else None
 if tiers is not None:
     st.session_state["compare_quality"] = tiers  # a tier the model does not take is dropped, never sent
-qualities = left.multiselect("quality", list(rules.qualities), default=list(default_qualities(model, catalog)), key="compare_quality")
+qualities = left.multiselect("quality", list(rules.qualities), default=list(default_qualities(model, catalog)), key="compare_quality", persist_state="session")
 axes = [a for a in AXES if a != "complexity" or rules.complexities]
-axis = middle.selectbox("Second axis", [None, *axes, PROMPT_AXIS], key="compare_axis",
+axis = middle.selectbox("Second axis", [None, *axes, PROMPT_AXIS], key="compare_axis", persist_state="session",
                         format_func=lambda a: "none (quality only)" if a is None else "prompt (a template's variants)" if a == PROMPT_AXIS else a)
-n = right.number_input("n (per cell)", min_value=1, max_value=10, value=1, step=1, key="compare_n")
+n = right.number_input("n (per cell)", min_value=1, max_value=10, value=1, step=1, key="compare_n", persist_state="session")
 axis_values: list[str] = []
 template_problems: list[str] = []
 if axis == PROMPT_AXIS:
@@ -64,22 +62,22 @@ if axis is not None and axis != PROMPT_AXIS:
     default = {"size": ["1024x1024", "1536x1024"], "background": ["opaque", "transparent"], "output_format": ["png", "jpeg"],
                "complexity": ["low", "medium", "high"]}.get(axis, options[:2])
     custom = axis == "model" or (axis == "size" and rules.custom_sizes)
-    axis_values = st.multiselect(axis, options, default=[d for d in default if d in options], key=f"compare_values_{axis}", accept_new_options=custom,
+    axis_values = st.multiselect(axis, options, default=[d for d in default if d in options], key=f"compare_values_{axis}", persist_state="session", accept_new_options=custom,
                                  help="Type a WIDTHxHEIGHT or a model name to add one." if custom else None)
 
 shared: dict[str, str | int | None] = {}
 fields = [f for f in ("size", "background", "output_format", "moderation") if f != axis]
 choices = {name: axis_choices(name, model, catalog) for name in ("size", "background", "output_format")} | {"moderation": MODERATIONS}
 for column, name in zip(st.columns(len(fields)), fields):
-    shared[name] = column.selectbox(name, choices[name], key=f"compare_{name}", accept_new_options=name == "size" and rules.custom_sizes)
+    shared[name] = column.selectbox(name, choices[name], key=f"compare_{name}", persist_state="session", accept_new_options=name == "size" and rules.custom_sizes)
 shared |= model_fields(rules, str(shared.get("output_format") or ""), "compare_", skip=axis)
 compression_applies = axis != "output_format" and shared.get("output_format") in COMPRESSIBLE_FORMATS
 if compression_applies:
-    shared["output_compression"] = st.slider("output_compression", 0, 100, 100, key="compare_output_compression")
+    shared["output_compression"] = st.slider("output_compression", 0, 100, 100, key="compare_output_compression", persist_state="session")
 stream, partial_images = live_preview_controls(studio, key_prefix="compare_")
 with st.expander("Advanced"):
     response_format = response_format_field(studio, "compare_")
-    workers = st.number_input("Parallel requests", min_value=1, max_value=32, value=None, step=1, key="compare_workers",
+    workers = st.number_input("Parallel requests", min_value=1, max_value=32, value=None, step=1, key="compare_workers", persist_state="session",
                               placeholder=f"one per cell, up to {MAX_WORKERS}",
                               help="How many cells run at once. Lower it if the provider rate-limits you.")
 

@@ -10,7 +10,6 @@ from studio.services.studio import Outcome
 from studio.services.lineage_view import chain_text
 from views.components.edit_inputs import mask_input, show_thumbnails
 from views.components.links import link_id
-from views.components.form_memory import restore_form
 from views.components.literal import literal
 from views.components.prompt_history import prompt_tools
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field
@@ -19,7 +18,6 @@ from views.components.jobs_tray import job_pool
 from views.components.running import live, send, session_results
 from views.components.session import current_studio, sidebar
 
-restore_form("edit")  # what was typed before a look at another page
 studio = current_studio()
 sidebar(studio)
 st.title("Edit")
@@ -39,6 +37,7 @@ with st.container():
     # `default` repeats the current value: a browser that draws the box late (its code still loading when the next
     # run's copy arrives) starts from it instead of an empty box, which it would then send back.
     st.multiselect("Reference images from the gallery", list(choices), format_func=lambda i: choices[i], key="edit_gallery_ids",
+                   persist_state="session",
                    default=st.session_state.get("edit_gallery_ids") or None,
                    max_selections=MAX_EDIT_IMAGES, help="The first image is the one edited; the others guide the edit.")
     uploads = st.file_uploader("Upload reference images", type=["png", "jpg", "jpeg", "webp"], accept_multiple_files=True,
@@ -55,9 +54,9 @@ with st.container():
         st.info("Pick a gallery image or upload one to edit.")
 
     prompt_tools(studio, "edit_prompt")  # the prompt history picker
-    prompt = st.text_area("Prompt", height=120, key="edit_prompt", placeholder="Replace the sky with a pink sunset")
+    prompt = st.text_area("Prompt", height=120, key="edit_prompt", persist_state="session", placeholder="Replace the sky with a pink sunset")
     fields = image_fields("edit_", studio)
-    input_fidelity = fields.third.selectbox("input_fidelity", [None, *INPUT_FIDELITIES], key="input_fidelity",
+    input_fidelity = fields.third.selectbox("input_fidelity", [None, *INPUT_FIDELITIES], key="input_fidelity", persist_state="session",
                                             format_func=lambda v: "not sent (model default)" if v is None else v,
                                             help="high keeps faces, logos and fine details of the inputs closer (costs more input tokens).")
     output_compression = output_compression_field(fields.output_format, "edit_")

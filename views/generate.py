@@ -10,7 +10,6 @@ from studio.services.templates import TemplatePreview
 from studio.core.request import MODERATIONS, ImageRequest, size_is_experimental
 from views.components.handoff import apply_pending_settings
 from views.components.links import link_id
-from views.components.form_memory import restore_form
 from views.components.literal import literal
 from views.components.prompt_history import advance_origin, note_send, prompt_origin, prompt_tools
 from views.components.request_form import image_fields, live_preview_controls, output_compression_field, response_format_field
@@ -20,7 +19,6 @@ from views.components.running import is_running, live, send, send_many, session_
 from views.components.session import current_studio, sidebar
 from views.components.template_preview import ask_to_confirm, blocked, confirmation, template_plan, template_toggle
 
-restore_form("generate")  # what was typed before a look at another page
 replaced = apply_pending_settings("generate")  # "use these settings" from the Gallery, before any widget is drawn
 studio = current_studio()
 sidebar(studio)
@@ -35,11 +33,12 @@ with st.container():
     prompt_tools(studio, "prompt", origin=True)  # the history picker, and which generation this prompt is a version of
     # `value` repeats the current text (as Edit's image box does): a box the browser draws late starts from it,
     # not from an empty default it would then send back.
-    prompt = st.text_area("Prompt", height=140, key="prompt", value=st.session_state.get("prompt") or "",
+    prompt = st.text_area("Prompt", height=140, key="prompt", persist_state="session",
+                          value=st.session_state.get("prompt") or "",
                           placeholder="A watercolor fox reading a map by lantern light")
     expand = template_toggle()
     fields = image_fields(studio=studio)
-    moderation = fields.third.selectbox("moderation", MODERATIONS, key="moderation")
+    moderation = fields.third.selectbox("moderation", MODERATIONS, key="moderation", persist_state="session")
     output_compression = output_compression_field(fields.output_format)
     stream, partial_images = live_preview_controls(studio)
     with st.expander("Advanced"):

@@ -24,7 +24,7 @@ def show_thumbnails(images: list[EditImage]) -> None:
 
 def mask_input(first: EditImage) -> tuple[bytes | None, list[str]]:
     """The mask in the API's convention (or None), and any problem with it."""
-    mode = st.radio("Mask", MASK_MODES, format_func=MASK_LABELS.get, key="mask_mode", horizontal=True,
+    mode = st.radio("Mask", MASK_MODES, format_func=MASK_LABELS.get, key="mask_mode", persist_state="session", horizontal=True,
                     help="The mask marks the part of the first image the model should change.")
     if mode == "draw":
         return _drawn_mask(first)
@@ -45,7 +45,7 @@ def _drawn_mask(first: EditImage) -> tuple[bytes | None, list[str]]:
 
     width = min(CANVAS_MAX_WIDTH, first.width)
     height = max(1, round(width * first.height / first.width))
-    brush = st.slider("Brush size", 5, 120, 40, key="mask_brush")
+    brush = st.slider("Brush size", 5, 120, 40, key="mask_brush", persist_state="session")
     st.caption("Paint over the area to change; the rest of the image is kept.")
     result = st_canvas(
         stroke_width=brush, stroke_color="rgba(255, 0, 160, 0.55)", background_image=first.file.data,

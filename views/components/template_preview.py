@@ -20,7 +20,7 @@ SHOWN = 50  # prompts listed in the preview; the count says how many there are
 
 
 def template_toggle() -> bool:
-    return st.toggle("Expand {a|b} groups", value=True, key=EXPAND_KEY,
+    return st.toggle("Expand {a|b} groups", value=True, key=EXPAND_KEY, persist_state="session",
                      help="`{red|green} fox in {snow|rain}` sends one request per combination (4 here). "
                           "Write `\\{` `\\}` `\\|` for a literal brace or bar, or turn this off to send the prompt as typed.")
 
@@ -50,7 +50,7 @@ def template_plan(studio: Studio, request: ImageRequest, expand: bool) -> Templa
         with st.expander(f"The {plan.count} prompt(s)", expanded=plan.count <= 6):
             st.text(listed + more)
         st.number_input("Ask before sending more than this many prompts", min_value=1, max_value=MAX_COMBINATIONS,
-                        value=DEFAULT_CONFIRM_LIMIT, step=1, key=LIMIT_KEY)
+                        value=DEFAULT_CONFIRM_LIMIT, step=1, key=LIMIT_KEY, persist_state="session")
     return plan
 
 
