@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from studio.core.request import ImageRequest
+from studio.services.jobs import shared_pool, wait_for_jobs
 from studio.services.studio import Studio
 from tests.conftest import ROOT
 
@@ -81,6 +83,25 @@ def test_the_grid_gets_every_tile_as_data_and_a_jump_link_reopens_there(filled: 
     assert grid_data(later)["has_prev"] and later.query_params["after"] == cursor
     broken = gallery({"after": "not-a-cursor"})
     assert any("damaged" in w.value for w in broken.warning) and len(tiles(broken)) == 27
+
+
+def test_jobs_that_land_while_the_gallery_is_open_show_there_on_its_next_run(studio: Studio) -> None:
+    """A job's tile is pending when the Gallery opens; once it lands (the jobs tray then runs the page again), the
+    tile has its image, and a job sent meanwhile from another tab is there too, failed or not."""
+    pool = shared_pool(studio)
+    pool.submit_generate(studio, ImageRequest(prompt="a slow kite [demo:delay=1.5]", model=studio.settings.model))
+    deadline = time.monotonic() + 10
+    while not studio.recent() and time.monotonic() < deadline:  # its generation row is recorded before it is sent
+        time.sleep(0.05)
+    at = gallery()
+    [kite] = tiles(at)
+    assert (kite["p"], kite.get("src"), kite["st"]) == ("a slow kite [demo:delay=1.5]", None, "pending")
+    pool.submit_generate(studio, ImageRequest(prompt="a refused one [demo:fail=moderation]", model=studio.settings.model))
+    assert wait_for_jobs(30)
+    at.run()
+    shown = {tile["p"]: tile for tile in tiles(at)}
+    assert shown["a slow kite [demo:delay=1.5]"]["src"].startswith("data:image/")
+    assert shown["a refused one [demo:fail=moderation]"]["st"] == "failed"
 
 
 def test_search_and_filters_narrow_the_grid_and_live_in_the_url(filled: Studio) -> None:

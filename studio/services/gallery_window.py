@@ -14,6 +14,7 @@ from typing import Any
 from studio.core.browsing import GalleryFilter, GalleryItem, encode_cursor
 from studio.services.gallery import GalleryService
 from studio.services.gallery_tiles import item_key, tiles
+from studio.services.results import commits_so_far
 
 CHUNK = 48  # images per keyset page: two screenfuls of dense tiles
 MAX_PAGES = 5  # pages kept in the window (and in the browser's DOM)
@@ -39,10 +40,12 @@ class GalleryWindow:
     pages: list[WindowPage] = field(default_factory=list)
     epoch: int = 0  # bumped whenever the pages are replaced rather than extended
     stale: bool = False  # rows changed (favourite, delete): re-read the pages on the next show
+    seen: int = 0  # this process's gallery changes when the pages were read (a job that lands moves it on)
 
     # --- loading -------------------------------------------------------------------------------
 
     def open(self, library: GalleryService) -> "GalleryWindow":
+        self.seen = commits_so_far()  # before the read: a commit during it is read again next time
         self.pages = [self._load(library, 0, self.anchor)]
         self.epoch += 1
         return self
@@ -94,8 +97,14 @@ class GalleryWindow:
         page = library.page(self.filters, self.sort, 1, before=item.key)
         return None if not page.items or page.items[0].key == item.key else page.items[0].key
 
+    @property
+    def behind(self) -> bool:
+        """Rows changed since the pages were read: a job landed (its tile was pending, or is new), or a delete."""
+        return self.stale or commits_so_far() != self.seen
+
     def refresh(self, library: GalleryService) -> None:
-        """Re-read the pages from where the window starts (after favourites changed or items went)."""
+        """Re-read the pages from where the window starts (after favourites changed, items went or came)."""
+        self.seen = commits_so_far()
         count = max(1, len(self.pages))
         first = self.pages[0] if self.pages else WindowPage(0, self.anchor, [], [], None)
         pages = [self._load(library, first.index, first.start)]

@@ -95,8 +95,8 @@ _changes_lock = threading.Lock()
 
 
 def commits_so_far() -> int:
-    """How many changes to the gallery's rows this process has made (generations committed, items deleted):
-    what a cache of gallery totals is checked against."""
+    """How many changes to the gallery's rows this process has made (generations committed as succeeded or
+    failed, items deleted): what a cache of gallery totals, or an open Gallery's window, is checked against."""
     return _last_commit
 
 
@@ -167,6 +167,7 @@ def record_failure(studio: Keeper, pending: Generation, exc: Exception, written:
     error = StudioError(redact(exc.message, clean_key(studio.settings.api_key)), exc.code, exc.http_status)
     with database_errors():
         generation = studio.records.fail_generation(pending, error, time.perf_counter() - started)
+    _note(studio.settings.database_url, generation.id)  # its tile in an open Gallery says failed, not pending
     index_soon(studio.vectors, [generation.id])  # a refused prompt is found by meaning too
     return Outcome(generation, [], error)
 

@@ -43,7 +43,7 @@ EXTRA_ACTIONS: dict[str, tuple[str, Callable[[GalleryService, list[str]], str]]]
 
 def current_window(library: GalleryService, view: GalleryView) -> GalleryWindow:
     """The session's window for this view (search, filters, sort, jump): kept across reruns, opened
-    afresh when the view changes, re-read after its rows changed."""
+    afresh when the view changes, re-read after its rows changed (here, or by a job of any session)."""
     window: GalleryWindow | None = st.session_state.get(WINDOW)
     chunk = max(CHUNK, view.per_page)
     if window is None or (window.filters, window.sort, window.anchor, window.chunk) != (view.filters, view.sort, view.after, chunk):
@@ -55,7 +55,7 @@ def current_window(library: GalleryService, view: GalleryView) -> GalleryWindow:
             st.warning(literal(exc.message))
             window = GalleryWindow(view.filters, view.sort, chunk, None, epoch=epoch + 1).open(library)
         st.session_state[WINDOW] = window
-    elif window.stale:
+    elif window.behind:
         window.refresh(library)
     return window
 
