@@ -71,3 +71,11 @@ def browser_page() -> Iterator["object"]:
             yield page
         finally:
             browser.close()
+
+
+IDLE = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
+
+
+def wait_idle(page, timeout_ms: int = 30_000) -> None:
+    """Until no script run is going on in the page (what a person sees as "the page has settled")."""
+    page.wait_for_function(IDLE, timeout=timeout_ms)

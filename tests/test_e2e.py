@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser import ARTIFACTS, browser_page, streamlit_server
+from tests.browser import ARTIFACTS, browser_page, streamlit_server, wait_idle
 from tests.conftest import TEST_KEY
 
 pytestmark = pytest.mark.browser
@@ -99,12 +99,20 @@ def test_a_typed_prompt_survives_a_look_at_the_gallery(studio_env, demo_server, 
     env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url,
            "STUDIO_DATA_DIR": str(studio_env), "STUDIO_MAX_RETRIES": "0"}
     with streamlit_server(env, tmp_path) as url, browser_page() as page:
+        sockets: list[str] = []
+        page.on("websocket", lambda ws: sockets.append(ws.url))
         page.goto(url)
+        page.get_by_label("Prompt").wait_for(timeout=30_000)
+        wait_idle(page)  # the first run has ended
         page.get_by_label("Prompt").fill("typed, then a look at the gallery")
         page.get_by_label("Prompt").blur()  # the text reaches the server when the field loses focus
-        page.wait_for_timeout(1000)
+        page.wait_for_timeout(300)
+        wait_idle(page)  # ...and the run it starts has ended
+        assert page.get_by_label("Prompt").input_value() == "typed, then a look at the gallery"
         page.get_by_role("link", name="Gallery").click()
         page.get_by_role("heading", name="Gallery").wait_for(timeout=30_000)
         page.get_by_role("link", name="Generate").click()
         page.get_by_role("heading", name="Generate").wait_for(timeout=30_000)
-        assert page.get_by_label("Prompt").input_value() == "typed, then a look at the gallery"
+        wait_idle(page)
+        # One connection throughout: a page loaded afresh (a new session) would start empty by design.
+        assert (page.get_by_label("Prompt").input_value(), len(sockets)) == ("typed, then a look at the gallery", 1)

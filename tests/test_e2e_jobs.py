@@ -11,7 +11,7 @@ import pytest
 from studio.core.config import load_settings
 from studio.db.models import Job
 from studio.services.studio import Studio
-from tests.browser import ARTIFACTS, browser_page, streamlit_server
+from tests.browser import ARTIFACTS, browser_page, streamlit_server, wait_idle
 from tests.conftest import TEST_KEY
 
 pytestmark = pytest.mark.browser
@@ -91,9 +91,7 @@ def test_a_comparison_runs_while_the_page_stays_usable(studio_env, demo_server, 
         started = time.monotonic()
         page.get_by_role("button", name="Run comparison").click()
         page.get_by_text(f"0 of {cells} done", exact=False).wait_for(timeout=5_000)
-        page.wait_for_function(  # no run holds the page: the cells run in the background
-            "() => document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state') === 'notRunning'",
-            timeout=5_000)
+        wait_idle(page, 5_000)  # no run holds the page: the cells run in the background
         assert time.monotonic() - started < 5  # long before the 6 s requests could have ended
         page.locator("[class*='st-key-job_card_']").first.wait_for(timeout=5_000)  # the cells are in the jobs tray
         page.get_by_role("link", name="Gallery").click()  # leave and come back: the run goes on

@@ -18,7 +18,7 @@ from studio.core.request import ImageRequest
 from studio.core.browsing import encode_cursor
 from studio.db.models import Generation, Image
 from studio.services.studio import Studio
-from tests.browser import browser_page, streamlit_server
+from tests.browser import browser_page, streamlit_server, wait_idle
 from tests.conftest import ROOT, TEST_KEY, StillClock
 from tests.reliability_table import assert_message, assert_rows_match, section_rows
 
@@ -284,8 +284,7 @@ def signed_in_browser(then: str) -> Callable[[Run], str]:
             password, generate = page.get_by_label("Password", exact=True), page.get_by_role("heading", name="Generate")
             # Either answer, whichever the page draws: the page title alone can come before the form below it.
             password.or_(generate).first.wait_for(timeout=30_000)
-            page.wait_for_function("document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'",
-                                   timeout=30_000)  # the run is over: every message it draws is on the page
+            wait_idle(page)  # the run is over: every message it draws is on the page
             asked = password.count() == 1
             assert asked == (then != "reload"), f"{then}: password asked: {asked}"
             if then == "reload":
