@@ -4,7 +4,7 @@ Prints the wall time from the first submit to the last job settled against the i
 (goal: ratio <= 1.15), how long submitting all 20 took, the most jobs the records show running at once; and,
 unless --no-browser, the time from pressing Generate in Chromium to the page being usable again (no script
 run going on, the new job's status box on the page) and to the job showing in the sidebar's tray, median of a
-few presses (goal < 300 ms).
+few presses (goal < 300 ms), and apart for presses made after the earlier jobs landed and while one runs.
 
     .venv/bin/python bench/jobs.py [--jobs 20] [--limit 4] [--delay 2.0] [--presses 5] [--no-browser]
 """
@@ -77,12 +77,16 @@ def press_figures(base_url: str, presses: int) -> float:
     with tempfile.TemporaryDirectory(prefix="studio-bench-press-") as data_dir:
         env = {"OPENAI_API_KEY": "bench-key", "OPENAI_BASE_URL": base_url, "STUDIO_DATA_DIR": data_dir,
                "STUDIO_MAX_RETRIES": "0", "STUDIO_JOBS_PER_PROVIDER": "64"}
-        times, trays, reference = [], [], []
+        times, trays, reference = {True: [], False: []}, [], []
         with streamlit_server(env, Path(data_dir)) as url, browser_page() as page:
             page.goto(url)
             prompt = page.get_by_role("textbox", name="Prompt")
             prompt.wait_for(timeout=30_000)
             for number in range(1, presses + 2):
+                settled = number % 2 == 0  # every other press waits until the earlier jobs have landed
+                if settled:
+                    page.get_by_text("No job queued or running.").wait_for(timeout=30_000)
+                    page.wait_for_function(IDLE, timeout=10_000)
                 # Reference, same page, same moment: a press that queues nothing (an empty prompt is refused).
                 prompt.fill("")
                 prompt.blur()
@@ -101,15 +105,22 @@ def press_figures(base_url: str, presses: int) -> float:
                 page.locator(f".st-key-job_card_{number}").wait_for(timeout=20_000)
                 tray = (time.perf_counter() - started) * 1000
                 if number > 1:  # the first press also builds the process's pool
-                    times.append(took)
+                    times[settled].append(took)
                     trays.append(tray)
                     reference.append(refused)
-        median, base = statistics.median(times), statistics.median(reference)
+        every = times[True] + times[False]
+        median, base = statistics.median(every), statistics.median(reference)
         print(f"press Generate -> page usable again (no run going on, the new job's status box on the page), Chromium: "
-              f"median {median:.0f} ms, max {max(times):.0f} ms over {len(times)} presses (goal < {GOAL_PRESS_MS} ms: "
+              f"median {median:.0f} ms, max {max(every):.0f} ms over {len(every)} presses (goal < {GOAL_PRESS_MS} ms: "
               f"{'met' if median < GOAL_PRESS_MS else 'NOT met'}); the job in the sidebar's tray: median "
               f"{statistics.median(trays):.0f} ms; the same press refused before any job (empty prompt): median {base:.0f} ms "
               f"· ratio {median / base:.2f}")
+        # A job that lands runs the whole page once (its result shows wherever the user is): a press that comes
+        # during that run waits for it. Both kinds of moment, apart:
+        for kind, label in ((True, "after the earlier jobs landed"), (False, "while the previous job runs and may land")):
+            if times[kind]:
+                print(f"  pressed {label}: median {statistics.median(times[kind]):.0f} ms, "
+                      f"max {max(times[kind]):.0f} ms over {len(times[kind])} presses")
         return median
 
 
