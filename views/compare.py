@@ -35,7 +35,8 @@ except ConfigError as exc:
 st.title("Compare")
 st.caption("One prompt, several quality tiers (and optionally one more field) side by side, with what each costs.")
 
-prompt = st.text_area("Prompt", height=110, key="compare_prompt", persist_state="session", placeholder="A watercolor fox reading a map by lantern light")
+prompt = st.text_area("Prompt", height=110, key="compare_prompt", persist_state="session",
+                      placeholder="A watercolor fox reading a map by lantern light")
 # Every choice is what the current model takes (the model catalog); a grid over models checks each cell's.
 model, catalog = studio.settings.model, studio.catalog
 rules = catalog.rules(model)
@@ -43,7 +44,8 @@ left, middle, right = st.columns(3)
 tiers = [q for q in rules.qualities if q in st.session_state.get("compare_quality", [])] if "compare_quality" in st.session_state else None
 if tiers is not None:
     st.session_state["compare_quality"] = tiers  # a tier the model does not take is dropped, never sent
-qualities = left.multiselect("quality", list(rules.qualities), default=list(default_qualities(model, catalog)), key="compare_quality", persist_state="session")
+qualities = left.multiselect("quality", list(rules.qualities), default=list(default_qualities(model, catalog)),
+                             key="compare_quality", persist_state="session")
 axes = [a for a in AXES if a != "complexity" or rules.complexities]
 axis = middle.selectbox("Second axis", [None, *axes, PROMPT_AXIS], key="compare_axis", persist_state="session",
                         format_func=lambda a: "none (quality only)" if a is None else "prompt (a template's variants)" if a == PROMPT_AXIS else a)
@@ -62,14 +64,16 @@ if axis is not None and axis != PROMPT_AXIS:
     default = {"size": ["1024x1024", "1536x1024"], "background": ["opaque", "transparent"], "output_format": ["png", "jpeg"],
                "complexity": ["low", "medium", "high"]}.get(axis, options[:2])
     custom = axis == "model" or (axis == "size" and rules.custom_sizes)
-    axis_values = st.multiselect(axis, options, default=[d for d in default if d in options], key=f"compare_values_{axis}", persist_state="session", accept_new_options=custom,
+    axis_values = st.multiselect(axis, options, default=[d for d in default if d in options], key=f"compare_values_{axis}",
+                                 persist_state="session", accept_new_options=custom,
                                  help="Type a WIDTHxHEIGHT or a model name to add one." if custom else None)
 
 shared: dict[str, str | int | None] = {}
 fields = [f for f in ("size", "background", "output_format", "moderation") if f != axis]
 choices = {name: axis_choices(name, model, catalog) for name in ("size", "background", "output_format")} | {"moderation": MODERATIONS}
 for column, name in zip(st.columns(len(fields)), fields):
-    shared[name] = column.selectbox(name, choices[name], key=f"compare_{name}", persist_state="session", accept_new_options=name == "size" and rules.custom_sizes)
+    shared[name] = column.selectbox(name, choices[name], key=f"compare_{name}", persist_state="session",
+                                    accept_new_options=name == "size" and rules.custom_sizes)
 shared |= model_fields(rules, str(shared.get("output_format") or ""), "compare_", skip=axis)
 compression_applies = axis != "output_format" and shared.get("output_format") in COMPRESSIBLE_FORMATS
 if compression_applies:
