@@ -64,15 +64,13 @@ def pool_figures(base_url: str, jobs: int, limit: int, delay: float) -> float:
     return ratio
 
 
-IDLE = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'"
-# The page is usable again: no script run is going on, and the new job's status box is on the page.
-SHOWN_ON_PAGE = f"""n => {{ const text = document.querySelector('[data-testid=stMain]')?.innerText || '';
-  return ({IDLE})() && (text.includes(`job #${{n}})`) || text.includes(`job #${{n}},`)); }}"""
-REFUSED_SHOWN = f"""() => ({IDLE})() && (document.querySelector('[data-testid=stMain]')?.innerText || '').includes('The prompt is empty')"""
-
-
 def press_figures(base_url: str, presses: int) -> float:
-    from tests.browser import browser_page, streamlit_server  # noqa: PLC0415 - only with the browser part
+    from tests.browser import IDLE, browser_page, streamlit_server, wait_idle  # noqa: PLC0415 - only with the browser part
+
+    # The page is usable again: no script run is going on, and the new job's status box is on the page.
+    shown_on_page = f"""n => {{ const text = document.querySelector('[data-testid=stMain]')?.innerText || '';
+      return ({IDLE})() && (text.includes(`job #${{n}})`) || text.includes(`job #${{n}},`)); }}"""
+    refused_shown = f"""() => ({IDLE})() && (document.querySelector('[data-testid=stMain]')?.innerText || '').includes('The prompt is empty')"""
 
     with tempfile.TemporaryDirectory(prefix="studio-bench-press-") as data_dir:
         env = {"OPENAI_API_KEY": "bench-key", "OPENAI_BASE_URL": base_url, "STUDIO_DATA_DIR": data_dir,
@@ -86,21 +84,21 @@ def press_figures(base_url: str, presses: int) -> float:
                 settled = number % 2 == 0  # every other press waits until the earlier jobs have landed
                 if settled:
                     page.get_by_text("No job queued or running.").wait_for(timeout=30_000)
-                    page.wait_for_function(IDLE, timeout=10_000)
+                    wait_idle(page, 10_000)
                 # Reference, same page, same moment: a press that queues nothing (an empty prompt is refused).
                 prompt.fill("")
                 prompt.blur()
                 page.wait_for_timeout(700)
                 started = time.perf_counter()
                 page.get_by_role("button", name="Generate").click()
-                page.wait_for_function(REFUSED_SHOWN, timeout=10_000, polling="raf")
+                page.wait_for_function(refused_shown, timeout=10_000, polling="raf")
                 refused = (time.perf_counter() - started) * 1000
                 prompt.fill(f"press {number}")
                 prompt.blur()  # the text is sent now, not as part of the press
                 page.wait_for_timeout(700)
                 started = time.perf_counter()
                 page.get_by_role("button", name="Generate").click()
-                page.wait_for_function(SHOWN_ON_PAGE, arg=number, timeout=20_000, polling="raf")
+                page.wait_for_function(shown_on_page, arg=number, timeout=20_000, polling="raf")
                 took = (time.perf_counter() - started) * 1000
                 page.locator(f".st-key-job_card_{number}").wait_for(timeout=20_000)
                 tray = (time.perf_counter() - started) * 1000
