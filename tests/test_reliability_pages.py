@@ -19,7 +19,7 @@ from studio.core.browsing import encode_cursor
 from studio.db.models import Generation, Image
 from studio.services.studio import Studio
 from tests.browser import browser_page, streamlit_server, wait_idle
-from tests.conftest import ROOT, TEST_KEY, StillClock
+from tests.conftest import ROOT, TEST_KEY
 from tests.reliability_table import assert_message, assert_rows_match, section_rows
 
 APP = str(ROOT / "app.py")
@@ -37,7 +37,6 @@ class Run:
     demo_server: object
     tmp_path: Path
     monkeypatch: pytest.MonkeyPatch
-    sign_in_clock: StillClock
 
 
 def page(name: str, query: dict[str, str] | None = None) -> AppTest:
@@ -358,10 +357,11 @@ def test_every_row_has_a_scenario_and_every_scenario_a_row():
 
 
 @pytest.mark.parametrize("row", sorted(SCENARIOS))
-def test_row_holds(row, studio, demo_server, tmp_path, monkeypatch, sign_in_clock):
+@pytest.mark.usefixtures("sign_in_clock")  # the sign-in waits pass only by the clock, never by a slow machine
+def test_row_holds(row, studio, demo_server, tmp_path, monkeypatch):
     message, stored = doc_rows()[row]
     requests_before = demo_server.config.requests_seen
-    text = SCENARIOS[row](Run(studio, demo_server, tmp_path, monkeypatch, sign_in_clock))
+    text = SCENARIOS[row](Run(studio, demo_server, tmp_path, monkeypatch))
     assert_message(row, message, text)
     assert stored_state(studio) == stored
     if stored == "nothing":
