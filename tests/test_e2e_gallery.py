@@ -23,7 +23,7 @@ from bench.gallery import seed
 from studio.core.config import load_settings
 from studio.services.gallery import GalleryService
 from studio.services.studio import Studio
-from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, IDLE, streamlit_server, wait_idle
 from tests.conftest import TEST_KEY
 
 pytestmark = pytest.mark.browser
@@ -182,11 +182,26 @@ def test_lightbox_keys_step_across_a_page_boundary_favourite_and_close(server, p
     page.wait_for_function("() => !location.search.includes('open=')", timeout=15_000)
 
 
+def search(page, words: str) -> None:
+    """Type a search once the page has settled, as a person reading it would, and wait for the URL to say it.
+
+    A search entered while the page's first run is still drawing was, rarely (about 1 in 35-180 tries on a
+    loaded machine), kept in the box but never sent: the server saw no further run. Its cause is not found."""
+    wait_idle(page)
+    box = page.get_by_role("textbox", name="Search prompts")
+    box.fill(words)
+    box.press("Enter")
+    try:
+        page.wait_for_function(f"() => location.search.includes('q={words}')", timeout=20_000)
+    except Exception as exc:
+        running = not page.evaluate(IDLE)
+        raise AssertionError(f"the URL never took the search: box {box.input_value()!r}, a run going on: {running}, "
+                             f"URL {page.url}") from exc
+
+
 def test_the_url_restores_the_search_after_a_reload(server, page) -> None:
     open_gallery(page, server)
-    page.get_by_role("textbox", name="Search prompts").fill("lighthouse")
-    page.get_by_role("textbox", name="Search prompts").press("Enter")
-    page.wait_for_function("() => location.search.includes('q=lighthouse')", timeout=15_000)
+    search(page, "lighthouse")
     page.wait_for_function(
         "() => [...document.querySelectorAll('*')].some(e => e.shadowRoot && e.shadowRoot.querySelector('.g-tile'))",
         timeout=15_000)
@@ -273,9 +288,7 @@ def test_a_full_image_url_is_a_long_content_hash_and_goes_when_the_page_no_longe
             page.wait_for_function("() => !location.search.includes('open=')", timeout=15_000)
             # Closing the image view reruns the grid's fragment only, which keeps the session's media; the
             # page's next full run (a search here) no longer shows the image, and Streamlit drops its URL.
-            page.get_by_role("textbox", name="Search prompts").fill("lighthouse")
-            page.get_by_role("textbox", name="Search prompts").press("Enter")
-            page.wait_for_function("() => location.search.includes('q=lighthouse')", timeout=15_000)
+            search(page, "lighthouse")
             assert _gone(src)
         finally:
             context.close()
