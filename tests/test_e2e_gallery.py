@@ -213,6 +213,25 @@ def test_the_url_restores_the_search_after_a_reload(server, page) -> None:
     assert captions and all(re.search(r"lighthouse", c) for c in captions)
 
 
+def test_a_search_entered_as_the_grid_sends_an_event_still_applies(server, page) -> None:
+    """Streamlit's browser side sends the widget changes of one moment as one rerun, and when one of them is
+    the grid's (it lives in a fragment) that rerun is the grid's fragment alone. A search entered just as the
+    grid asked for a page or a tile was clicked reached the session but not the page: the box said
+    "lighthouse", the grid and the URL did not. Here both go out in one task of the browser."""
+    open_gallery(page, server)
+    wait_idle(page)
+    page.get_by_role("textbox", name="Search prompts").fill("lighthouse")
+    page.evaluate(f"""() => {{
+        const box = document.querySelector('input[aria-label="Search prompts"]');
+        box.dispatchEvent(new KeyboardEvent('keydown', {{key: 'Enter', code: 'Enter', keyCode: 13, bubbles: true}}));
+        document.querySelector('{HOST}').shadowRoot.querySelector('.g-tile').click();
+    }}""")
+    page.wait_for_function("() => location.search.includes('q=lighthouse')", timeout=20_000)
+    wait_idle(page)
+    captions = page.locator(".g-tile .g-cap").all_text_contents()
+    assert captions and all(re.search(r"lighthouse", c) for c in captions)
+
+
 def test_a_browser_that_has_not_signed_in_gets_no_image(gallery_dir, demo_server, browser, tmp_path) -> None:
     env = _env(gallery_dir, demo_server, STUDIO_PASSWORD="open sesame")
     with streamlit_server(env, tmp_path) as url:

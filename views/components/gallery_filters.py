@@ -26,9 +26,15 @@ def current_view() -> GalleryView:
     view, cursor_problem = check_cursors(view)
     for problem in problems + ([cursor_problem] if cursor_problem else []):
         st.warning(literal(problem))
-    if st.session_state.get("g_params") != view_params(view):
+    if _widget_params(st.session_state.get("g_params")) != _widget_params(view_params(view)):
         _widgets_from(view)
     return view
+
+
+def _widget_params(params: dict[str, str] | None) -> dict[str, str] | None:
+    # The open image is the grid's to set (a click writes it at once), not the widgets': a URL that differs
+    # only there was not changed from outside, and the widgets keep what was just entered in them.
+    return None if params is None else {name: value for name, value in params.items() if name != "open"}
 
 
 def _widgets_from(view: GalleryView) -> None:
@@ -104,6 +110,15 @@ def chosen_view(view: GalleryView) -> GalleryView:
     if (chosen.filters, chosen.sort, chosen.per_page) != (view.filters, view.sort, view.per_page):
         chosen = chosen.first_page()
     return chosen
+
+
+def view_moved(drawn: GalleryView, drawn_params: dict[str, str] | None) -> bool:
+    """Whether the search, the filters or the URL now say another view than the one the page drew.
+
+    Streamlit's browser side sends the widget changes of one moment as one rerun, and when one of them is
+    the grid's (a fragment) the rerun is that fragment's alone: a search entered just as the grid asked for
+    a page reached the session, not the page (the box said it, the grid and the URL did not)."""
+    return chosen_view(drawn) != drawn or st.session_state.get("g_params") != drawn_params
 
 
 def _meaning_notes(studio: Studio, view: GalleryView) -> None:
