@@ -213,18 +213,25 @@ def test_the_url_restores_the_search_after_a_reload(server, page) -> None:
     assert captions and all(re.search(r"lighthouse", c) for c in captions)
 
 
-def test_a_search_entered_as_the_grid_sends_an_event_still_applies(server, page) -> None:
+FRAGMENT_EVENTS = {  # a fragment's own event, sent in the same task of the browser as the search
+    "the grid opens a tile": f"document.querySelector('{HOST}').shadowRoot.querySelector('.g-tile').click()",
+    "the jobs tray's clock ticks": "window.dispatchEvent(new CustomEvent('studio-jobs-sent'))",
+}
+
+
+@pytest.mark.parametrize("event", FRAGMENT_EVENTS)
+def test_a_search_entered_in_the_moment_of_a_fragment_event_still_applies(server, page, event) -> None:
     """Streamlit's browser side sends the widget changes of one moment as one rerun, and when one of them is
-    the grid's (it lives in a fragment) that rerun is the grid's fragment alone. A search entered just as the
-    grid asked for a page or a tile was clicked reached the session but not the page: the box said
-    "lighthouse", the grid and the URL did not. Here both go out in one task of the browser."""
+    a fragment's (the grid, the jobs tray) that rerun was the fragment's alone: a search entered just as the
+    grid asked for a page or the tray's clock ticked reached the session but not the page (the box said
+    "lighthouse", the grid and the URL did not)."""
     open_gallery(page, server)
     wait_idle(page)
     page.get_by_role("textbox", name="Search prompts").fill("lighthouse")
     page.evaluate(f"""() => {{
         const box = document.querySelector('input[aria-label="Search prompts"]');
         box.dispatchEvent(new KeyboardEvent('keydown', {{key: 'Enter', code: 'Enter', keyCode: 13, bubbles: true}}));
-        document.querySelector('{HOST}').shadowRoot.querySelector('.g-tile').click();
+        {FRAGMENT_EVENTS[event]};
     }}""")
     page.wait_for_function("() => location.search.includes('q=lighthouse')", timeout=20_000)
     wait_idle(page)

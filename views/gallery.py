@@ -11,8 +11,8 @@ from studio.services.gallery_link import GalleryView
 from studio.services.gallery_window import day_cursor
 from studio.services.studio import Studio
 from views.components.gallery_detail import open_detail
-from views.components.fragments import in_fragment_rerun
-from views.components.gallery_filters import chosen_view, controls, current_view, lineage_filter, view_moved, write_url
+from views.components.fragments import rerun_page_if_changed_outside
+from views.components.gallery_filters import chosen_view, controls, current_view, lineage_filter, write_url
 from views.components.gallery_grid import current_window, grid_element, opened_key
 from views.components.gallery_toolbar import on_action, pending
 from views.components.importer import importer
@@ -20,12 +20,10 @@ from views.components.session import current_studio, sidebar
 
 
 @st.fragment
-def gallery_grid(studio: Studio, library: GalleryService, view: GalleryView, shown: GalleryView,
-                 params: dict[str, str] | None) -> None:
+def gallery_grid(studio: Studio, library: GalleryService, view: GalleryView, shown: GalleryView) -> None:
     """Reruns alone when the grid asks for a page, a tile is opened or a bulk action is pressed; the whole
     page reruns instead when a change to the search or filters came in the same rerun."""
-    if in_fragment_rerun() and view_moved(view, params):
-        st.rerun()
+    rerun_page_if_changed_outside()
     window = current_window(library, shown)
     pending(library)
     if not window.items:
@@ -54,7 +52,7 @@ head, notes = st.container(), st.container()
 with notes:
     shown = lineage_filter(studio, view)  # ?lineage=ID from an edit's "Lineage" link
 write_url(replace(view, filters=replace(view.filters, lineage=shown.filters.lineage)))
-gallery_grid(studio, library, view, shown, st.session_state.get("g_params"))
+gallery_grid(studio, library, view, shown)
 with head:
     controls(studio, view)
     with st.container(horizontal=True, vertical_alignment="bottom"):

@@ -112,15 +112,6 @@ def chosen_view(view: GalleryView) -> GalleryView:
     return chosen
 
 
-def view_moved(drawn: GalleryView, drawn_params: dict[str, str] | None) -> bool:
-    """Whether the search, the filters or the URL now say another view than the one the page drew.
-
-    Streamlit's browser side sends the widget changes of one moment as one rerun, and when one of them is
-    the grid's (a fragment) the rerun is that fragment's alone: a search entered just as the grid asked for
-    a page reached the session, not the page (the box said it, the grid and the URL did not)."""
-    return chosen_view(drawn) != drawn or st.session_state.get("g_params") != drawn_params
-
-
 def _meaning_notes(studio: Studio, view: GalleryView) -> None:
     """What a search by meaning (or "more like this") shows, or what to change; and the way out of "like"."""
     info, problem = meaning_notice(studio, view.filters)

@@ -15,7 +15,7 @@ import streamlit as st
 from studio.core.errors import StudioError
 from studio.services.jobs import JobPool, JobView, shared_pool
 from studio.services.studio import Studio
-from views.components.fragments import in_fragment_rerun
+from views.components.fragments import in_fragment_rerun, rerun_page_if_changed_outside
 from views.components.literal import literal
 from views.components.session import current_studio
 
@@ -63,6 +63,7 @@ def jobs_tray(studio: Studio) -> None:
 
 
 def _tray(pool: JobPool) -> None:
+    rerun_page_if_changed_outside()  # a page's field changed in the moment of a tick: the page runs for it
     try:
         jobs = pool.active()
     except StudioError as exc:
