@@ -185,8 +185,9 @@ def test_lightbox_keys_step_across_a_page_boundary_favourite_and_close(server, p
 def search(page, words: str) -> None:
     """Type a search once the page has settled, as a person reading it would, and wait for the URL to say it.
 
-    A search entered while the page's first run is still drawing was, rarely (about 1 in 35-180 tries on a
-    loaded machine), kept in the box but never sent: the server saw no further run. Its cause is not found."""
+    (A search entered as the page opened was, about once in 20-35 tries on a loaded machine, kept in the box
+    but not applied: it went out with the grid's first request for a page, as that fragment's rerun. The
+    page now reruns for it; the tests below send such a batch on purpose.)"""
     wait_idle(page)
     box = page.get_by_role("textbox", name="Search prompts")
     box.fill(words)
