@@ -99,3 +99,27 @@ def test_a_comparison_runs_while_the_page_stays_usable(studio_env, demo_server, 
         page.get_by_role("link", name="Compare").click()
         page.get_by_text(f"{cells} of {cells} done", exact=False).first.wait_for(timeout=60_000)  # the saved grid
         page.get_by_role("button", name="Mark as winner").nth(cells - 1).wait_for(timeout=10_000)  # one under each cell
+
+
+def test_a_press_that_comes_with_a_new_prompt_sends_that_prompt(studio_env, demo_server, tmp_path):
+    """Generate reruns only its own fragment, with the request the page's last full run drew. When the prompt
+    box's change and the press leave the browser in one rerun (the box commits on blur, as the button is
+    pressed), that rerun was the fragment's alone and sent the prompt from before; now the page runs first
+    and the press is kept for it."""
+    env = {"OPENAI_API_KEY": TEST_KEY, "OPENAI_BASE_URL": demo_server.base_url, "STUDIO_DATA_DIR": str(studio_env),
+           "STUDIO_MAX_RETRIES": "0"}
+    with streamlit_server(env, tmp_path) as url, browser_page() as page:
+        page.goto(url)
+        box = page.get_by_label("Prompt")
+        box.fill("an old prompt, never sent")
+        box.blur()
+        wait_idle(page)  # the page ran with it: the request drawn says it
+        box.fill("a whale in the bay")
+        page.evaluate("""() => {
+            document.querySelector('textarea[aria-label="Prompt"]').blur();
+            [...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Generate').click();
+        }""")
+        page.get_by_text("Generation #1").wait_for(timeout=30_000)
+        wait_idle(page)
+    studio = Studio.open(load_settings({"STUDIO_DATA_DIR": str(studio_env)}, secrets_path=studio_env / "none.toml"))
+    assert [o.generation.prompt for o in studio.recent()] == ["a whale in the bay"]

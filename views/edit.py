@@ -9,6 +9,7 @@ from studio.services.edits import MAX_EDIT_IMAGES
 from studio.services.studio import Outcome
 from studio.services.lineage_view import chain_text
 from views.components.edit_inputs import mask_input, show_thumbnails
+from views.components.fragments import press_with_page
 from views.components.links import link_id
 from views.components.literal import literal
 from views.components.prompt_history import prompt_tools
@@ -67,7 +68,7 @@ with st.container():
 def send_and_follow() -> None:
     """The Edit button and what was sent: a press reruns only this part of the page (the form above was drawn
     by the last full run, which any change to a field, image or the mask starts)."""
-    if st.button("Edit image", type="primary", disabled=not images):
+    if press_with_page(st.button("Edit image", type="primary", disabled=not images), "edit_press_kept") and images:
         request = ImageRequest(
             prompt=prompt, model=studio.settings.model, n=fields.n, size=fields.size, quality=fields.quality,
             background=fields.background, output_format=fields.output_format, output_compression=output_compression,

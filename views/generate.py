@@ -8,6 +8,7 @@ from studio.services.batch import queue_upload
 from studio.services.studio import Outcome
 from studio.services.templates import TemplatePreview
 from studio.core.request import MODERATIONS, ImageRequest, size_is_experimental
+from views.components.fragments import press_with_page
 from views.components.handoff import apply_pending_settings
 from views.components.links import link_id
 from views.components.literal import literal
@@ -106,7 +107,7 @@ def send_and_follow(request: ImageRequest, plan: TemplatePreview | None) -> None
     """The Generate button, the batch file, and what was sent: a press reruns only this part of the page, so
     the page is usable again as soon as the job is queued (the form above was drawn by the last full run,
     which any change to a field starts, so `request` holds what is typed)."""
-    if st.button("Generate", type="primary") and not blocked():
+    if press_with_page(st.button("Generate", type="primary"), "generate_press_kept") and not blocked():
         if plan is not None and plan.needs_confirmation:
             ask_to_confirm(plan)
         else:

@@ -36,3 +36,14 @@ def rerun_page_if_changed_outside() -> None:
     """First thing in a fragment that runs on its own events: the page runs instead when one came with them."""
     if changed_outside():
         st.rerun()
+
+
+def press_with_page(pressed: bool, key: str) -> bool:
+    """A button in a fragment that sends what the page's last full run drew: when the press came in one rerun
+    with a change outside the fragment (a prompt committed on blur as the button was pressed), the page runs
+    first, so what is sent is what the page now shows, and the press is kept for that run."""
+    kept = bool(st.session_state.pop(key, False))
+    if pressed and changed_outside():
+        st.session_state[key] = True
+        st.rerun()
+    return pressed or kept
