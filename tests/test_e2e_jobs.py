@@ -119,7 +119,7 @@ def test_a_press_that_comes_with_a_new_prompt_sends_that_prompt(studio_env, demo
             document.querySelector('textarea[aria-label="Prompt"]').blur();
             [...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Generate').click();
         }""")
-        page.get_by_text("Generation #1").wait_for(timeout=30_000)
+        page.get_by_text("Generation #1", exact=True).wait_for(timeout=30_000)
         wait_idle(page)
     studio = Studio.open(load_settings({"STUDIO_DATA_DIR": str(studio_env)}, secrets_path=studio_env / "none.toml"))
     assert [o.generation.prompt for o in studio.recent()] == ["a whale in the bay"]
