@@ -123,7 +123,8 @@ def batch_file(request: ImageRequest) -> None:
                                   help="One prompt per line (.txt, # comments), or a CSV with a prompt column and any request "
                                        "field as a column; the fields above apply where a row leaves a cell empty. The same "
                                        "file again skips the lines already done (as `python -m studio batch` does).")
-        if st.button("Run every line", key="batch_run", disabled=upload is None) and upload is not None:
+        pressed = press_with_page(st.button("Run every line", key="batch_run", disabled=upload is None), "batch_press_kept")
+        if pressed and upload is not None:  # the fields above as the page now shows them apply to each line
             def queue_file() -> list[tuple[int, str]]:
                 queued = queue_upload(job_pool(studio), studio, upload.name, upload.getvalue(), replace(request, prompt=""))
                 st.session_state["batch_note"] = f"{literal(upload.name)}: {len(queued.jobs)} line(s) queued, {queued.skipped} already done."

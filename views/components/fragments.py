@@ -1,6 +1,7 @@
-"""Whether this script run is a fragment's own rerun (its timer's tick, a widget inside it) or the page's
-full run: a fragment that asks for the whole page when something changed need not ask during a full run,
-which is drawing the whole page anyway (a second run would only delay the page)."""
+"""Fragments and the page around them. Whether this script run is a fragment's own rerun (its timer's tick, a
+widget inside it) or the page's full run: a fragment that asks for the whole page when something changed need
+not ask during a full run, which is drawing the whole page anyway (a second run would only delay the page).
+And whether a fragment's own rerun also carries a change made outside it, which the page must run for."""
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -19,7 +20,8 @@ def changed_outside() -> bool:
     that fragment alone: a search or a field changed in that moment reached the session, but the page was
     not run for it (the box said "lighthouse", the grid and the URL did not). Streamlit has no public way to
     ask which widgets changed, so this reads its session state: the version is pinned, and
-    tests/test_e2e_gallery.py's batch tests fail if this stops seeing the change."""
+    the batch tests in tests/test_e2e_gallery.py and tests/test_e2e_jobs.py fail if this stops seeing
+    the change."""
     ctx = get_script_run_ctx()
     if ctx is None or not ctx.fragment_ids_this_run:
         return False
